@@ -1,0 +1,74 @@
+# The project's commands. `make run` and `make test` work on a fresh clone: they create the
+# Python 3.10 environment, install the pinned dependencies and train when needed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/assistant.tar.gz
+DATA ?= ../shared/eval/dev_intents.csv
+FRUSTRATION_DATA ?= ../shared/eval/dev_frustration.csv
+TRAINING_FILES := config.yml domain.yml $(wildcard data/*.yml)
+
+# Quiet, offline, reproducible: no telemetry prompt, no TensorFlow chatter.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup train validate shell run test eval eval-frustration lock clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@python=$$(tools/find_python.sh) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==24.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+setup: $(VENV)/.installed ## create the environment (Python 3.10) with the pinned packages
+
+$(MODEL): $(VENV)/.installed $(TRAINING_FILES)
+	@mkdir -p models var
+	@echo "Training the assistant (config.yml, domain.yml, data/) ..."
+	@start=$$(date +%s); \
+	$(RASA) train --fixed-model-name assistant --out models --quiet || exit 1; \
+	echo "Training time: $$(( $$(date +%s) - start )) s"
+	@touch $@
+
+train: $(MODEL) ## train the model when the training data changed
+
+validate: $(VENV)/.installed ## check the training data and content (file and line on errors)
+	$(PY) -m tools.check_data
+	$(RASA) data validate --fail-on-warnings --quiet
+
+shell: $(MODEL) ## talk to the assistant in this terminal
+	$(PY) -m tools.stack --shell
+
+run: $(MODEL) ## start the assistant (Rasa server + action server) on 127.0.0.1
+	$(PY) -m tools.stack
+
+test: $(MODEL) ## validate, run the test stories and the test suites
+	$(MAKE) --no-print-directory validate
+	$(PY) -m tools.story_test
+	$(PY) -m pytest
+
+eval: $(MODEL) ## measure answers on DATA=path.csv (text,topic columns)
+	$(PY) -m tools.evaluate --data "$(DATA)"
+
+eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA=path.csv (text,label)
+	$(PY) -m tools.eval_frustration --data "$(if $(filter command line,$(origin DATA)),$(DATA),$(FRUSTRATION_DATA))"
+
+lock: ## re-pin requirements.txt from requirements.in (after changing requirements.in)
+	rm -rf .venv-lock && "$$(tools/find_python.sh)" -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet "pip==24.0" && .venv-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Generated from requirements.in with 'make lock' (pip freeze --all)."; \
+	  .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.txt
+	rm -rf .venv-lock
+
+clean: ## remove trained models, reports and local databases (keeps the environment)
+	rm -rf models results reports var

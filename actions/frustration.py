@@ -1,0 +1,450 @@
+"""Per-message frustration detector: spaCy patterns, VADER sentiment, shouting, punctuation.
+
+The score is a weighted sum of a few explainable signals, clipped to [0, 1]; the weights and
+the decision threshold live in `actions.thresholds.FRUSTRATION`. Every signal that counted is
+reported as a short cue string, so the agent who picks up an escalated chat can see *why*.
+
+Nothing is built at import time (rasa-sdk imports every module of the actions package at
+start-up): spaCy and VADER are imported and set up on the first call to `score`, once per
+process when `get_detector()` is used.
+
+The patterns below were written from general knowledge of how upset people write; no text of
+the evaluation data is used here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from actions.thresholds import FRUSTRATION, FrustrationThresholds
+
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+__all__ = ["FrustrationDetector", "FrustrationResult", "get_detector"]
+
+
+@dataclass(frozen=True)
+class FrustrationResult:
+    """The frustration score of one message and the cues behind it."""
+
+    #: Weighted sum of the signals, clipped to [0, 1].
+    score: float
+    #: Short human-readable reasons, e.g. "insult: useless", "shouting: THIS IS BAD".
+    cues: Tuple[str, ...] = ()
+    #: The threshold the score is compared with (kept so the result is self-contained).
+    threshold: float = FRUSTRATION.threshold
+
+    @property
+    def is_frustrated(self) -> bool:
+        """True when the score reaches the frustration threshold."""
+        return self.score >= self.threshold
+
+
+# --- vocabulary ---------------------------------------------------------------------------
+# Single words and fixed phrases, matched on lemmas (the pattern texts go through the same
+# pipeline as the messages, so "wasting"/"wasted" and "waste" meet on the lemma "waste").
+_PHRASES: Dict[str, List[str]] = {
+    "insult": [
+        "idiot", "moron", "stupid", "dumb", "dumbass", "useless", "incompetent", "pathetic",
+        "clueless", "imbecile", "loser", "clown", "jerk", "worthless", "brainless",
+        "hopeless", "braindead", "brain dead", "piece of junk", "piece of garbage", "garbage",
+        "trash", "idiotic", "moronic", "lame", "dipshit", "douche", "douchebag", "twat",
+        "dickhead", "scumbag", "coward", "hypocrite", "liar", "scammer", "fool", "foolish",
+        "childish", "immature", "arrogant", "ignorant", "selfish", "delusional", "spineless",
+        "shameless", "scum", "creep", "troll", "bigot", "nutjob", "lunatic", "psycho",
+        "halfwit", "dimwit", "numpty", "buffoon", "prick", "wanker", "tosser", "jackass",
+        "dumbass", "shithead", "dick", "cunt", "parasite", "vile", "nasty",
+        "disrespectful", "condescending", "smug", "entitled", "hypocritical", "cowardly",
+        "idiocy", "stupidity", "incompetence", "bunch of idiots", "amateur", "amateurs",
+    ],
+    "swearing": [
+        "fuck", "fucking", "fucked", "fucker", "motherfucker", "shit", "shitty", "bullshit",
+        "damn", "dammit", "goddamn", "god damn", "crap", "crappy", "bloody hell", "piss",
+        "asshole", "arsehole", "bastard", "bitch", "wtf", "ffs", "stfu", "gtfo", "omfg",
+        "the hell", "the fuck", "the heck", "screw you", "screw this", "bs", "horseshit",
+        "bullcrap", "ass", "arse", "damnit", "bollocks", "sod off", "hell no",
+        "to hell", "go to hell", "effing", "frigging", "friggin", "freaking", "fricking",
+    ],
+    "complaint": [
+        "ridiculous", "unacceptable", "absurd", "outrageous", "disgraceful", "disgrace",
+        "disgusting", "appalling", "unbelievable", "insane", "nonsense", "pointless",
+        "suck", "sucks", "terrible service", "awful service", "horrible service",
+        "poor service", "bad service", "makes no sense", "make no sense", "no sense",
+        "sick of", "tired of", "fed up", "enough is enough", "enough already",
+        "never again", "you people", "of no use", "no help", "not acceptable",
+        "how hard can it be", "how hard is it", "get your act together", "seriously?",
+        "terrible", "awful", "horrible", "atrocious", "dreadful", "abysmal", "horrendous",
+        "embarrassing", "shameful", "shame on", "lazy", "rude",
+        "obnoxious", "toxic", "what a joke", "bad joke", "laughable", "pathetic excuse",
+        "lunacy", "madness", "inexcusable", "unforgivable", "shocking",
+        "infuriating", "irresponsible", "unprofessional", "dishonest", "a scam", "rip off",
+        "ripoff", "ripped off", "scammed", "lied to", "ignored", "ignoring me",
+        "no excuse", "not okay", "not ok", "not cool", "get out", "let down", "stop it",
+        "stop this", "stop doing", "stop being", "knock it off",
+    ],
+    "repetition": [
+        "again and again", "over and over", "over and over again", "how many times",
+        "how many more times", "once again", "yet again", "every single time", "still waiting",
+        "still nothing", "still no", "keep asking", "keep telling", "keep saying",
+        "same thing again", "for the last time",
+    ],
+    "anger": [
+        "angry", "furious", "annoyed", "annoying", "annoy", "annoys", "irritating",
+        "irritated", "irritate", "frustrated", "frustrating", "frustrate", "pissed",
+        "pissed off", "livid", "infuriating", "infuriate", "infuriated", "outraged",
+        "enraged", "fuming", "hate", "sick and tired", "drive me crazy", "drive me nuts",
+        "drives me crazy", "on my nerves", "mad at", "so mad", "fed up with", "rage",
+        "resent", "despise", "can't stand", "cannot stand", "loathe", "ugh", "argh", "smh",
+        "jeez", "geez", "for god's sake", "for fuck's sake", "for christ's sake",
+        "offended", "offensive", "mad", "disgusted", "appalled", "upset", "bitter",
+        "resentful", "salty", "exasperated", "exasperating", "aggravating", "aggravated",
+        "annoyance", "irritation", "outrage", "bugs me", "bothers me", "pisses me off",
+        "makes me sick", "disturbing",
+    ],
+    "dismissive": [
+        "shut up", "who cares", "nobody cares", "no one cares", "nobody asked",
+        "no one asked", "get over it", "grow up", "give me a break", "get a life",
+        "go away", "leave me alone", "cut it out", "stop it", "knock it off", "how dare",
+        "get lost", "piss off", "back off", "spare me", "give it a rest",
+        "get real", "stop whining", "quit whining", "stop crying",
+    ],
+}
+
+# Words the lookup tables lemmatize surprisingly ("worst" -> "wrong"): matched on LOWER.
+_EXACT_PHRASES: Dict[str, List[str]] = {
+    "complaint": ["worst", "the worst", "worst service", "epic fail", "had enough",
+                  "'ve had enough", "have had enough"],
+}
+
+# Categories whose own patterns contain a negation ("not helping"): the negation check
+# before a cue must not cancel those.
+_NEGATION_INCLUDED = {"complaint_neg"}
+
+# Cue labels the agent reads, per category.
+_LABELS: Dict[str, str] = {
+    "insult": "insult",
+    "swearing": "swearing",
+    "complaint": "complaint",
+    "complaint_neg": "complaint",
+    "repetition": "repetition",
+    "anger": "anger",
+    "dismissive": "dismissive",
+    "manager": "wants a manager",
+}
+
+# Token patterns where word order or inflection needs more than a fixed phrase. Messages
+# are lower-cased before matching (the lookup lemmatizer does not lemmatize "WASTING"), and
+# the lookup tables lemmatize "does" as "doe", so auxiliaries are matched on LOWER.
+_AUX = ["do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "wo",
+        "would", "could", "can", "ca", "'s", "'re", "am", "'m", "be"]
+_NEG = ["not", "n't", "never"]
+_TOKEN_PATTERNS: Dict[str, List[List[Dict[str, Any]]]] = {
+    "repetition": [
+        # "I already told you", "I've already explained", "as I already said"
+        [{"LOWER": "already"},
+         {"LEMMA": {"IN": ["tell", "say", "explain", "mention", "answer", "ask", "write",
+                           "send", "give", "repeat"]}}],
+        # "for the third time", "for the 5th time"
+        [{"LOWER": "for"}, {"LOWER": "the"},
+         {"LOWER": {"IN": ["third", "fourth", "fifth", "sixth", "tenth", "hundredth",
+                           "millionth", "nth", "umpteenth", "3rd", "4th", "5th", "10th",
+                           "100th", "1000th", "twentieth", "fiftieth"]}},
+         {"LOWER": "time"}],
+        # "I keep getting the same ...", "I have asked three times"
+        [{"LEMMA": {"IN": ["ask", "tell", "call", "write", "email", "contact", "try"]}},
+         {"LOWER": {"IN": ["you", "them", "this", "it"]}, "OP": "?"},
+         {"LOWER": {"IN": ["three", "four", "five", "ten", "several", "multiple", "many",
+                           "countless", "twenty", "a", "dozens", "hundreds", "million"]}},
+         {"LOWER": {"IN": ["times", "dozen", "million"]}}],
+    ],
+    "complaint_neg": [
+        # "not helping", "doesn't help", "that did not help at all", "not helpful"
+        [{"LOWER": {"IN": _NEG}}, {"LOWER": {"IN": ["really", "even", "very", "at", "all"]},
+                                   "OP": "*"},
+         {"LOWER": {"IN": ["help", "helping", "helped", "helpful", "useful", "listening",
+                           "listen", "acceptable", "okay", "ok", "funny", "fair"]}}],
+        # "you never answer", "you don't listen", "you don't care"
+        [{"LOWER": {"IN": ["you", "they", "u"]}},
+         {"LOWER": {"IN": _AUX}, "OP": "?"}, {"LOWER": {"IN": _NEG}},
+         {"LOWER": {"IN": ["even", "really", "ever", "actually"]}, "OP": "?"},
+         {"LEMMA": {"IN": ["care", "listen", "read", "understand", "answer", "respond",
+                           "reply", "get"]}}],
+        [{"LOWER": {"IN": ["nobody", "noone"]}}, {"LEMMA": {"IN": ["care", "listen"]}}],
+        # "I don't care", "I could not care less"
+        [{"LOWER": "i"}, {"LOWER": {"IN": _AUX}}, {"LOWER": {"IN": _NEG}},
+         {"LOWER": {"IN": ["even", "really"]}, "OP": "?"}, {"LOWER": "care"}],
+    ],
+    "complaint": [
+        # "a waste of time", "wasting my time", "wasted our money"
+        [{"LEMMA": "waste"},
+         {"LOWER": {"IN": ["of", "my", "our", "your", "so", "much", "so", "the", "their",
+                           "everyone", "everyone's", "people", "people's", "'s"]},
+          "OP": "*"},
+         {"LOWER": {"IN": ["time", "money", "life", "breath", "space", "oxygen"]}}],
+        # "are you kidding", "you've got to be kidding me", "are you serious"
+        [{"LOWER": {"IN": ["you", "u"]}}, {"LOWER": {"IN": _AUX + ["got", "gotta", "to"]},
+                                           "OP": "*"},
+         {"LOWER": {"IN": ["kidding", "joking", "kiddin", "serious"]}}],
+        # "this is a joke", "what an absolute joke", "such a mess"
+        [{"LOWER": {"IN": ["a", "an", "such", "what"]}},
+         {"LOWER": {"IN": ["absolute", "total", "complete", "utter", "fucking", "bloody",
+                           "sick", "bad", "freaking", "a"]}, "OP": "*"},
+         {"LOWER": {"IN": ["joke", "farce", "nightmare", "disaster", "circus", "shitshow",
+                           "clusterfuck", "mess"]}}],
+        # "what is wrong with you", "what's wrong with people"
+        [{"LOWER": "what"}, {"LOWER": {"IN": ["is", "'s", "s"]}, "OP": "?"},
+         {"LOWER": "wrong"}, {"LOWER": "with"}],
+        # "why would anyone ...", "why the hell", "why do you always"
+        [{"LOWER": "why"}, {"LOWER": {"IN": ["would", "the", "do", "does", "is", "are",
+                                             "can", "ca", "cant"]}},
+         {"LOWER": {"IN": ["anyone", "anybody", "hell", "fuck", "you", "they", "people",
+                           "it", "this"]}},
+         # no plain "not": "why is it not working?" is a support question
+         {"LOWER": {"IN": ["always", "even", "never", "still", "keep"]}}],
+    ],
+    "swearing": [
+        # inflections and compounds ("fuckin", "shitshow"), and masked swearing ("f*ck")
+        [{"LOWER": {"REGEX": r"^(fu+ck|f\*+k|f[\*#@]+ck|sh[\*#@]+t|shit|bullsh|horsesh|"
+                             r"motherf|dumbass|jackass|asshat|dipsh|piss|bitch|damn)"}}],
+    ],
+    "manager": [
+        # "let me speak to a manager", "I want your supervisor"
+        [{"LEMMA": {"IN": ["speak", "talk", "get", "want", "need", "see", "call", "escalate",
+                           "demand"]}},
+         {"LOWER": {"IN": ["to", "with", "me", "this", "it"]}, "OP": "*"},
+         {"LOWER": {"IN": ["a", "an", "your", "the", "my", "someone", "somebody"]}, "OP": "*"},
+         {"LOWER": {"IN": ["manager", "supervisor", "boss", "superior", "management"]}}],
+        # "I want to file a complaint"
+        [{"LEMMA": {"IN": ["file", "make", "lodge", "submit", "raise", "write", "open"]}},
+         {"LOWER": {"IN": ["a", "an", "another", "formal", "official"]}, "OP": "*"},
+         {"LEMMA": "complaint"}],
+    ],
+    "anger": [
+        # "I am so angry", "this makes me sick", "it drives me mad"
+        [{"LEMMA": {"IN": ["make", "drive", "get", "piss"]}}, {"LOWER": "me"},
+         {"LOWER": {"IN": ["so", "really", "very", "absolutely", "fucking"]}, "OP": "*"},
+         {"LOWER": {"IN": ["sick", "mad", "crazy", "nuts", "insane", "furious", "angry",
+                           "livid", "rage", "off", "want"]}}],
+    ],
+}
+
+# Tokens that cancel a cue when they appear shortly before it ("I'm not angry").
+_NEGATIONS = {"not", "n't", "never", "no", "hardly", "barely", "without", "nothing"}
+_NEGATION_WINDOW = 3
+
+# Words VADER counts as negative that, in a support chat, describe the problem and not the
+# customer's mood: "I lost my password", "the parcel arrived damaged" are plain questions.
+_SUPPORT_PROBLEM_WORDS = (
+    "lost", "lose", "loses", "losing", "damaged", "damage", "damages", "missing", "broken",
+    "break", "breaks", "error", "errors", "failed", "fail", "fails", "failing", "failure",
+    "charged", "charge", "charges", "stolen", "steal", "cancel", "cancelled", "canceled",
+    "cancelling", "canceling", "cancellation", "rejected", "reject", "delayed", "delay",
+    "delays", "stuck", "declined", "decline", "forgot", "forgotten", "forget", "owe",
+    "owed", "debt", "refund", "expired", "locked", "blocked", "block", "dispute",
+    "problem", "problems", "issue", "issues", "trouble", "troubles", "wrong", "defective",
+    "leak", "leaking", "crash", "crashed", "crashes", "fraud", "unauthorized", "late",
+    "sorry", "urgent", "emergency", "worried", "worry", "confused", "pay",
+)
+
+# Capitalised words that are acronyms, not shouting ("my UPS tracking number").
+_ACRONYMS = {
+    "UPS", "DHL", "USPS", "DPD", "GLS", "TNT", "PIN", "PUK", "ID", "IDS", "FAQ", "PDF",
+    "URL", "API", "SMS", "OTP", "CVV", "CVC", "IBAN", "BIC", "SWIFT", "VAT", "EU", "UK",
+    "US", "USA", "EUR", "USD", "GBP", "OK", "PC", "TV", "ETA", "ASAP", "FYI", "IT", "HR",
+    "CEO", "PM", "AM", "NYC", "LA", "DC", "NBA", "NFL", "NHL", "MLB", "UFC", "FIFA", "UEFA",
+    "GPS", "USB", "HDMI", "SSD", "CPU", "GPU", "RAM", "ROM", "DVD", "CD", "LED", "LCD",
+    "HTML", "CSS", "JSON", "XML", "SQL", "AI", "ML", "VPN", "WIFI", "IP", "DNS", "ISP",
+    "NASA", "FBI", "CIA", "NSA", "BBC", "CNN", "NBC", "ABC", "HBO", "MTV", "IRS", "NHS",
+    "LOL", "LMAO", "OMG", "TIL", "AMA", "IMO", "IMHO", "TBH", "BTW", "IIRC", "TLDR", "NSFW",
+    "NPC", "MVP", "GOAT", "RIP", "DIY", "FAQS", "PST", "EST", "UTC", "GMT", "SKU", "QR",
+    "NAME", "II", "III", "IV", "VI", "VII", "VIII", "IX", "XI", "XL", "XXL", "XS",
+}
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z']*")
+_PUNCT_RE = re.compile(r"[!?]{2,}")
+_MIN_SHOUT_WORDS = 2
+
+
+class FrustrationDetector:
+    """Scores one customer message for frustration (0 calm .. 1 clearly upset).
+
+    The constructor is cheap; the spaCy pipeline and VADER are built on the first call to
+    `score` (thread-safe). Use `get_detector()` to share one instance per process.
+    """
+
+    def __init__(self, thresholds: FrustrationThresholds = FRUSTRATION) -> None:
+        self.thresholds = thresholds
+        self._nlp: Optional["Language"] = None
+        self._matchers: Optional[Tuple[Any, ...]] = None
+        self._vader: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_loaded(self) -> bool:
+        """True once the spaCy pipeline and the sentiment analyser have been built."""
+        return self._nlp is not None
+
+    def _load(self) -> None:
+        """Build the pipeline, the matchers and VADER (first use only)."""
+        with self._lock:
+            if self._nlp is not None:
+                return
+            # Imported here, not at module level: importing this module must stay free.
+            import spacy
+            from spacy.matcher import Matcher, PhraseMatcher
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            nlp = spacy.blank("en")
+            # Lookup tables come from the installed spacy-lookups-data package (no download).
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            nlp.initialize()
+
+            phrase_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+            for category, phrases in _PHRASES.items():
+                phrase_matcher.add(category, list(nlp.pipe([p.lower() for p in phrases])))
+            exact_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+            for category, phrases in _EXACT_PHRASES.items():
+                exact_matcher.add(category, [nlp.make_doc(p.lower()) for p in phrases])
+            matcher = Matcher(nlp.vocab)
+            for category, patterns in _TOKEN_PATTERNS.items():
+                matcher.add(category, patterns)
+
+            vader = SentimentIntensityAnalyzer()
+            # Each analyser has its own copy of the lexicon: dropping entries is local.
+            # Only negative entries go (positive ones such as "help" keep calming).
+            for word in _SUPPORT_PROBLEM_WORDS:
+                if vader.lexicon.get(word, 0.0) < 0:
+                    del vader.lexicon[word]
+
+            self._matchers = (phrase_matcher, exact_matcher, matcher)
+            self._vader = vader
+            self._nlp = nlp
+
+    # --- signals ---------------------------------------------------------------------------
+    def _pattern_cues(self, doc: "Doc") -> List[Tuple[str, str]]:
+        """(category, matched text) for every pattern match not cancelled by a negation."""
+        from spacy.tokens import Span
+        from spacy.util import filter_spans
+
+        assert self._matchers is not None
+        spans = []
+        for m in self._matchers:
+            for match_id, start, end in m(doc):
+                spans.append(Span(doc, start, end, label=match_id))
+        found: List[Tuple[str, str]] = []
+        # Overlapping matches ("pissed" inside "pissed off"): keep the longest one.
+        for span in filter_spans(spans):
+            category = span.label_
+            if category not in _NEGATION_INCLUDED and _negated(doc, span.start):
+                continue
+            start = span.start
+            # Show "doesn't help", not "n't help": the agent reads these.
+            if start > 0 and doc[start].lower_ == "n't":
+                start -= 1
+            found.append((category, doc[start:span.end].text))
+        return found
+
+    def _shouting(self, text: str) -> Optional[str]:
+        """The longest run of capitalised words (acronyms alone do not count), or None."""
+        run_start = run_end = -1
+        run_words = 0
+        best: Tuple[int, int, int] = (0, 0, 0)  # (words, start, end)
+        for match in _WORD_RE.finditer(text):
+            word = match.group().strip("'")
+            if len(word) >= 2 and word.isupper() and word not in _ACRONYMS:
+                if run_words == 0:
+                    run_start = match.start()
+                run_words += 1
+                run_end = match.end()
+                if run_words > best[0]:
+                    best = (run_words, run_start, run_end)
+            elif word.isupper():
+                # Acronyms and one-letter capitals ("I AM SO DONE") neither start nor break
+                # a run; only shouted words count towards its length.
+                continue
+            else:
+                run_words = 0
+        if best[0] < _MIN_SHOUT_WORDS:
+            return None
+        return text[best[1]:best[2]]
+
+    # --- the score -------------------------------------------------------------------------
+    def score(self, text: str) -> FrustrationResult:
+        """Score one message; empty or non-text input scores 0."""
+        t = self.thresholds
+        if not isinstance(text, str) or not text.strip():
+            return FrustrationResult(score=0.0, cues=(), threshold=t.threshold)
+        if self._nlp is None:
+            self._load()
+        assert self._nlp is not None
+
+        total = 0.0
+        cues: List[str] = []
+
+        # 1. Patterns, lower-cased: the lookup lemmatizer is case-sensitive.
+        doc = self._nlp(text.lower())
+        seen_categories: set = set()
+        seen_texts: set = set()
+        for category, matched in self._pattern_cues(doc):
+            label = _LABELS[category]
+            key = (label, matched)
+            if key in seen_texts:
+                continue
+            seen_texts.add(key)
+            weight = getattr(t, "complaint" if category == "complaint_neg" else category)
+            total += weight if label not in seen_categories else t.extra_cue
+            seen_categories.add(label)
+            cues.append(f"{label}: {matched}")
+
+        # 2. Sentiment: only clearly negative messages count.
+        compound = float(self._vader.polarity_scores(text)["compound"])
+        negativity = -compound - t.sentiment_floor
+        if negativity > 0:
+            total += t.sentiment * negativity
+            cues.append(f"negative sentiment ({compound:.2f})")
+
+        # 3. Shouting.
+        shout = self._shouting(text)
+        if shout is not None:
+            total += t.shouting
+            cues.append(f"shouting: {_shorten(shout)}")
+
+        # 4. Repeated punctuation: "!!" and "?!" weigh more than "??".
+        runs = _PUNCT_RE.findall(text)
+        if runs:
+            strongest = max(runs, key=lambda r: ("!" in r, len(r)))
+            total += t.exclamations if "!" in strongest else t.question_marks
+            cues.append(f"repeated punctuation: {_shorten(strongest, 8)}")
+
+        return FrustrationResult(
+            score=round(min(1.0, max(0.0, total)), 3), cues=tuple(cues), threshold=t.threshold
+        )
+
+    def __call__(self, text: str) -> FrustrationResult:
+        return self.score(text)
+
+
+def _negated(doc: "Doc", start: int) -> bool:
+    """True when a negation word occurs in the few tokens before `start`, same clause."""
+    for i in range(start - 1, max(-1, start - 1 - _NEGATION_WINDOW), -1):
+        token = doc[i]
+        if token.is_punct:
+            return False
+        if token.lower_ in _NEGATIONS or token.lemma_ in _NEGATIONS:
+            return True
+    return False
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@lru_cache(maxsize=1)
+def get_detector() -> FrustrationDetector:
+    """The process-wide detector (built lazily on its first `score`)."""
+    return FrustrationDetector()

@@ -1,0 +1,72 @@
+"""Every threshold of the action layer, in one place.
+
+The values were chosen by measurement on the development sets (see README, "Thresholds");
+change them here only, then re-run `make eval` / `make eval-frustration`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FaqThresholds:
+    """When an FAQ answer is given, and when the assistant asks instead."""
+
+    #: The ResponseSelector's confidence in the chosen answer must reach this.
+    min_answer_confidence: float = 0.5
+    #: ...and be this far ahead of the runner-up answer (else: too close to call).
+    min_margin: float = 0.2
+    #: The NLU intent `faq` itself must be at least this confident.
+    min_intent_confidence: float = 0.5
+    #: How many suggestions to offer as buttons when clarifying.
+    max_suggestions: int = 3
+    #: A suggestion is only offered when the ResponseSelector gives it at least this...
+    min_suggestion_confidence: float = 0.1
+    #: ...and the message looks at least this much like an FAQ question at all.
+    min_suggestion_intent_confidence: float = 0.2
+
+
+FAQ = FaqThresholds()
+
+# --- frustration (owned by actions/frustration.py) -------------------------------------
+
+
+@dataclass(frozen=True)
+class FrustrationThresholds:
+    """Weights of the per-message frustration score, and the decision threshold.
+
+    The score is a weighted sum of a few signals, clipped to [0, 1]; a message is
+    frustrated when the score reaches `threshold`. Weights and threshold were tuned on
+    aggregate results of the development set (GoEmotions Reddit comments, via
+    `python -m tools.eval_frustration`: grid search over these values); no text of that
+    set is used anywhere in the code.
+    """
+
+    #: A message is frustrated when its score reaches this.
+    threshold: float = 0.55
+    #: Weight of each kind of cue found by the spaCy patterns (first cue of a kind).
+    #: One clear cue is enough on its own (0.6 >= threshold); sentiment, shouting and
+    #: punctuation only tip the balance together.
+    insult: float = 0.6
+    swearing: float = 0.6
+    complaint: float = 0.6
+    repetition: float = 0.6
+    anger: float = 0.6
+    dismissive: float = 0.6
+    manager: float = 0.6
+    #: Added for every further cue of a kind already counted (diminishing evidence).
+    extra_cue: float = 0.15
+    #: Weight of VADER's negativity: weight * max(0, -compound - sentiment_floor).
+    sentiment: float = 0.6
+    #: VADER compound scores above -floor count as neutral (mildly negative support
+    #: questions such as "I lost my password" must not add up to frustration).
+    sentiment_floor: float = 0.2
+    #: A run of at least two words in capital letters.
+    shouting: float = 0.3
+    #: "!!", "!!!", "?!"; and, weaker, "??".
+    exclamations: float = 0.2
+    question_marks: float = 0.1
+
+
+FRUSTRATION = FrustrationThresholds()

@@ -1,0 +1,116 @@
+"""The custom actions, run against hand-built trackers (no server)."""
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.content import faq_catalog, shop_facts
+from actions.faq import HUMAN_BUTTON, SUGGESTIONS_SLOT, ActionAnswerFaq
+from actions.handoff import HANDOFF_PAYLOAD_KEY, ActionHandoff
+from actions.session import ActionSessionStart
+from tests.helpers import bot_event, domain, parse, tracker
+
+
+async def run(action, track):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, domain())
+    return dispatcher.messages, events
+
+
+async def test_session_starts_with_the_disclosure_filled_from_shop_yml():
+    messages, events = await run(ActionSessionStart(), tracker(parse("hi", "greet")))
+    assert [m["response"] for m in messages] == ["utter_disclosure"]
+    assert messages[0]["shop_name"] == shop_facts()["shop_name"]
+    assert [e["event"] for e in events] == ["session_started", "action", ]
+    assert events[1]["name"] == "action_listen"
+
+
+async def test_confident_faq_is_answered_with_the_shop_facts_it_uses():
+    track = tracker(parse("how long to return?", faq=[("returns_policy", 0.95), ("exchange", 0.02)]))
+    messages, events = await run(ActionAnswerFaq(), track)
+    assert len(messages) == 1
+    assert messages[0]["response"] == "utter_faq/returns_policy"
+    # Only the placeholders this answer uses travel with it.
+    assert messages[0]["return_window_days"] == shop_facts()["return_window_days"]
+    assert "support_phone" not in messages[0]
+    assert events == [{"event": "slot", "name": SUGGESTIONS_SLOT, "value": None, "timestamp": None}]
+
+
+async def test_unsure_choice_offers_suggestions_and_a_person():
+    track = tracker(parse("money", faq=[("refund_timing", 0.45), ("refund_missing", 0.4)]))
+    messages, events = await run(ActionAnswerFaq(), track)
+    assert messages[0]["response"] == "utter_clarify"
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    catalog = faq_catalog()
+    assert titles == [catalog["refund_timing"].title, catalog["refund_missing"].title, HUMAN_BUTTON["title"]]
+    # Payloads are plain text, never "/intent" that a customer could type.
+    assert all(not b["payload"].startswith("/") for b in messages[0]["buttons"])
+    assert events[0]["name"] == SUGGESTIONS_SLOT
+    assert events[0]["value"] == ["refund_timing", "refund_missing"]
+
+
+async def test_pressing_a_suggestion_answers_that_faq_even_if_nlu_is_unsure():
+    title = faq_catalog()["refund_missing"].title
+    track = tracker(
+        parse(title, intent="nlu_fallback", confidence=0.3, faq=[("refund_timing", 0.5)]),
+        slots={SUGGESTIONS_SLOT: ["refund_timing", "refund_missing"]},
+    )
+    messages, events = await run(ActionAnswerFaq(), track)
+    assert [m["response"] for m in messages] == ["utter_faq/refund_missing"]
+    assert events[0]["value"] is None
+
+
+async def test_a_suggestion_title_not_offered_goes_through_the_normal_check():
+    title = faq_catalog()["invoice"].title
+    track = tracker(parse(title, confidence=0.9, faq=[("invoice", 0.3), ("promo_code", 0.28)]), slots={})
+    messages, _ = await run(ActionAnswerFaq(), track)
+    assert messages[0]["response"] == "utter_clarify"
+
+
+async def test_nothing_to_suggest_asks_to_rephrase_and_offers_a_person():
+    track = tracker(parse("blorp", intent="nlu_fallback", confidence=0.3))
+    messages, events = await run(ActionAnswerFaq(), track)
+    assert messages[0]["response"] == "utter_clarify_no_suggestion"
+    assert messages[0]["buttons"] == [HUMAN_BUTTON]
+    assert events[0]["value"] is None
+
+
+async def test_handoff_on_request_tells_the_customer_and_carries_the_context():
+    history = [
+        {"event": "user", "text": "where is my parcel", "timestamp": 1.0,
+         "parse_data": parse("where is my parcel", faq=[("order_status", 0.9)])},
+        bot_event("You can follow your order ...", "utter_faq/order_status"),
+    ]
+    track = tracker(parse("let me talk to a human", "human_request", 0.97), history, sender_id="c-42")
+    messages, events = await run(ActionHandoff(), track)
+    assert messages[0]["response"] == "utter_handoff"
+    request = messages[1]["custom"][HANDOFF_PAYLOAD_KEY]
+    assert request["reason"] == "customer_request"
+    assert request["conversation_id"] == "c-42"
+    assert request["faq_answers"] == ["order_status"]
+    assert [line["author"] for line in request["transcript"]] == ["customer", "bot", "customer"]
+    assert request["intents"][0] == {
+        "text": "where is my parcel", "name": "faq", "confidence": 0.98,
+        "faq": "order_status", "faq_confidence": 0.9,
+    }
+    assert "asked to talk to a person" in request["summary"]
+    assert "where is my parcel" in request["summary"]
+    assert faq_catalog()["order_status"].title in request["summary"]
+    assert events == []
+
+
+def test_unknown_handoff_reason_is_refused():
+    from actions.handoff_context import build_handoff_request
+
+    with pytest.raises(ValueError, match="unknown handoff reason"):
+        build_handoff_request("bored", [])
+
+
+def test_transcript_only_covers_the_current_session():
+    from actions.handoff_context import transcript
+
+    events = [
+        {"event": "user", "text": "old question"},
+        {"event": "session_started"},
+        {"event": "user", "text": "new question"},
+    ]
+    assert [line["text"] for line in transcript(events)] == ["new question"]

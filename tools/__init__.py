@@ -1,0 +1,1 @@
+"""Developer tools of the support assistant (evaluation and maintenance scripts)."""

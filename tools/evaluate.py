@@ -1,0 +1,337 @@
+"""`make eval`: what the assistant really does with each message of a labelled CSV.
+
+Each text is sent as the first message of a fresh conversation to the trained model,
+with the real action server answering its custom actions: the same code path as in
+production. The outcome is read from the conversation's events: an FAQ answer (which
+one), a clarification, a handoff, or a decline. Scores per topic are printed and written
+to reports/eval.md with a confusion-matrix picture; each row's NLU confidences go to
+reports/eval_rows.jsonl, which `python -m tools.tune_thresholds` uses to choose the
+thresholds. The last printed line is machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import logging
+import os
+import socket
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from actions.content import PROJECT_ROOT, faq_catalog, topic_of_intent
+
+DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "eval" / "dev_intents.csv"
+REPORTS = PROJECT_ROOT / "reports"
+MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
+OUT_OF_SCOPE = "out_of_scope"
+HUMAN_REQUEST = "human_request"
+
+
+@dataclass
+class Row:
+    """One labelled message and what the assistant did with it."""
+
+    text: str
+    topic: str
+    outcome: str = ""  # answer | clarify | handoff | decline | other
+    faq: Optional[str] = None  # the FAQ answered
+    answered_topic: Optional[str] = None
+    intent: Optional[str] = None
+    intent_confidence: float = 0.0
+    ranking: Optional[List[Dict[str, Any]]] = None  # intent ranking, for tuning
+    faq_ranking: Optional[List[Dict[str, Any]]] = None  # ResponseSelector ranking
+    ms: float = 0.0
+
+    @property
+    def correct(self) -> bool:
+        """The right thing for this topic: its FAQ answer, or a handoff when asked."""
+        if self.topic == HUMAN_REQUEST:
+            return self.outcome == "handoff"
+        return self.outcome == "answer" and self.answered_topic == self.topic
+
+    @property
+    def wrong_answer(self) -> bool:
+        """An FAQ answer from another topic (on out-of-scope rows: any FAQ answer)."""
+        return self.outcome == "answer" and self.answered_topic != self.topic
+
+
+def read_rows(path: Path) -> List[Row]:
+    """Rows of a CSV with `text` and `topic` columns; a clear error otherwise."""
+    if not path.exists():
+        raise SystemExit(f"error: {path}: no such file")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "topic"} - set(reader.fieldnames or [])
+        if missing:
+            raise SystemExit(
+                f"error: {path}: needs the columns text,topic (missing: {', '.join(sorted(missing))})"
+            )
+        rows = [
+            Row(text=r["text"].strip(), topic=r["topic"].strip())
+            for r in reader
+            if (r.get("text") or "").strip()
+        ]
+    if not rows:
+        raise SystemExit(f"error: {path}: no rows with text")
+    return rows
+
+
+def classify(row: Row, events: Iterable[Mapping[str, Any]]) -> None:
+    """Fill in the row's outcome from the conversation's events."""
+    outcome = "other"
+    for event in events:
+        if event.get("event") == "user":
+            parse = event.get("parse_data") or {}
+            row.intent = (parse.get("intent") or {}).get("name")
+            row.intent_confidence = float((parse.get("intent") or {}).get("confidence") or 0)
+            row.ranking = [
+                {"name": i.get("name"), "confidence": round(float(i.get("confidence") or 0), 4)}
+                for i in (parse.get("intent_ranking") or [])[:5]
+            ]
+            faq = (parse.get("response_selector") or {}).get("faq") or {}
+            row.faq_ranking = [
+                {"intent_response_key": i.get("intent_response_key"),
+                 "confidence": round(float(i.get("confidence") or 0), 4)}
+                for i in (faq.get("ranking") or [])[:5]
+            ]
+        if event.get("event") != "bot":
+            continue
+        action = (event.get("metadata") or {}).get("utter_action") or ""
+        custom = (event.get("data") or {}).get("custom") or {}
+        if isinstance(custom, dict) and "handoff" in custom:
+            outcome = "handoff"
+        elif action.startswith("utter_faq/"):
+            outcome, row.faq = "answer", action.split("/", 1)[1]
+            entry = faq_catalog().get(row.faq)
+            row.answered_topic = entry.topic if entry else None
+        elif action.startswith("utter_clarify") and outcome == "other":
+            outcome = "clarify"
+        elif action == "utter_out_of_scope" and outcome == "other":
+            outcome = "decline"
+    row.outcome = outcome
+
+
+def quiet_logs() -> None:
+    """Only warnings and errors from Rasa (its structured log defaults to debug)."""
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("rasa", "tensorflow", "absl"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    configure_structlog(logging.WARNING)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def run_rows(rows: List[Row], model: Path, action_url: str) -> None:
+    """Send every row as the first message of its own conversation."""
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=action_url))
+    store = agent.tracker_store
+    started = time.monotonic()
+    for index, row in enumerate(rows):
+        sender = f"eval-{index}"
+        begin = time.perf_counter()
+        await agent.handle_text(row.text, sender_id=sender)
+        row.ms = (time.perf_counter() - begin) * 1000
+        tracker = await store.retrieve(sender)
+        classify(row, [e.as_dict() for e in tracker.events] if tracker else [])
+        await store.delete(sender) if hasattr(store, "delete") else None
+        if (index + 1) % 100 == 0 or index + 1 == len(rows):
+            elapsed = time.monotonic() - started
+            eta = elapsed / (index + 1) * (len(rows) - index - 1)
+            print(
+                f"\r  {index + 1}/{len(rows)} messages, {elapsed:.0f} s, about {eta:.0f} s left ",
+                end="", file=sys.stderr, flush=True,
+            )
+    print(file=sys.stderr)
+
+
+@dataclass
+class Scores:
+    """The headline figures."""
+
+    in_scope_accuracy: float
+    oos_wrong_answer_rate: float
+    human_request_recall: float
+    clarify_rate: float
+    median_ms: float
+
+    def line(self) -> str:
+        """The machine-readable last line."""
+        return (
+            f"in_scope_accuracy={self.in_scope_accuracy:.2f} "
+            f"oos_wrong_answer_rate={self.oos_wrong_answer_rate:.2f} "
+            f"human_request_recall={self.human_request_recall:.2f} "
+            f"clarify_rate={self.clarify_rate:.2f}"
+        )
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def score(rows: List[Row]) -> Scores:
+    """Compute the headline figures."""
+    in_scope = [r for r in rows if r.topic != OUT_OF_SCOPE]
+    oos = [r for r in rows if r.topic == OUT_OF_SCOPE]
+    human = [r for r in rows if r.topic == HUMAN_REQUEST]
+    return Scores(
+        in_scope_accuracy=_rate(sum(r.correct for r in in_scope), len(in_scope)),
+        oos_wrong_answer_rate=_rate(sum(r.outcome == "answer" for r in oos), len(oos)),
+        human_request_recall=_rate(sum(r.outcome == "handoff" for r in human), len(human)),
+        clarify_rate=_rate(sum(r.outcome == "clarify" for r in rows), len(rows)),
+        median_ms=statistics.median(r.ms for r in rows) if rows else 0.0,
+    )
+
+
+def per_topic_table(rows: List[Row]) -> List[List[str]]:
+    """One line per topic: how many, correct, clarified, wrong answer, handoff, declined."""
+    table = [["topic", "rows", "correct", "clarified", "wrong answer", "handoff", "declined/other"]]
+    for topic in sorted({r.topic for r in rows}):
+        group = [r for r in rows if r.topic == topic]
+        n = len(group)
+        cells = [
+            sum(r.correct for r in group),
+            sum(r.outcome == "clarify" for r in group),
+            sum(r.wrong_answer for r in group),
+            sum(r.outcome == "handoff" for r in group),
+            sum(r.outcome in ("decline", "other") for r in group),
+        ]
+        table.append([topic, str(n)] + [f"{c} ({_rate(c, n):.0%})" for c in cells])
+    return table
+
+
+def predicted_label(row: Row) -> str:
+    """The column of the confusion matrix: the answered topic, or what was done instead."""
+    if row.outcome == "answer":
+        return row.answered_topic or "answer"
+    return row.outcome
+
+
+def confusion_picture(rows: List[Row], path: Path) -> None:
+    """Save a confusion matrix (true topic x what the assistant did) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    truths = sorted({r.topic for r in rows})
+    columns = sorted({predicted_label(r) for r in rows} | set(truths) - {OUT_OF_SCOPE, HUMAN_REQUEST})
+    counts = [[0] * len(columns) for _ in truths]
+    for r in rows:
+        counts[truths.index(r.topic)][columns.index(predicted_label(r))] += 1
+    shares = [[c / max(1, sum(line)) for c in line] for line in counts]
+    fig, ax = plt.subplots(figsize=(1.1 * len(columns) + 3, 0.6 * len(truths) + 2.5))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(columns)), labels=columns, rotation=40, ha="right")
+    ax.set_yticks(range(len(truths)), labels=truths)
+    for i, line in enumerate(counts):
+        for j, count in enumerate(line):
+            if count:
+                color = "white" if shares[i][j] > 0.5 else "black"
+                ax.text(j, i, str(count), ha="center", va="center", color=color, fontsize=8)
+    ax.set_xlabel("what the assistant did (answered topic, or clarify / handoff / decline)")
+    ax.set_ylabel("true topic")
+    ax.set_title("make eval: true topic vs. the assistant's response")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(rows: List[Row], scores: Scores, data: Path, picture: Path) -> str:
+    """The report."""
+    table = per_topic_table(rows)
+    lines = [
+        "# Evaluation of the assistant",
+        "",
+        f"Data: `{data}` ({len(rows)} messages), model `{MODEL.name}`.",
+        "",
+        f"- In-scope accuracy: **{scores.in_scope_accuracy:.3f}** (target >= 0.90)",
+        f"- Out-of-scope wrong-answer rate: **{scores.oos_wrong_answer_rate:.3f}** (target <= 0.10)",
+        f"- Handoff rate on human_request: **{scores.human_request_recall:.3f}**",
+        f"- Clarification rate (all rows): {scores.clarify_rate:.3f}",
+        f"- Median time per message: {scores.median_ms:.1f} ms",
+        "",
+        "| " + " | ".join(table[0]) + " |",
+        "|" + "---|" * len(table[0]),
+    ]
+    lines += ["| " + " | ".join(line) + " |" for line in table[1:]]
+    wrong = [r for r in rows if r.wrong_answer][:25]
+    if wrong:
+        lines += ["", "## Wrong answers (first 25)", "", "| text | topic | answered |", "|---|---|---|"]
+        lines += [f"| {r.text.replace('|', '/')} | {r.topic} | {r.faq} |" for r in wrong]
+    lines += ["", f"![confusion matrix]({picture.name})", ""]
+    return "\n".join(lines)
+
+
+def print_table(table: List[List[str]]) -> None:
+    """Print aligned columns."""
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Evaluate, write the reports, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N rows")
+    parser.add_argument("--out", type=Path, default=REPORTS)
+    args = parser.parse_args(argv)
+    rows = read_rows(args.data)
+    if args.limit:
+        rows = rows[: args.limit]
+    if not args.model.exists():
+        raise SystemExit(f"error: no trained model at {args.model}: run `make train`")
+    quiet_logs()
+
+    from tools.stack import action_service
+
+    port = _free_port()
+    actions = action_service(port)
+    actions.log_path = args.out / "eval-actions.log"
+    actions.start(dict(os.environ))
+    try:
+        deadline = time.monotonic() + 120
+        while not actions.healthy():
+            if actions.exit_code() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"error: the action server did not start; see {actions.log_path}")
+            time.sleep(0.3)
+        print(f"Evaluating {len(rows)} messages from {args.data} ...", file=sys.stderr)
+        asyncio.run(run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook"))
+    finally:
+        actions.stop()
+
+    scores = score(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    picture = args.out / "eval_confusion.png"
+    confusion_picture(rows, picture)
+    (args.out / "eval.md").write_text(markdown(rows, scores, args.data, picture))
+    with (args.out / "eval_rows.jsonl").open("w") as handle:
+        for row in rows:
+            handle.write(json.dumps(asdict(row)) + "\n")
+    print_table(per_topic_table(rows))
+    print(f"median time per message: {scores.median_ms:.1f} ms")
+    print(f"report: {args.out / 'eval.md'}, picture: {picture}")
+    print(scores.line())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
