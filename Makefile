@@ -44,7 +44,7 @@ train: $(MODEL) ## train the model when the training data changed
 
 validate: $(VENV)/.installed ## check the training data and content (file and line on errors)
 	$(PY) -m tools.check_data
-	$(RASA) data validate --fail-on-warnings --quiet
+	$(PY) -W ignore -m tools.validate
 
 shell: $(MODEL) ## talk to the assistant in this terminal
 	$(PY) -m tools.stack --shell
@@ -55,7 +55,7 @@ run: $(MODEL) ## start the assistant (Rasa server + action server) on 127.0.0.1
 test: $(MODEL) ## validate, run the test stories and the test suites
 	$(MAKE) --no-print-directory validate
 	$(PY) -m tools.story_test
-	$(PY) -m pytest
+	ASSISTANT_MODEL=$(MODEL) $(PY) -m pytest
 
 eval: $(MODEL) ## measure answers on DATA=path.csv (text,topic columns)
 	$(PY) -m tools.evaluate --data "$(DATA)"

@@ -1,4 +1,9 @@
-"""The FAQ answer: given only when the assistant is sure which answer is meant."""
+"""The FAQ answer: given only when the assistant is sure which answer is meant.
+
+Before answering it reads the customer's mood (a clearly upset customer gets a person,
+not FAQ text), and it counts what goes wrong: a second failure to understand in a row,
+or the same question asked again after its answer, brings in a person.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,24 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import FaqEntry, faq_catalog, fill_values
+from actions.escalation import (
+    FRUSTRATION,
+    LOW_CONFIDENCE,
+    UNHELPFUL_ANSWER,
+    Assessment,
+    EscalationState,
+    add_signal,
+    after_answer,
+    after_failure,
+    after_unhelpful,
+    assess,
+    feedback_record,
+)
 from actions.faq_decision import FaqDecision, decide
+from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, hand_off
+from actions.thresholds import ESCALATION
 
-SUGGESTIONS_SLOT = "faq_suggestions"
-HUMAN_BUTTON = {"title": "Talk to a person", "payload": "I'd like to talk to a person"}
+FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}]
 
 
 def chosen_suggestion(tracker: Tracker) -> Optional[FaqEntry]:
@@ -37,9 +56,7 @@ def answer(dispatcher: CollectingDispatcher, domain: Dict[Text, Any], key: str) 
     dispatcher.utter_message(response=response, **fill_values(domain, response))
 
 
-def suggest(
-    dispatcher: CollectingDispatcher, decision: FaqDecision
-) -> List[EventType]:
+def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> List[EventType]:
     """Ask which FAQ is meant, with the best candidates and a person as buttons."""
     catalog = faq_catalog()
     entries = [catalog[c.key] for c in decision.candidates if c.key in catalog]
@@ -53,8 +70,35 @@ def suggest(
     return [SlotSet(SUGGESTIONS_SLOT, [e.key for e in entries])]
 
 
+def give_answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: Dict[Text, Any],
+    key: str,
+    assessment: Assessment,
+) -> List[EventType]:
+    """Answer FAQ `key`, unless it was just answered (then offer a person instead)."""
+    state = assessment.state
+    if key == state.last_faq:
+        # The same question again: the answer did not help. Never the same text twice.
+        state, _ = add_signal(state, ESCALATION.same_question, "asked the same question again")
+        state, escalate = after_unhelpful(state)
+        events = [feedback_record(key, False)]
+        if escalate:
+            return events + hand_off(dispatcher, tracker, UNHELPFUL_ANSWER, state, assessment.message)
+        dispatcher.utter_message(response="utter_same_question", buttons=[HUMAN_BUTTON])
+        return events + state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
+    if assessment.upset:
+        dispatcher.utter_message(response="utter_empathy")
+    answer(dispatcher, domain, key)
+    state, ask = after_answer(state, key)
+    if ask:
+        dispatcher.utter_message(response="utter_ask_helpful", buttons=FEEDBACK_BUTTONS)
+    return state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
+
+
 class ActionAnswerFaq(Action):
-    """Answers a confident FAQ question, or clarifies with suggestions."""
+    """Answers a confident FAQ question, clarifies once, or brings in a person."""
 
     def name(self) -> Text:
         return "action_answer_faq"
@@ -65,12 +109,17 @@ class ActionAnswerFaq(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
+        state = EscalationState.from_tracker(tracker)
+        assessment = assess(state, tracker.latest_message.get("text") or "")
+        if assessment.escalate:
+            return hand_off(dispatcher, tracker, FRUSTRATION, assessment.state, assessment.message)
         picked = chosen_suggestion(tracker)
         if picked:
-            answer(dispatcher, domain, picked.key)
-            return [SlotSet(SUGGESTIONS_SLOT, None)]
+            return give_answer(dispatcher, tracker, domain, picked.key, assessment)
         decision = decide(tracker.latest_message)
         if decision.answers and decision.key:
-            answer(dispatcher, domain, decision.key)
-            return [SlotSet(SUGGESTIONS_SLOT, None)]
-        return suggest(dispatcher, decision)
+            return give_answer(dispatcher, tracker, domain, decision.key, assessment)
+        state, escalate = after_failure(assessment.state)
+        if escalate:
+            return hand_off(dispatcher, tracker, LOW_CONFIDENCE, state, assessment.message)
+        return state.events() + suggest(dispatcher, decision)

@@ -1,21 +1,62 @@
-"""The handoff action: tells the customer a person is coming and hands the web app a request."""
+"""Handing the conversation to a person, and taking it back afterwards."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.escalation import (
+    CUSTOMER_REQUEST,
+    EscalationState,
+    assess,
+    reset,
+)
+from actions.frustration import FrustrationResult
 from actions.handoff_context import build_handoff_request
 
 #: The key of the custom payload the web app looks for in the bot's replies.
 HANDOFF_PAYLOAD_KEY = "handoff"
+SUGGESTIONS_SLOT = "faq_suggestions"
+#: Offered wherever a person may help; plain text that NLU reads as `human_request`.
+HUMAN_BUTTON = {"title": "Talk to a person", "payload": "I'd like to talk to a person"}
+
+# What the customer is told, by reason. Honest, and no promised time: only the web app
+# knows whether anyone is online, and it says so next.
+_HANDOFF_RESPONSES = {
+    "customer_request": "utter_handoff",
+    "frustration": "utter_handoff_frustrated",
+    "low_confidence": "utter_handoff_low_confidence",
+    "unhelpful_answer": "utter_handoff_unhelpful",
+}
+
+
+def hand_off(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    state: EscalationState,
+    message: Optional[FrustrationResult] = None,
+) -> List[EventType]:
+    """Tell the customer a person is coming and hand the web app the request."""
+    score = max(min(state.level, 1.0), message.score if message else 0.0)
+    request = build_handoff_request(
+        reason,
+        tracker.events,
+        frustration_score=score,
+        frustration_cues=state.cues,
+        sender_id=tracker.sender_id,
+    )
+    dispatcher.utter_message(response=_HANDOFF_RESPONSES[reason])
+    dispatcher.utter_message(json_message={HANDOFF_PAYLOAD_KEY: request})
+    return replace(state, feedback_pending=None).events() + [SlotSet(SUGGESTIONS_SLOT, None)]
 
 
 class ActionHandoff(Action):
-    """Hands the conversation to a person, with the reason and the whole context."""
+    """The customer asked for a person (in words, or with the widget's button)."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -26,10 +67,33 @@ class ActionHandoff(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        request = build_handoff_request(
-            "customer_request", tracker.events, sender_id=tracker.sender_id
+        state = EscalationState.from_tracker(tracker)
+        text = tracker.latest_message.get("text") or ""
+        # Read the mood too, so the agent sees the cues; the reason stays the request.
+        assessment = assess(state, text) if text else None
+        if assessment:
+            state = assessment.state
+        return hand_off(
+            dispatcher, tracker, CUSTOMER_REQUEST, state,
+            assessment.message if assessment else None,
         )
-        # Honest, and no promised time: only the web app knows whether anyone is online.
-        dispatcher.utter_message(response="utter_handoff")
-        dispatcher.utter_message(json_message={HANDOFF_PAYLOAD_KEY: request})
-        return []
+
+
+class ActionHandback(Action):
+    """An agent handed the chat back: greet the customer again and start afresh.
+
+    Only the web app runs this (through Rasa's token-protected HTTP API), never a
+    customer's message.
+    """
+
+    def name(self) -> Text:
+        return "action_handback"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_welcome_back")
+        return reset().events() + [SlotSet(SUGGESTIONS_SLOT, None)]

@@ -70,3 +70,41 @@ class FrustrationThresholds:
 
 
 FRUSTRATION = FrustrationThresholds()
+
+
+# --- escalation (actions/escalation.py) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EscalationThresholds:
+    """When the conversation as a whole goes to a person.
+
+    The message-level frustration threshold is measured (`make eval-frustration`); these
+    conversation-level values are design choices checked by the action tests and
+    tests/test_stories.yml: a second failure in a row, a second "no, that didn't help",
+    or two clearly upset messages bring in a person.
+    """
+
+    #: One message this frustrated hands off at once (e.g. "this is useless!!!").
+    clearly_frustrated: float = 0.8
+    #: Messages scoring at least this add their score to the conversation's level.
+    counted_message: float = 0.3
+    #: The conversation's level is multiplied by this at every customer message.
+    decay: float = 0.8
+    #: Hand off when the level reaches this.
+    conversation: float = 1.0
+    #: Added to the level when the assistant fails to understand again in a row.
+    repeated_failure: float = 0.25
+    #: Added when the customer asks the question that was just answered.
+    same_question: float = 0.3
+    #: Added when the customer says an answer did not help.
+    unhelpful: float = 0.3
+    #: Clarify once; hand off (low_confidence) at this many failures in a row.
+    max_failures: int = 2
+    #: Hand off (unhelpful_answer) at this many "that didn't help" in a session.
+    max_unhelpful: int = 2
+    #: Ask "did that help?" after the first FAQ answer, then after every this many.
+    feedback_every: int = 3
+
+
+ESCALATION = EscalationThresholds()

@@ -144,6 +144,21 @@ def check(root: Path) -> Report:
             if len(text) > MAX_EXAMPLE_CHARS:
                 report.add(path, line, f"example is longer than {MAX_EXAMPLE_CHARS} characters")
 
+    first_seen: Dict[str, Tuple[str, Path, int]] = {}
+    for intent, found in examples.items():
+        for path, line, text in found:
+            key = " ".join(text.casefold().split())
+            if key in first_seen:
+                other, other_path, other_line = first_seen[key]
+                report.add(
+                    path,
+                    line,
+                    f"example '{text}' of {intent} is also an example of {other} "
+                    f"({_rel(other_path)}:{other_line}); keep it under one intent only",
+                )
+            else:
+                first_seen[key] = (intent, path, line)
+
     for intent in domain.get("intents") or []:
         name = intent if isinstance(intent, str) else next(iter(intent))
         if name != "faq" and name not in intent_topics:

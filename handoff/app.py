@@ -1,0 +1,143 @@
+"""Compose the desk: ``create_app`` for the desk alone, ``register_handoff`` to add it
+to an existing Sanic app (the customer side builds one app and registers both)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Optional
+
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, file
+
+from . import db
+from .api import create_api_blueprint
+from .events import EventBus, InProcessEventBus
+from .hours import OfficeHours, load_hours
+from .http import API_PREFIX, handle_error
+from .service import HandoffService
+from .service.base import Clock, utcnow
+from .settings import Settings
+from .ws import create_ws_blueprint
+
+logger = logging.getLogger("handoff")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+DESK_PREFIX = "/desk"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def register_handoff(
+    app: Sanic,
+    settings: Optional[Settings] = None,
+    *,
+    bus: Optional[EventBus] = None,
+    hours: Optional[OfficeHours] = None,
+    clock: Clock = utcnow,
+    background: bool = True,
+) -> None:
+    """Add the agent API, websocket, desk page and start-up listeners to ``app``.
+
+    At start-up this puts on ``app.ctx``: ``handoff`` (the :class:`HandoffService`),
+    ``handoff_bus`` (subscribe here for live events), ``handoff_engine`` and
+    ``handoff_settings``. ``background`` runs periodic reassignment/auto-assignment.
+    """
+    settings = (settings or Settings.from_env()).with_secret()
+    app.ctx.handoff_settings = settings
+    app.ctx.handoff_bus = bus or InProcessEventBus()
+    app.ctx.handoff_logger = logger
+    app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
+    app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
+
+    @app.get(DESK_PREFIX, name="handoff_desk_page")
+    async def desk_page(request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
+
+    app.static(f"{DESK_PREFIX}/static", str(STATIC_DIR), name="handoff_desk_static")
+
+    for exception in (Exception,):
+        app.error_handler.add(exception, handle_error)
+
+    @app.middleware("response")
+    async def security_headers(request: Request, response: HTTPResponse) -> None:
+        if request.path.startswith((DESK_PREFIX, API_PREFIX)):
+            for key, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(key, value)
+            if request.path.startswith(API_PREFIX):
+                response.headers.setdefault("Cache-Control", "no-store")
+
+    async def start(app: Sanic, _loop: Any) -> None:
+        engine = db.create_engine(settings.database_url)
+        await db.upgrade(engine)
+        app.ctx.handoff_engine = engine
+        app.ctx.handoff = HandoffService(
+            engine, app.ctx.handoff_bus, settings, hours or load_hours(settings.shop_file), clock
+        )
+        if settings.demo:
+            await app.ctx.handoff.ensure_demo_agent()
+            logger.warning(
+                "DEMO MODE: agent 'demo' with password 'demo' exists. Never use demo "
+                "mode on a reachable server; create real agents with python -m handoff.cli"
+            )
+
+    async def started(app: Sanic, _loop: Any) -> None:
+        if background:
+            app.ctx.handoff_housekeeping = asyncio.ensure_future(_housekeeping(app))
+
+    async def stopping(app: Sanic, _loop: Any) -> None:
+        task = getattr(app.ctx, "handoff_housekeeping", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def stopped(app: Sanic, _loop: Any) -> None:
+        engine = getattr(app.ctx, "handoff_engine", None)
+        if engine is not None:
+            await engine.dispose()
+
+    app.register_listener(start, "before_server_start")
+    app.register_listener(started, "after_server_start")
+    app.register_listener(stopping, "before_server_stop")
+    app.register_listener(stopped, "after_server_stop")
+
+
+async def _housekeeping(app: Sanic) -> None:
+    """Reassign unanswered chats and fill free capacity, every few seconds."""
+    service: HandoffService = app.ctx.handoff
+    settings: Settings = app.ctx.handoff_settings
+    while True:
+        await asyncio.sleep(settings.housekeeping_interval_seconds)
+        try:
+            await service.reassign_unanswered()
+            if settings.auto_assign:
+                await service.auto_assign()
+        except Exception:  # keep the loop alive; the next round retries
+            logger.exception("handoff housekeeping failed")
+
+
+def create_app(
+    settings: Optional[Settings] = None,
+    name: str = "handoff_desk",
+    **options: Any,
+) -> Sanic:
+    """A Sanic app serving only the agent desk (see :func:`register_handoff`)."""
+    app = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    register_handoff(app, settings, **options)
+
+    @app.get("/", name="handoff_root")
+    async def root(request: Request) -> HTTPResponse:
+        from sanic.response import redirect
+
+        return redirect(DESK_PREFIX)
+
+    return app

@@ -1,0 +1,155 @@
+"""A small publish/subscribe bus for things that happened, delivered after commit.
+
+The service layer publishes only after its database transaction committed, so a
+subscriber never sees an event for a change that was rolled back. The in-process
+bus delivers to per-subscriber asyncio queues; a Redis or PostgreSQL LISTEN/NOTIFY
+bus can implement :class:`EventBus` later so several web workers share events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Dict, FrozenSet, Iterable, Optional, Protocol, Set
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_QUEUED = "conversation.queued"
+CONVERSATION_ASSIGNED = "conversation.assigned"
+MESSAGE_CREATED = "message.created"
+CONVERSATION_RETURNED_TO_BOT = "conversation.returned_to_bot"
+CONVERSATION_CLOSED = "conversation.closed"
+CONVERSATION_CANCELLED = "conversation.cancelled"
+QUEUE_CHANGED = "queue.changed"
+TICKET_CREATED = "ticket.created"
+TICKET_UPDATED = "ticket.updated"
+AGENT_STATUS_CHANGED = "agent.status_changed"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened; ``conversation_id`` is set when it concerns one chat."""
+
+    name: str
+    data: Dict[str, Any]
+    conversation_id: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The wire form pushed to websockets: ``{"event": name, "data": {...}}``."""
+        return {"event": self.name, "data": self.data}
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One subscriber's view of the bus: an ordered queue of matching events.
+
+    Use ``await sub.get()`` or ``async for event in sub``; call
+    :meth:`EventBus.unsubscribe` (or use the subscription as an async context
+    manager through :meth:`InProcessEventBus.listen`) when done.
+    """
+
+    conversation_id: Optional[str] = None
+    names: Optional[FrozenSet[str]] = None
+    queue: "asyncio.Queue[Event]" = field(default_factory=asyncio.Queue)
+
+    def matches(self, event: Event) -> bool:
+        """True when this subscription wants ``event``."""
+        if self.names is not None and event.name not in self.names:
+            return False
+        if self.conversation_id is not None:
+            return event.conversation_id == self.conversation_id
+        return True
+
+    async def get(self) -> Event:
+        """Wait for the next matching event."""
+        return await self.queue.get()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self.queue.get()
+
+
+class EventBus(Protocol):
+    """What the service layer and the websockets need from a bus."""
+
+    def subscribe(
+        self,
+        conversation_id: Optional[str] = None,
+        names: Optional[Iterable[str]] = None,
+    ) -> Subscription:
+        """Start receiving events (optionally of one conversation or some names)."""
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop receiving events; unknown subscriptions are ignored."""
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        """Deliver committed events to every matching subscriber, in order."""
+
+
+class InProcessEventBus:
+    """The default bus: delivers to subscribers in the same process."""
+
+    def __init__(self) -> None:
+        self._subscriptions: Set[Subscription] = set()
+
+    def subscribe(
+        self,
+        conversation_id: Optional[str] = None,
+        names: Optional[Iterable[str]] = None,
+    ) -> Subscription:
+        """Start receiving events (optionally of one conversation or some names)."""
+        sub = Subscription(
+            conversation_id=conversation_id,
+            names=frozenset(names) if names is not None else None,
+        )
+        self._subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop receiving events; unknown subscriptions are ignored."""
+        self._subscriptions.discard(subscription)
+
+    def listen(
+        self,
+        conversation_id: Optional[str] = None,
+        names: Optional[Iterable[str]] = None,
+    ) -> "_Listening":
+        """``async with bus.listen(conversation_id=cid) as sub:`` subscribes for a block."""
+        return _Listening(self, conversation_id, names)
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        """Deliver committed events to every matching subscriber, in order."""
+        for event in events:
+            for sub in list(self._subscriptions):
+                if sub.matches(event):
+                    sub.queue.put_nowait(event)
+            logger.debug("published %s %s", event.name, event.conversation_id or "")
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscriptions are live (used by tests and health checks)."""
+        return len(self._subscriptions)
+
+
+class _Listening:
+    def __init__(
+        self,
+        bus: InProcessEventBus,
+        conversation_id: Optional[str],
+        names: Optional[Iterable[str]],
+    ) -> None:
+        self._bus = bus
+        self._args = (conversation_id, names)
+        self._sub: Optional[Subscription] = None
+
+    async def __aenter__(self) -> Subscription:
+        self._sub = self._bus.subscribe(*self._args)
+        return self._sub
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._sub is not None:
+            self._bus.unsubscribe(self._sub)

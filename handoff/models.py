@@ -1,0 +1,140 @@
+"""Database tables of the agent side (SQLAlchemy Core, tables only)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+# Stable constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+CONVERSATION_STATES = ("bot", "queued", "assigned", "closed")
+AUTHORS = ("customer", "bot", "agent", "system")
+HANDOFF_REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
+TICKET_STATES = ("open", "done")
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("max_chats", Integer, nullable=False, default=3),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("max_chats >= 1", name="max_chats_positive"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False, default="bot"),
+    Column("agent_id", Integer, ForeignKey("agents.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    CheckConstraint(
+        "state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"
+    ),
+    # An assigned conversation has exactly one owner; no other state has one.
+    CheckConstraint(
+        "(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"
+    ),
+    Index("ix_conversations_state_agent", "state", "agent_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("author", String(16), nullable=False),
+    Column("agent_id", Integer, ForeignKey("agents.id")),
+    Column("text", Text, nullable=False),
+    Column("buttons", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "author IN ('customer', 'bot', 'agent', 'system')", name="author_valid"
+    ),
+    Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    # AUTOINCREMENT on SQLite: ids never go back, so "messages after id N" is reliable.
+    sqlite_autoincrement=True,
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("offline", Boolean, nullable=False, default=False),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("assigned_at", DateTime(timezone=True)),
+    Column("first_response_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("outcome", String(16)),
+    Column("agent_id", Integer, ForeignKey("agents.id")),
+    CheckConstraint(
+        "reason IN ('customer_request', 'low_confidence', 'frustration', "
+        "'unhelpful_answer')",
+        name="reason_valid",
+    ),
+    Index("ix_handoffs_conversation_id", "conversation_id"),
+)
+
+offline_tickets = Table(
+    "offline_tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id")),
+    Column("contact", String(255)),
+    Column("message", Text),
+    Column("state", String(8), nullable=False, default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("done_by", Integer, ForeignKey("agents.id")),
+    CheckConstraint("state IN ('open', 'done')", name="state_valid"),
+)
+
+csat_answers = Table(
+    "csat_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "conversation_id",
+        String(64),
+        ForeignKey("conversations.id"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+)

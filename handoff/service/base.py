@@ -1,0 +1,241 @@
+"""Shared plumbing of the service: transactions that publish after commit, helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..db import WRITE_OPTION
+from ..events import QUEUE_CHANGED, Event, EventBus
+from ..hours import ALWAYS_OPEN, OfficeHours
+from ..models import agents, conversations, handoffs, messages
+from ..settings import Settings
+from .errors import NotFound
+from .types import Agent, Conversation, Handoff, Message
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    """The real clock (timezone-aware UTC)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+    """SQLite returns naive datetimes; everything is stored in UTC, so mark it so."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass
+class Unit:
+    """One database transaction plus the events to publish once it has committed."""
+
+    conn: AsyncConnection
+    events: List[Event] = field(default_factory=list)
+
+    def emit(self, name: str, data: Dict[str, Any], conversation_id: Optional[str] = None) -> None:
+        """Queue an event; it is published only if the transaction commits."""
+        self.events.append(Event(name, data, conversation_id))
+
+
+class ServiceBase:
+    """Holds the engine, bus, settings, office hours and clock of the service."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bus: EventBus,
+        settings: Settings,
+        hours: Optional[OfficeHours] = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.settings = settings
+        self.hours = hours or ALWAYS_OPEN
+        self.clock = clock
+
+    def now(self) -> dt.datetime:
+        """Current time from the injectable clock, in UTC (what the database stores)."""
+        return self.clock().astimezone(dt.timezone.utc)
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        """A transaction; its events are published after (and only after) commit."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                work = Unit(conn)
+                yield work
+        if work.events:
+            await self.bus.publish(work.events)
+
+    # -- reading helpers shared by the mixins -------------------------------------
+
+    async def _conversation_row(
+        self, conn: AsyncConnection, conversation_id: str, lock: bool = False
+    ) -> Any:
+        if not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= 64:
+            raise NotFound("no such conversation")
+        query = select(conversations).where(conversations.c.id == conversation_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound("no such conversation")
+        return row
+
+    async def _current_handoff(self, conn: AsyncConnection, conversation_id: str) -> Any:
+        """The open (not offline, not closed) handoff of a conversation, if any."""
+        query = (
+            select(handoffs)
+            .where(
+                handoffs.c.conversation_id == conversation_id,
+                handoffs.c.closed_at.is_(None),
+                handoffs.c.offline.is_(False),
+            )
+            .order_by(handoffs.c.id.desc())
+            .limit(1)
+        )
+        return (await conn.execute(query)).mappings().first()
+
+    async def _queue_ids(self, conn: AsyncConnection) -> List[str]:
+        """Queued conversations, oldest handoff first."""
+        query = (
+            select(conversations.c.id)
+            .join(
+                handoffs,
+                and_(
+                    handoffs.c.conversation_id == conversations.c.id,
+                    handoffs.c.closed_at.is_(None),
+                    handoffs.c.offline.is_(False),
+                ),
+            )
+            .where(conversations.c.state == "queued")
+            .order_by(handoffs.c.queued_at, handoffs.c.id)
+        )
+        return list((await conn.execute(query)).scalars())
+
+    async def _close_handoff(
+        self, conn: AsyncConnection, conversation_id: str, now: dt.datetime, outcome: str
+    ) -> None:
+        await conn.execute(
+            update(handoffs)
+            .where(
+                handoffs.c.conversation_id == conversation_id,
+                handoffs.c.closed_at.is_(None),
+                handoffs.c.offline.is_(False),
+            )
+            .values(closed_at=now, outcome=outcome)
+        )
+
+    def _emit_queue_changed(self, work: Unit, queue: List[str]) -> None:
+        work.emit(QUEUE_CHANGED, {"queue": queue, "length": len(queue)})
+
+    def _available_clause(self) -> Any:
+        cutoff = self.now() - dt.timedelta(seconds=self.settings.presence_timeout_seconds)
+        return and_(
+            agents.c.online.is_(True),
+            agents.c.disabled.is_(False),
+            agents.c.last_seen_at >= cutoff,
+        )
+
+    def _load_subquery(self) -> Any:
+        return (
+            select(func.count(conversations.c.id))
+            .where(
+                conversations.c.agent_id == agents.c.id,
+                conversations.c.state == "assigned",
+            )
+            .scalar_subquery()
+        )
+
+    async def _agent_load(self, conn: AsyncConnection, agent_id: int) -> int:
+        query = select(func.count(conversations.c.id)).where(
+            conversations.c.agent_id == agent_id, conversations.c.state == "assigned"
+        )
+        return int((await conn.execute(query)).scalar_one())
+
+    async def _agent_name(self, conn: AsyncConnection, agent_id: Optional[int]) -> Optional[str]:
+        if agent_id is None:
+            return None
+        query = select(agents.c.name).where(agents.c.id == agent_id)
+        return (await conn.execute(query)).scalar_one_or_none()
+
+    async def _message_rows(
+        self, conn: AsyncConnection, where: Any, limit: int
+    ) -> List[Message]:
+        query = (
+            select(messages, agents.c.name.label("agent_name"))
+            .select_from(messages.outerjoin(agents, agents.c.id == messages.c.agent_id))
+            .where(where)
+            .order_by(messages.c.id)
+            .limit(limit)
+        )
+        return [to_message(row) for row in (await conn.execute(query)).mappings()]
+
+
+def to_conversation(row: Any) -> Conversation:
+    """Row of ``conversations`` -> :class:`Conversation`."""
+    return Conversation(
+        id=row["id"],
+        state=row["state"],
+        agent_id=row["agent_id"],
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
+        closed_at=as_utc(row["closed_at"]),
+    )
+
+
+def to_message(row: Any, agent_name: Optional[str] = None) -> Message:
+    """Row of ``messages`` (optionally joined with the agent name) -> :class:`Message`."""
+    keys = row.keys()
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        author=row["author"],
+        text=row["text"],
+        created_at=as_utc(row["created_at"]),
+        agent_id=row["agent_id"],
+        agent_name=row["agent_name"] if "agent_name" in keys else agent_name,
+        buttons=row["buttons"],
+    )
+
+
+def to_agent(row: Any, load: int = 0) -> Agent:
+    """Row of ``agents`` -> :class:`Agent` (without the password hash)."""
+    keys = row.keys()
+    return Agent(
+        id=row["id"],
+        login=row["login"],
+        name=row["name"],
+        max_chats=row["max_chats"],
+        online=bool(row["online"]),
+        disabled=bool(row["disabled"]),
+        last_seen_at=as_utc(row["last_seen_at"]),
+        load=int(row["load"]) if "load" in keys and row["load"] is not None else load,
+    )
+
+
+def to_handoff(row: Any) -> Handoff:
+    """Row of ``handoffs`` -> :class:`Handoff`."""
+    return Handoff(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        reason=row["reason"],
+        context=row["context"] or {},
+        queued_at=as_utc(row["queued_at"]),
+        assigned_at=as_utc(row["assigned_at"]),
+        first_response_at=as_utc(row["first_response_at"]),
+        closed_at=as_utc(row["closed_at"]),
+        agent_id=row["agent_id"],
+        offline=bool(row["offline"]),
+        outcome=row["outcome"],
+    )

@@ -1,0 +1,211 @@
+"""Conversations and their messages: create, add (stored before pushed), read back."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import insert, select, update
+
+from ..events import MESSAGE_CREATED
+from ..models import AUTHORS, conversations, handoffs, messages
+from ..settings import MAX_MESSAGE_CHARS
+from .base import ServiceBase, to_conversation, to_handoff
+from .errors import Conflict, Forbidden, InvalidInput
+from .types import Conversation, ConversationDetail, Message
+
+MAX_BUTTONS_JSON = 8_000
+
+
+def clean_text(text: Any, max_chars: int = MAX_MESSAGE_CHARS, what: str = "text") -> str:
+    """Validate a message text: a non-blank string of at most ``max_chars`` characters.
+
+    The text is stored as given (HTML included); clients render it as text.
+    """
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what} must be a string")
+    if not text.strip():
+        raise InvalidInput(f"{what} must not be empty")
+    if len(text) > max_chars:
+        raise InvalidInput(f"{what} is too long: {len(text)} characters, the limit is {max_chars}")
+    return text
+
+
+class ConversationsMixin(ServiceBase):
+    """Conversation and message operations."""
+
+    async def create_conversation(self) -> Conversation:
+        """Start a conversation (state ``bot``) with a server-issued unguessable id."""
+        now = self.now()
+        values = {
+            "id": secrets.token_urlsafe(24),
+            "state": "bot",
+            "agent_id": None,
+            "created_at": now,
+            "updated_at": now,
+            "closed_at": None,
+        }
+        async with self.unit() as work:
+            await work.conn.execute(insert(conversations).values(**values))
+        return to_conversation(values)
+
+    async def get_conversation(self, conversation_id: str) -> Conversation:
+        """The conversation, or :class:`NotFound`."""
+        async with self.engine.connect() as conn:
+            return to_conversation(await self._conversation_row(conn, conversation_id))
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        author: str,
+        text: str,
+        *,
+        agent_id: Optional[int] = None,
+        buttons: Optional[List[Dict[str, Any]]] = None,
+    ) -> Message:
+        """Store a message and publish ``message.created`` after the commit.
+
+        Args:
+            conversation_id: the conversation.
+            author: ``customer``, ``bot``, ``agent`` or ``system``.
+            text: 1..2000 characters, stored verbatim (HTML is text, not markup).
+            agent_id: required for ``agent`` messages; must own the conversation.
+            buttons: optional bot quick-reply buttons (JSON list).
+
+        Returns:
+            The stored message with its id (ids increase within the database).
+
+        Raises:
+            InvalidInput: bad author, empty or oversized text, bad buttons.
+            NotFound: unknown conversation.
+            Conflict: closed conversation, or a bot message while a person handles it.
+            Forbidden: an agent message from an agent who does not own the chat.
+        """
+        if author not in AUTHORS:
+            raise InvalidInput(f"author must be one of {', '.join(AUTHORS)}")
+        text = clean_text(text)
+        if buttons is not None:
+            if not isinstance(buttons, list) or len(json.dumps(buttons)) > MAX_BUTTONS_JSON:
+                raise InvalidInput("buttons must be a short JSON list")
+        if author == "agent" and agent_id is None:
+            raise InvalidInput("agent messages need the agent's id")
+        if author != "agent":
+            agent_id = None
+        now = self.now()
+        async with self.unit() as work:
+            conv = await self._conversation_row(work.conn, conversation_id, lock=True)
+            self._check_author_may_write(conv, author, agent_id)
+            result = await work.conn.execute(
+                insert(messages)
+                .values(
+                    conversation_id=conversation_id,
+                    author=author,
+                    agent_id=agent_id,
+                    text=text,
+                    buttons=buttons,
+                    created_at=now,
+                )
+            )
+            message_id = int(result.inserted_primary_key[0])
+            await work.conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(updated_at=now)
+            )
+            if author == "agent":
+                await work.conn.execute(
+                    update(handoffs)
+                    .where(
+                        handoffs.c.conversation_id == conversation_id,
+                        handoffs.c.closed_at.is_(None),
+                        handoffs.c.first_response_at.is_(None),
+                    )
+                    .values(first_response_at=now)
+                )
+            message = Message(
+                id=message_id,
+                conversation_id=conversation_id,
+                author=author,
+                text=text,
+                created_at=now,
+                agent_id=agent_id,
+                agent_name=await self._agent_name(work.conn, agent_id),
+                buttons=buttons,
+            )
+            payload = message.to_json()
+            payload["conversation_state"] = conv["state"]
+            payload["conversation_agent_id"] = conv["agent_id"]
+            work.emit(MESSAGE_CREATED, payload, conversation_id)
+        return message
+
+    @staticmethod
+    def _check_author_may_write(conv: Any, author: str, agent_id: Optional[int]) -> None:
+        if conv["state"] == "closed":
+            raise Conflict("this conversation is closed")
+        if author == "bot" and conv["state"] in ("queued", "assigned"):
+            # The bot stays silent while a person is about to take or has taken over.
+            raise Conflict(f"the bot must not answer while the conversation is {conv['state']}")
+        if author == "agent":
+            if conv["state"] != "assigned" or conv["agent_id"] != agent_id:
+                raise Forbidden("this conversation is not assigned to you")
+
+    async def agent_reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
+        """An agent's answer in a conversation they own (see :meth:`add_message`)."""
+        return await self.add_message(conversation_id, "agent", text, agent_id=agent_id)
+
+    async def messages_since(
+        self, conversation_id: str, after_id: int = 0, limit: int = 500
+    ) -> List[Message]:
+        """Messages of a conversation with id > ``after_id``, oldest first.
+
+        A client that reconnects passes the last id it saw and gets what it missed.
+        """
+        if not isinstance(after_id, int) or after_id < 0:
+            raise InvalidInput("after must be a non-negative integer")
+        async with self.engine.connect() as conn:
+            await self._conversation_row(conn, conversation_id)
+            return await self._message_rows(
+                conn,
+                (messages.c.conversation_id == conversation_id) & (messages.c.id > after_id),
+                limit,
+            )
+
+    async def conversation_detail(self, conversation_id: str) -> ConversationDetail:
+        """The conversation, its latest handoff (with context) and the full transcript."""
+        async with self.engine.connect() as conn:
+            conv = to_conversation(await self._conversation_row(conn, conversation_id))
+            query = (
+                select(handoffs)
+                .where(handoffs.c.conversation_id == conversation_id)
+                .order_by(handoffs.c.id.desc())
+                .limit(1)
+            )
+            row = (await conn.execute(query)).mappings().first()
+            transcript = await self._message_rows(
+                conn, messages.c.conversation_id == conversation_id, 10_000
+            )
+        return ConversationDetail(conv, to_handoff(row) if row else None, transcript)
+
+    async def messages_for_agent_since(
+        self, agent_id: int, after_id: int, limit: int = 1000
+    ) -> List[Message]:
+        """What a reconnecting desk missed: messages after ``after_id`` in waiting chats
+        and in the agent's own chats, oldest first."""
+        visible = conversations.c.state == "queued"
+        visible |= (conversations.c.state == "assigned") & (conversations.c.agent_id == agent_id)
+        ids = select(conversations.c.id).where(visible)
+        async with self.engine.connect() as conn:
+            return await self._message_rows(
+                conn, messages.c.conversation_id.in_(ids) & (messages.c.id > after_id), limit
+            )
+
+    async def conversations_of_agent(self, agent_id: int) -> List[Conversation]:
+        """Conversations currently assigned to ``agent_id``, oldest first."""
+        async with self.engine.connect() as conn:
+            query = (
+                select(conversations)
+                .where(conversations.c.agent_id == agent_id, conversations.c.state == "assigned")
+                .order_by(conversations.c.created_at)
+            )
+            return [to_conversation(r) for r in (await conn.execute(query)).mappings()]

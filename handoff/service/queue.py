@@ -1,0 +1,308 @@
+"""The waiting line: enqueue (or go offline honestly), cancel, position and wait."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..events import (
+    CONVERSATION_QUEUED,
+    CONVERSATION_RETURNED_TO_BOT,
+    TICKET_CREATED,
+)
+from ..models import HANDOFF_REASONS, agents, conversations, handoffs, messages, offline_tickets
+from .base import ServiceBase, as_utc, to_conversation
+from .errors import Conflict, InvalidInput
+from .types import Conversation, EnqueueResult, QueueItem, QueueStatus, Ticket
+
+MAX_CONTEXT_JSON = 64_000
+DEFAULT_HANDLING_SECONDS = 300
+RECENT_HANDOFFS = 20
+# An agent with a free slot still needs a moment to notice and open the chat.
+PICKUP_SECONDS = 60
+
+
+class QueueMixin(ServiceBase):
+    """Queue operations (the assignment mixin provides ``auto_assign``)."""
+
+    async def enqueue(
+        self,
+        conversation_id: str,
+        reason: str,
+        context: Optional[Dict[str, Any]] = None,
+    ) -> EnqueueResult:
+        """Hand a conversation to a person, or open an offline ticket if nobody can answer.
+
+        Args:
+            conversation_id: a conversation in state ``bot``.
+            reason: ``customer_request``, ``low_confidence``, ``frustration`` or
+                ``unhelpful_answer``.
+            context: the action layer's handoff context (``summary``, ``intents``,
+                ``frustration``, ``faq_answers``, ``transcript``...; all optional).
+
+        Returns:
+            ``queued`` with position and estimated wait, ``assigned`` when an agent
+            took it immediately, or ``offline`` outside office hours or with nobody
+            online (a ticket is opened; ``next_opening`` says when support opens).
+            Asking again while queued or assigned returns the current status.
+        """
+        if reason not in HANDOFF_REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(HANDOFF_REASONS)}")
+        context = dict(context or {})
+        try:
+            size = len(json.dumps(context))
+        except (TypeError, ValueError):
+            raise InvalidInput("context must be JSON-serialisable") from None
+        if size > MAX_CONTEXT_JSON:
+            raise InvalidInput(f"context is too large ({size} bytes, limit {MAX_CONTEXT_JSON})")
+        now = self.now()
+        open_now = self.hours.is_open(now)
+        async with self.unit() as work:
+            conv = await self._conversation_row(work.conn, conversation_id, lock=True)
+            if conv["state"] in ("queued", "assigned"):
+                already = conv["state"]
+            elif conv["state"] == "closed":
+                raise Conflict("this conversation is closed")
+            else:
+                already = None
+                online = await self._available_count(work.conn)
+                values = dict(
+                    conversation_id=conversation_id,
+                    reason=reason,
+                    context=context,
+                    queued_at=now,
+                )
+                if not open_now or online == 0:
+                    return await self._go_offline(work, values, open_now, now)
+                await work.conn.execute(insert(handoffs).values(offline=False, **values))
+                await work.conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == conversation_id)
+                    .values(state="queued", updated_at=now)
+                )
+                queue = await self._queue_ids(work.conn)
+                work.emit(
+                    CONVERSATION_QUEUED,
+                    {
+                        "conversation_id": conversation_id,
+                        "reason": reason,
+                        "queued_at": now.isoformat(),
+                        "position": queue.index(conversation_id) + 1,
+                    },
+                    conversation_id,
+                )
+                self._emit_queue_changed(work, queue)
+        if already is None and self.settings.auto_assign:
+            await self.auto_assign()  # type: ignore[attr-defined]
+        return await self._status_result(conversation_id)
+
+    async def _go_offline(
+        self, work: Any, values: Dict[str, Any], open_now: bool, now: dt.datetime
+    ) -> EnqueueResult:
+        result = await work.conn.execute(
+            insert(handoffs).values(offline=True, outcome="offline", closed_at=now, **values)
+        )
+        handoff_id = int(result.inserted_primary_key[0])
+        ticket = await work.conn.execute(
+            insert(offline_tickets).values(
+                conversation_id=values["conversation_id"],
+                handoff_id=handoff_id,
+                state="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        ticket_id = int(ticket.inserted_primary_key[0])
+        ticket_json = Ticket(
+            id=ticket_id,
+            conversation_id=values["conversation_id"],
+            state="open",
+            created_at=now,
+            updated_at=now,
+            handoff_id=handoff_id,
+            reason=values["reason"],
+        ).to_json()
+        work.emit(TICKET_CREATED, {"ticket": ticket_json}, values["conversation_id"])
+        next_opening = None if open_now else self.hours.next_opening(now)
+        return EnqueueResult(
+            outcome="offline",
+            conversation_id=values["conversation_id"],
+            ticket_id=ticket_id,
+            offline_reason="no_agents" if open_now else "closed",
+            next_opening=next_opening,
+            message=self._offline_message(open_now, next_opening),
+        )
+
+    def _offline_message(self, open_now: bool, next_opening: Optional[dt.datetime]) -> str:
+        hours = f" Our support hours: {self.hours.summary}." if self.hours.summary else ""
+        if open_now:
+            return (
+                "No one from our team is available to chat right now. Leave your contact "
+                "details and a person will get back to you as soon as someone is free."
+                + hours
+            )
+        when = (
+            next_opening.astimezone(self.hours.timezone).strftime("%A %d %B at %H:%M")
+            if next_opening
+            else "as soon as we are back"
+        )
+        return (
+            "Our team is offline right now. Leave your contact details and a person will "
+            f"answer when we open again ({when}, {self.hours.timezone.key} time)." + hours
+        )
+
+    async def _status_result(self, conversation_id: str) -> EnqueueResult:
+        async with self.engine.connect() as conn:
+            conv = await self._conversation_row(conn, conversation_id)
+            if conv["state"] == "assigned":
+                name = await self._agent_name(conn, conv["agent_id"])
+                return EnqueueResult(
+                    outcome="assigned",
+                    conversation_id=conversation_id,
+                    agent_name=name,
+                    message=f"{name} from our team has joined the chat.",
+                )
+            status = await self._queue_status(conn, conversation_id)
+        if status is None:
+            raise Conflict(f"this conversation is no longer waiting (state {conv['state']})")
+        return EnqueueResult(
+            outcome="queued",
+            conversation_id=conversation_id,
+            position=status.position,
+            estimated_wait_seconds=status.estimated_wait_seconds,
+            message="You are in line for a person from our team.",
+        )
+
+    async def cancel(self, conversation_id: str) -> Conversation:
+        """The customer leaves the queue: ``queued`` -> ``bot`` (no-op when already ``bot``)."""
+        now = self.now()
+        async with self.unit() as work:
+            conv = await self._conversation_row(work.conn, conversation_id, lock=True)
+            if conv["state"] == "bot":
+                return to_conversation(conv)
+            if conv["state"] != "queued":
+                raise Conflict(
+                    f"only a waiting conversation can be cancelled (it is {conv['state']})"
+                )
+            await work.conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id, conversations.c.state == "queued")
+                .values(state="bot", updated_at=now)
+            )
+            await self._close_handoff(work.conn, conversation_id, now, "cancelled")
+            work.emit(
+                CONVERSATION_RETURNED_TO_BOT,
+                {"conversation_id": conversation_id, "by": "customer", "agent_id": None},
+                conversation_id,
+            )
+            self._emit_queue_changed(work, await self._queue_ids(work.conn))
+        return to_conversation({**conv, "state": "bot", "updated_at": now})
+
+    async def queue_status(self, conversation_id: str) -> Optional[QueueStatus]:
+        """Position (1 = next) and estimated wait of a queued conversation, else None."""
+        async with self.engine.connect() as conn:
+            await self._conversation_row(conn, conversation_id)
+            return await self._queue_status(conn, conversation_id)
+
+    async def _queue_status(
+        self, conn: AsyncConnection, conversation_id: str
+    ) -> Optional[QueueStatus]:
+        queue = await self._queue_ids(conn)
+        if conversation_id not in queue:
+            return None
+        position = queue.index(conversation_id) + 1
+        return QueueStatus(position, await self._estimate_wait(conn, position))
+
+    async def _available_count(self, conn: AsyncConnection) -> int:
+        query = select(func.count(agents.c.id)).where(self._available_clause())
+        return int((await conn.execute(query)).scalar_one())
+
+    async def _estimate_wait(self, conn: AsyncConnection, position: int) -> Optional[int]:
+        """Seconds until a person answers: recent handling times over online capacity.
+
+        None when nobody is online (no honest estimate exists).
+        """
+        query = select(
+            func.coalesce(func.sum(agents.c.max_chats), 0),
+            func.coalesce(func.sum(self._load_subquery()), 0),
+        ).where(self._available_clause())
+        capacity, load = (await conn.execute(query)).one()
+        capacity, load = int(capacity), int(load)
+        if capacity == 0:
+            return None
+        free = max(capacity - load, 0)
+        if position <= free:
+            return PICKUP_SECONDS
+        rounds = math.ceil((position - free) / capacity)
+        return PICKUP_SECONDS + rounds * await self._average_handling_seconds(conn)
+
+    async def _average_handling_seconds(self, conn: AsyncConnection) -> int:
+        query = (
+            select(handoffs.c.assigned_at, handoffs.c.closed_at)
+            .where(handoffs.c.assigned_at.isnot(None), handoffs.c.closed_at.isnot(None))
+            .order_by(handoffs.c.closed_at.desc())
+            .limit(RECENT_HANDOFFS)
+        )
+        durations = [
+            (as_utc(closed) - as_utc(assigned)).total_seconds()
+            for assigned, closed in (await conn.execute(query)).all()
+        ]
+        if not durations:
+            return DEFAULT_HANDLING_SECONDS
+        return max(30, int(sum(durations) / len(durations)))
+
+    async def list_queue(self) -> List[QueueItem]:
+        """Waiting chats, oldest first, with reason, wait so far and first message."""
+        now = self.now()
+        first_message = (
+            select(messages.c.text)
+            .where(
+                messages.c.conversation_id == conversations.c.id,
+                messages.c.author == "customer",
+            )
+            .order_by(messages.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                conversations.c.id,
+                handoffs.c.reason,
+                handoffs.c.queued_at,
+                handoffs.c.context,
+                first_message.label("first_message"),
+            )
+            .join(
+                handoffs,
+                and_(
+                    handoffs.c.conversation_id == conversations.c.id,
+                    handoffs.c.closed_at.is_(None),
+                    handoffs.c.offline.is_(False),
+                ),
+            )
+            .where(conversations.c.state == "queued")
+            .order_by(handoffs.c.queued_at, handoffs.c.id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        items = []
+        for position, row in enumerate(rows, start=1):
+            queued_at = as_utc(row["queued_at"])
+            summary = (row["context"] or {}).get("summary")
+            items.append(
+                QueueItem(
+                    conversation_id=row["id"],
+                    reason=row["reason"],
+                    queued_at=queued_at,
+                    waited_seconds=max(0, int((now - queued_at).total_seconds())),
+                    first_message=row["first_message"],
+                    summary=summary if isinstance(summary, str) else None,
+                    position=position,
+                )
+            )
+        return items

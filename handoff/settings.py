@@ -1,0 +1,97 @@
+"""Settings of the agent desk, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_MESSAGE_CHARS = 2000
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the desk can be configured with (see :meth:`from_env`)."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: Optional[str] = None
+    token_ttl_seconds: int = 12 * 3600
+    reassign_after_seconds: int = 180
+    agent_cap: int = 3
+    shop_file: Path = PROJECT_ROOT / "shop.yml"
+    auto_assign: bool = True
+    demo: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    presence_timeout_seconds: int = 90
+    housekeeping_interval_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        """Build settings from environment variables, with safe local defaults.
+
+        Variables: ``DATABASE_URL``, ``HANDOFF_DATA_DIR``, ``HANDOFF_SECRET_KEY``,
+        ``HANDOFF_TOKEN_TTL``, ``HANDOFF_REASSIGN_AFTER``, ``HANDOFF_AGENT_CAP``,
+        ``HANDOFF_SHOP_FILE``, ``HANDOFF_AUTO_ASSIGN``, ``HANDOFF_DEMO``,
+        ``HANDOFF_HOST``, ``HANDOFF_PORT`` (or ``PORT``), ``HANDOFF_PRESENCE_TIMEOUT``.
+        """
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("HANDOFF_DATA_DIR") or PROJECT_ROOT / "var")
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'app.db'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=env.get("HANDOFF_SECRET_KEY") or None,
+            token_ttl_seconds=_int(env, "HANDOFF_TOKEN_TTL", 12 * 3600, 60),
+            reassign_after_seconds=_int(env, "HANDOFF_REASSIGN_AFTER", 180, 10),
+            agent_cap=_int(env, "HANDOFF_AGENT_CAP", 3, 1),
+            shop_file=Path(env.get("HANDOFF_SHOP_FILE") or PROJECT_ROOT / "shop.yml"),
+            auto_assign=_bool(env, "HANDOFF_AUTO_ASSIGN", True),
+            demo=_bool(env, "HANDOFF_DEMO", False),
+            host=env.get("HANDOFF_HOST") or "127.0.0.1",
+            port=_int(env, "HANDOFF_PORT", _int(env, "PORT", 8000, 1), 1),
+            presence_timeout_seconds=_int(env, "HANDOFF_PRESENCE_TIMEOUT", 90, 10),
+        )
+
+    def with_secret(self) -> "Settings":
+        """Return settings with a secret key, generating one into ``data_dir`` if unset.
+
+        The generated key is kept in ``<data_dir>/handoff_secret`` (mode 0600) so tokens
+        survive a restart; it is never a constant in the source.
+        """
+        if self.secret_key:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "handoff_secret"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ValueError(f"{path} holds a secret shorter than 32 characters")
+        return replace(self, secret_key=key)

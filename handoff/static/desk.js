@@ -1,0 +1,552 @@
+// Agent desk: plain JS, no framework. Every text goes through textContent.
+"use strict";
+
+(() => {
+  const REASONS = {
+    customer_request: "Asked for a person",
+    low_confidence: "Bot unsure",
+    frustration: "Frustrated",
+    unhelpful_answer: "Answer didn't help",
+  };
+  const TOKEN_KEY = "handoff.desk.token";
+  const MAX_CHARS = 2000;
+
+  const state = {
+    token: sessionStorage.getItem(TOKEN_KEY),
+    agent: null,
+    online: true,
+    queue: [],
+    mine: [],
+    tickets: [],
+    current: null, // {id, kind: "chat"|"ticket", detail, ticket}
+    lastMessageId: 0,
+    unread: new Map(),
+    notices: 0,
+    ws: null,
+    wsRetry: 0,
+    pingTimer: null,
+    audio: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // ---- HTTP -------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  async function api(method, path, body) {
+    const headers = { "Accept": "application/json" };
+    if (state.token) headers["Authorization"] = "Bearer " + state.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch("/api/agent" + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (_) { data = {}; }
+    if (!response.ok) {
+      if (response.status === 401 && path !== "/login") signOut(data.error || "Please sign in again.");
+      throw new ApiError(response.status, data.error || "Request failed (" + response.status + ")");
+    }
+    return data;
+  }
+
+  // ---- Formatting ---------------------------------------------------------------
+  function since(iso) {
+    const seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+    if (seconds < 60) return seconds + "s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+  function clock(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+  function reasonBadge(reason) {
+    return el("span", "badge " + (REASONS[reason] ? reason : ""), REASONS[reason] || reason || "Handoff");
+  }
+  function authorLabel(message) {
+    if (message.author === "customer") return "Customer";
+    if (message.author === "bot") return "Assistant (bot)";
+    if (message.author === "agent") {
+      const name = message.agent_name || "Agent";
+      return state.agent && message.agent_id === state.agent.id ? name + " (you)" : name;
+    }
+    return "System";
+  }
+
+  // ---- Notifications --------------------------------------------------------------
+  function beep() {
+    try {
+      if (!state.audio) state.audio = new (window.AudioContext || window.webkitAudioContext)();
+      const ctx = state.audio;
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.setValueAtTime(880, ctx.currentTime);
+      osc.frequency.setValueAtTime(1175, ctx.currentTime + 0.12);
+      gain.gain.setValueAtTime(0.0001, ctx.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.25, ctx.currentTime + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.3);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.32);
+    } catch (_) { /* sound is a nicety; the title notice still works */ }
+  }
+  function notify(what) {
+    state.notices += 1;
+    document.title = "(" + state.notices + ") " + what + " – Support desk";
+    beep();
+  }
+  function clearNotices() {
+    state.notices = 0;
+    document.title = "Support desk";
+  }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) setTimeout(clearNotices, 4000); });
+  window.addEventListener("focus", () => setTimeout(clearNotices, 4000));
+
+  // ---- Rendering: sidebar ------------------------------------------------------------
+  function renderMe() {
+    if (!state.agent) return;
+    $("agent-name").textContent = state.agent.name;
+    $("agent-load").textContent = state.mine.length + "/" + state.agent.max_chats;
+    const toggle = $("status-toggle");
+    toggle.setAttribute("aria-pressed", String(state.online));
+    toggle.textContent = state.online ? "Online" : "Away";
+  }
+
+  function listItem(id, active, onOpen) {
+    const li = el("li");
+    const button = el("button", "item" + (active ? " active" : ""));
+    button.type = "button";
+    button.dataset.id = id;
+    button.addEventListener("click", onOpen);
+    li.appendChild(button);
+    return [li, button];
+  }
+
+  function renderQueue() {
+    const list = $("queue-list");
+    list.replaceChildren();
+    for (const item of state.queue) {
+      const [li, button] = listItem(item.conversation_id, isCurrent(item.conversation_id), () => openChat(item.conversation_id));
+      const row = el("div", "row");
+      row.appendChild(reasonBadge(item.reason));
+      const time = el("span", "time" + (Date.now() - new Date(item.queued_at) > 5 * 60000 ? " long" : ""), "waiting " + since(item.queued_at));
+      time.dataset.since = item.queued_at;
+      row.appendChild(time);
+      button.appendChild(row);
+      button.appendChild(el("div", "snippet", item.first_message || item.summary || "(no message yet)"));
+      list.appendChild(li);
+    }
+    $("queue-count").textContent = state.queue.length;
+    $("queue-empty").hidden = state.queue.length > 0;
+  }
+
+  function renderMine() {
+    const list = $("mine-list");
+    list.replaceChildren();
+    for (const chat of state.mine) {
+      const [li, button] = listItem(chat.id, isCurrent(chat.id), () => openChat(chat.id));
+      const row = el("div", "row");
+      row.appendChild(el("strong", "", "Chat " + chat.id.slice(0, 6)));
+      const unread = state.unread.get(chat.id) || 0;
+      if (unread) row.appendChild(el("span", "unread", unread + " new"));
+      row.appendChild(el("span", "time", "since " + clock(chat.updated_at)));
+      button.appendChild(row);
+      list.appendChild(li);
+    }
+    $("mine-count").textContent = state.mine.length;
+    $("mine-empty").hidden = state.mine.length > 0;
+    renderMe();
+  }
+
+  function renderTickets() {
+    const list = $("ticket-list");
+    list.replaceChildren();
+    for (const ticket of state.tickets) {
+      const [li, button] = listItem("t" + ticket.id, state.current && state.current.ticket && state.current.ticket.id === ticket.id, () => openTicket(ticket));
+      const row = el("div", "row");
+      row.appendChild(ticket.reason ? reasonBadge(ticket.reason) : el("span", "badge", "Contact left"));
+      row.appendChild(el("span", "time", since(ticket.created_at) + " ago"));
+      button.appendChild(row);
+      button.appendChild(el("div", "snippet", ticket.contact ? ticket.contact + (ticket.message ? " — " + ticket.message : "") : "No contact details left yet"));
+      list.appendChild(li);
+    }
+    $("ticket-count").textContent = state.tickets.length;
+    $("ticket-empty").hidden = state.tickets.length > 0;
+  }
+
+  function isCurrent(id) { return !!state.current && state.current.id === id; }
+
+  // ---- Rendering: conversation -----------------------------------------------------------
+  function messageNode(message) {
+    const li = el("li", "msg " + message.author);
+    li.dataset.id = message.id;
+    li.appendChild(el("span", "who", authorLabel(message)));
+    li.appendChild(el("div", "bubble", message.text));
+    li.appendChild(el("span", "at", clock(message.created_at)));
+    return li;
+  }
+
+  function appendMessage(message) {
+    const list = $("transcript");
+    if (list.querySelector('[data-id="' + Number(message.id) + '"]')) return;
+    const node = messageNode(message);
+    // Keep id order even if two events arrive out of order.
+    const later = Array.from(list.children).find((child) => Number(child.dataset.id) > message.id);
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    list.insertBefore(node, later || null);
+    if (nearBottom || message.author === "agent") list.scrollTop = list.scrollHeight;
+  }
+
+  function renderContext(handoff, ticket) {
+    const context = (handoff && handoff.context) || {};
+    const summary = typeof context.summary === "string" && context.summary ? context.summary : null;
+    $("ctx-summary").textContent = summary || "No summary was provided for this handoff.";
+    const frustration = context.frustration && typeof context.frustration === "object" ? context.frustration : null;
+    $("ctx-frustration-row").hidden = !frustration;
+    if (frustration) {
+      const score = Number(frustration.score);
+      const meter = $("ctx-frustration-score");
+      meter.textContent = Number.isFinite(score) ? Math.round(score * 100) + "%" : "–";
+      meter.className = "meter" + (score >= 0.7 ? " high" : score >= 0.4 ? " mid" : "");
+      const cues = Array.isArray(frustration.cues) ? frustration.cues.map(String) : [];
+      $("ctx-cues").textContent = cues.length ? "(" + cues.join(", ") + ")" : "";
+    }
+    const intents = Array.isArray(context.intents) ? context.intents : [];
+    $("ctx-intents-row").hidden = intents.length === 0;
+    const chips = $("ctx-intents");
+    chips.replaceChildren();
+    for (const intent of intents) {
+      if (!intent || typeof intent !== "object") continue;
+      const confidence = Number(intent.confidence);
+      chips.appendChild(el("span", "chip", String(intent.name) + (Number.isFinite(confidence) ? " " + Math.round(confidence * 100) + "%" : "")));
+    }
+    const faq = Array.isArray(context.faq_answers) ? context.faq_answers : [];
+    $("ctx-faq-row").hidden = faq.length === 0;
+    const faqChips = $("ctx-faq");
+    faqChips.replaceChildren();
+    for (const answer of faq) {
+      const label = typeof answer === "string" ? answer : answer && (answer.name || answer.intent || answer.response || JSON.stringify(answer));
+      faqChips.appendChild(el("span", "chip", label));
+    }
+    $("ctx-ticket-row").hidden = !ticket;
+    if (ticket) $("ctx-ticket").textContent = ticket.contact ? ticket.contact + (ticket.message ? " — " + ticket.message : "") : "not left yet";
+  }
+
+  function renderChatControls() {
+    const current = state.current;
+    const conv = current.detail.conversation;
+    const mine = conv.state === "assigned" && conv.agent_id === state.agent.id;
+    $("claim-btn").hidden = conv.state !== "queued";
+    $("handback-btn").hidden = !mine;
+    $("close-btn").hidden = !(mine || conv.state === "queued");
+    $("reply-form").hidden = !mine;
+    $("ticket-actions").hidden = current.kind !== "ticket";
+    const labels = { queued: "Waiting", assigned: mine ? "Assigned to you" : "Assigned", bot: "With the bot", closed: "Closed" };
+    $("chat-state").textContent = labels[conv.state] || conv.state;
+  }
+
+  function showNotice(text) {
+    const notice = $("chat-notice");
+    notice.textContent = text || "";
+    notice.hidden = !text;
+  }
+
+  async function openChat(id, ticket) {
+    let data;
+    try {
+      data = await api("GET", "/conversations/" + encodeURIComponent(id));
+    } catch (error) {
+      if (error.status === 403 || error.status === 404) {
+        await refreshLists();
+        showPane(false);
+      }
+      return;
+    }
+    state.current = { id, kind: ticket ? "ticket" : "chat", detail: data, ticket: ticket || null };
+    state.unread.delete(id);
+    showPane(true);
+    $("chat-title").textContent = ticket ? "Offline ticket #" + ticket.id : "Chat " + id.slice(0, 6);
+    const handoff = data.handoff;
+    const reason = $("chat-reason");
+    reason.replaceWith(Object.assign(reasonBadge(handoff && handoff.reason), { id: "chat-reason" }));
+    $("chat-waited").textContent = handoff ? "escalated " + since(handoff.queued_at) + " ago" : "";
+    renderContext(handoff, ticket);
+    const list = $("transcript");
+    list.replaceChildren();
+    for (const message of data.messages) {
+      appendMessage(message);
+      state.lastMessageId = Math.max(state.lastMessageId, message.id);
+    }
+    list.scrollTop = list.scrollHeight;
+    showNotice("");
+    $("reply-error").textContent = "";
+    renderChatControls();
+    renderQueue(); renderMine(); renderTickets();
+    if (!$("reply-form").hidden) $("reply-text").focus();
+  }
+
+  function openTicket(ticket) { return openChat(ticket.conversation_id, ticket); }
+
+  function showPane(chat) {
+    $("chat").hidden = !chat;
+    $("placeholder").hidden = chat;
+    if (!chat) state.current = null;
+  }
+
+  // ---- Actions ------------------------------------------------------------------------------
+  async function act(button, fn) {
+    button.disabled = true;
+    try { await fn(); } catch (error) { showNotice(error.message); } finally { button.disabled = false; }
+  }
+
+  async function claim() {
+    const id = state.current.id;
+    await api("POST", "/conversations/" + encodeURIComponent(id) + "/claim");
+    await refreshLists();
+    await openChat(id);
+  }
+
+  async function handBack() {
+    const id = state.current.id;
+    await api("POST", "/conversations/" + encodeURIComponent(id) + "/handback");
+    await refreshLists();
+    await afterEnded(id, "Handed back to the bot. The assistant has greeted the customer again.");
+  }
+
+  async function closeChat() {
+    const id = state.current.id;
+    await api("POST", "/conversations/" + encodeURIComponent(id) + "/close");
+    await refreshLists();
+    await afterEnded(id, "Chat closed.");
+  }
+
+  async function afterEnded(id, text) {
+    if (!isCurrent(id)) return;
+    state.current.detail.conversation.state = "ended";
+    $("reply-form").hidden = true;
+    $("handback-btn").hidden = true;
+    $("close-btn").hidden = true;
+    $("claim-btn").hidden = true;
+    $("chat-state").textContent = "Ended";
+    showNotice(text);
+  }
+
+  async function sendReply(event) {
+    event.preventDefault();
+    const box = $("reply-text");
+    const text = box.value;
+    if (!text.trim()) { $("reply-error").textContent = "Write something first."; return; }
+    if (text.length > MAX_CHARS) { $("reply-error").textContent = "At most " + MAX_CHARS + " characters."; return; }
+    $("send-btn").disabled = true;
+    try {
+      const data = await api("POST", "/conversations/" + encodeURIComponent(state.current.id) + "/messages", { text });
+      box.value = ""; // only cleared once stored: a failed send loses nothing
+      updateCounter();
+      $("reply-error").textContent = "";
+      appendMessage(data.message);
+    } catch (error) {
+      $("reply-error").textContent = error.message;
+    } finally {
+      $("send-btn").disabled = false;
+      box.focus();
+    }
+  }
+
+  function updateCounter() { $("reply-counter").textContent = $("reply-text").value.length + "/" + MAX_CHARS; }
+
+  async function toggleStatus() {
+    const data = await api("POST", "/status", { online: !state.online });
+    state.online = data.agent.online;
+    state.agent = data.agent;
+    renderMe();
+  }
+
+  async function ticketDone() {
+    const ticket = state.current.ticket;
+    await api("POST", "/tickets/" + ticket.id + "/done");
+    showPane(false);
+    await refreshTickets();
+  }
+
+  // ---- Data refresh ---------------------------------------------------------------------------
+  async function refreshQueue() { state.queue = (await api("GET", "/queue")).queue; renderQueue(); }
+  async function refreshMine() { state.mine = (await api("GET", "/conversations")).conversations; renderMine(); }
+  async function refreshTickets() { state.tickets = (await api("GET", "/tickets")).tickets; renderTickets(); }
+  async function refreshLists() { await Promise.all([refreshQueue(), refreshMine(), refreshTickets()]); }
+
+  // ---- Live events -------------------------------------------------------------------------------
+  function connect() {
+    if (!state.token) return;
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const ws = new WebSocket(scheme + location.host + "/api/agent/ws");
+    state.ws = ws;
+    ws.addEventListener("open", () => {
+      ws.send(JSON.stringify({ type: "hello", token: state.token, last_message_id: state.lastMessageId }));
+    });
+    ws.addEventListener("message", (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (_) { return; }
+      handleFrame(frame).catch(() => {});
+    });
+    ws.addEventListener("close", (event) => {
+      setConnection(false);
+      clearInterval(state.pingTimer);
+      if (state.ws !== ws || !state.token) return;
+      if (event.code === 4401) { signOut("Your session ended, please sign in again."); return; }
+      const delay = Math.min(15000, 500 * 2 ** state.wsRetry++);
+      setTimeout(connect, delay);
+    });
+  }
+
+  function setConnection(live) {
+    const node = $("connection");
+    node.className = "connection " + (live ? "live" : "down");
+    node.textContent = live ? "live" : "reconnecting…";
+  }
+
+  async function handleFrame(frame) {
+    if (frame.type === "ready") {
+      state.wsRetry = 0;
+      setConnection(true);
+      state.agent = frame.agent;
+      state.queue = frame.queue;
+      renderQueue();
+      clearInterval(state.pingTimer);
+      state.pingTimer = setInterval(() => {
+        if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "ping" }));
+      }, 25000);
+      await refreshLists();
+      return;
+    }
+    if (frame.type !== "event") return;
+    const data = frame.data || {};
+    switch (frame.event) {
+      case "message.created": onMessage(data); break;
+      case "conversation.queued": notify("New chat"); await refreshQueue(); break;
+      case "queue.changed": await refreshQueue(); break;
+      case "conversation.assigned":
+        if (data.agent_id === state.agent.id) {
+          await refreshMine();
+          if (data.how !== "claim") { notify("Chat assigned to you"); }
+        } else if (data.previous_agent_id === state.agent.id) {
+          await refreshMine();
+          if (isCurrent(data.conversation_id)) afterEnded(data.conversation_id, "This chat was moved to " + (data.agent_name || "the queue") + ".");
+        }
+        if (isCurrent(data.conversation_id) && state.current.detail.conversation.state === "queued") {
+          await openChat(data.conversation_id);
+        }
+        break;
+      case "conversation.returned_to_bot":
+      case "conversation.closed":
+        await refreshMine();
+        if (isCurrent(data.conversation_id) && state.current.kind === "chat" && data.agent_id !== state.agent.id) {
+          afterEnded(data.conversation_id, frame.event === "conversation.closed" ? "The customer left; the chat is closed." : "The customer went back to the assistant.");
+        }
+        break;
+      case "ticket.created": notify("New offline ticket"); await refreshTickets(); break;
+      case "ticket.updated": await refreshTickets(); break;
+      default: break;
+    }
+  }
+
+  function onMessage(message) {
+    state.lastMessageId = Math.max(state.lastMessageId, message.id);
+    if (isCurrent(message.conversation_id)) {
+      appendMessage(message);
+    } else if (state.mine.some((chat) => chat.id === message.conversation_id)) {
+      state.unread.set(message.conversation_id, (state.unread.get(message.conversation_id) || 0) + 1);
+      renderMine();
+    } else if (message.conversation_state === "queued") {
+      refreshQueue().catch(() => {});
+    }
+    if (message.author === "customer" && message.conversation_agent_id === state.agent.id && (document.hidden || !isCurrent(message.conversation_id))) {
+      notify("New message");
+    }
+  }
+
+  // ---- Session -------------------------------------------------------------------------------------
+  async function signIn(event) {
+    event.preventDefault();
+    $("login-error").textContent = "";
+    const login = $("login-name").value.trim();
+    const password = $("login-password").value;
+    if (!login || !password) { $("login-error").textContent = "Enter your login and password."; return; }
+    beepUnlock();
+    try {
+      const data = await api("POST", "/login", { login, password });
+      state.token = data.token;
+      sessionStorage.setItem(TOKEN_KEY, data.token);
+      $("login-password").value = "";
+      await start();
+    } catch (error) {
+      $("login-error").textContent = error.message;
+    }
+  }
+
+  // Browsers only allow sound after a user gesture: create the audio context on sign-in.
+  function beepUnlock() {
+    try { if (!state.audio) state.audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (_) { /* no audio */ }
+  }
+
+  async function start() {
+    const me = await api("GET", "/me");
+    state.agent = me.agent;
+    const status = await api("POST", "/status", { online: true });
+    state.agent = status.agent;
+    state.online = status.agent.online;
+    $("login-view").hidden = true;
+    $("desk-view").hidden = false;
+    renderMe();
+    await refreshLists();
+    connect();
+  }
+
+  function signOut(message) {
+    const ws = state.ws;
+    state.token = null;
+    state.ws = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (ws) ws.close();
+    clearInterval(state.pingTimer);
+    $("desk-view").hidden = true;
+    $("login-view").hidden = false;
+    $("login-error").textContent = message || "";
+    showPane(false);
+  }
+
+  async function logout() {
+    try { await api("POST", "/status", { online: false }); } catch (_) { /* signing out anyway */ }
+    signOut("");
+  }
+
+  // ---- Wiring -------------------------------------------------------------------------------------------
+  document.addEventListener("DOMContentLoaded", () => {
+    $("login-form").addEventListener("submit", signIn);
+    $("reply-form").addEventListener("submit", sendReply);
+    $("reply-text").addEventListener("input", updateCounter);
+    $("reply-text").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("reply-form").requestSubmit(); }
+    });
+    $("claim-btn").addEventListener("click", (e) => act(e.currentTarget, claim));
+    $("handback-btn").addEventListener("click", (e) => act(e.currentTarget, handBack));
+    $("close-btn").addEventListener("click", (e) => act(e.currentTarget, closeChat));
+    $("ticket-done-btn").addEventListener("click", (e) => act(e.currentTarget, ticketDone));
+    $("status-toggle").addEventListener("click", () => toggleStatus().catch(() => {}));
+    $("logout").addEventListener("click", logout);
+    // Waiting times tick without a server round trip.
+    setInterval(() => {
+      for (const node of document.querySelectorAll("[data-since]")) node.textContent = "waiting " + since(node.dataset.since);
+    }, 15000);
+    if (state.token) start().catch(() => signOut(""));
+  });
+})();

@@ -1,0 +1,72 @@
+"""Session-wide fixtures: one trained model and one action server per test run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import yaml
+
+from tests.helpers import ROOT
+
+# Fewer epochs than config.yml: enough for the integration tests, quick to train.
+TEST_EPOCHS = {"DIETClassifier": 40, "ResponseSelector": 40, "TEDPolicy": 20}
+
+
+def _train_small_model(folder: Path) -> Path:
+    """Train a model from the project's data with fewer epochs; return its path."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    for component in config["pipeline"] + config["policies"]:
+        if component["name"] in TEST_EPOCHS:
+            component["epochs"] = TEST_EPOCHS[component["name"]]
+    config_path = folder / "config.yml"
+    config_path.write_text(yaml.safe_dump(config))
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    started = time.monotonic()
+    subprocess.run(
+        [rasa, "train", "--config", str(config_path), "--domain", str(ROOT / "domain.yml"),
+         "--data", str(ROOT / "data"), "--out", str(folder), "--fixed-model-name", "test",
+         "--quiet"],
+        cwd=ROOT, check=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    print(f"\ntrained the test model in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return folder / "test.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model under test: $ASSISTANT_MODEL (make test passes the one it just trained),
+    or one trained here, once per test run."""
+    given = os.environ.get("ASSISTANT_MODEL")
+    if given:
+        path = Path(given)
+        if not path.exists():
+            pytest.fail(f"ASSISTANT_MODEL={given} does not exist")
+        return path
+    return _train_small_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real action server on a free port; yields its webhook URL."""
+    from tools.evaluate import _free_port
+    from tools.stack import action_service
+
+    port = _free_port()
+    service = action_service(port)
+    service.log_path = tmp_path_factory.mktemp("logs") / "actions.log"
+    service.start(dict(os.environ))
+    deadline = time.monotonic() + 120
+    while not service.healthy():
+        if service.exit_code() is not None or time.monotonic() > deadline:
+            service.stop()
+            pytest.fail(f"action server did not start:\n{service.log_tail()}")
+        time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}/webhook"
+    service.stop()
