@@ -11,12 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalation import (
     CUSTOMER_REQUEST,
+    FRUSTRATION,
     EscalationState,
     assess,
     reset,
 )
 from actions.frustration import FrustrationResult
 from actions.handoff_context import build_handoff_request
+from actions.thresholds import ESCALATION
 
 #: The key of the custom payload the web app looks for in the bot's replies.
 HANDOFF_PAYLOAD_KEY = "handoff"
@@ -69,14 +71,18 @@ class ActionHandoff(Action):
     ) -> List[EventType]:
         state = EscalationState.from_tracker(tracker)
         text = tracker.latest_message.get("text") or ""
-        # Read the mood too, so the agent sees the cues; the reason stays the request.
+        # Read the mood too, so the agent sees the cues. A clearly upset message is
+        # escalated as frustration (NLU often reads "this is useless!!!" as a request
+        # for a person); a calm or mildly annoyed request stays a customer request.
         assessment = assess(state, text) if text else None
-        if assessment:
-            state = assessment.state
-        return hand_off(
-            dispatcher, tracker, CUSTOMER_REQUEST, state,
-            assessment.message if assessment else None,
+        if assessment is None:
+            return hand_off(dispatcher, tracker, CUSTOMER_REQUEST, state)
+        reason = (
+            FRUSTRATION
+            if assessment.message.score >= ESCALATION.clearly_frustrated
+            else CUSTOMER_REQUEST
         )
+        return hand_off(dispatcher, tracker, reason, assessment.state, assessment.message)
 
 
 class ActionHandback(Action):

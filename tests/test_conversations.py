@@ -17,6 +17,9 @@ def agent(trained_model, action_server):
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    from tools.evaluate import quiet_logs
+
+    quiet_logs()
     return Agent.load(str(trained_model), action_endpoint=EndpointConfig(url=action_server))
 
 
@@ -34,6 +37,15 @@ class Conversation:
     async def bot_events(self) -> List[Dict[str, Any]]:
         tracker = await self.agent.tracker_store.retrieve(self.sender)
         return [e.as_dict() for e in tracker.events if e.as_dict()["event"] == "bot"]
+
+    async def answer(self) -> Dict[str, Any]:
+        """The last FAQ answer given: its response name and text."""
+        answers = [
+            e for e in await self.bot_events()
+            if ((e.get("metadata") or {}).get("utter_action") or "").startswith("utter_faq/")
+        ]
+        assert answers, f"no FAQ answer in {await self.responses()}"
+        return {"response": answers[-1]["metadata"]["utter_action"], "text": answers[-1]["text"]}
 
     async def responses(self) -> List[str]:
         """The names of the responses the bot used, in order."""
@@ -63,16 +75,19 @@ async def test_returns_question_gets_a_returns_answer(agent):
 
 async def test_payment_question_gets_a_payment_answer(agent):
     chat = Conversation(agent)
-    replies = await chat.say("which payment methods do you accept?")
-    assert (await chat.responses())[-1] == "utter_faq/payment_methods"
-    assert "PayPal" in replies[-1]["text"]
+    await chat.say("which payment methods do you accept?")
+    answer = await chat.answer()
+    assert answer["response"] == "utter_faq/payment_methods"
+    assert "PayPal" in answer["text"]
 
 
 async def test_answers_carry_the_shop_facts(agent):
     chat = Conversation(agent)
     replies = await chat.say("what is your return policy?")
-    assert "30 days" in replies[-1]["text"]
-    assert "{" not in replies[-1]["text"]
+    answer = await chat.answer()
+    assert answer["response"] == "utter_faq/returns_policy"
+    assert "30 days" in answer["text"]
+    assert not any("{" in (r.get("text") or "") for r in replies)
 
 
 async def test_are_you_a_bot_is_answered_truthfully(agent):
@@ -81,7 +96,7 @@ async def test_are_you_a_bot_is_answered_truthfully(agent):
     replies = await chat.say("are you a bot?")
     assert (await chat.responses())[-1] == "utter_iamabot"
     text = replies[-1]["text"].lower()
-    assert "bot" in text and "not a human" in text or "automated" in text
+    assert "bot" in text and ("not a human" in text or "automated" in text)
 
 
 async def test_unrelated_question_gets_no_faq_answer(agent):
@@ -103,3 +118,58 @@ async def test_asking_for_a_person_hands_off_with_context(agent):
     assert request["conversation_id"] == chat.sender
     assert request["faq_answers"] == ["order_status"]
     assert "where is my order?" in request["summary"]
+
+
+def handoffs(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [r["custom"]["handoff"] for r in replies if "handoff" in (r.get("custom") or {})]
+
+
+async def test_two_unclear_messages_clarify_then_hand_off_with_low_confidence(agent):
+    chat = Conversation(agent)
+    first = await chat.say("I have a problem")
+    assert handoffs(first) == []
+    assert (await chat.responses())[-1].startswith("utter_clarify")
+    assert any(b["title"] == "Talk to a person" for b in first[-1].get("buttons") or [])
+    second = await chat.say("something is wrong")
+    [request] = handoffs(second)
+    assert request["reason"] == "low_confidence"
+    assert "I have a problem" in request["summary"]
+    customer_lines = [t["text"] for t in request["transcript"] if t["author"] == "customer"]
+    assert customer_lines == ["I have a problem", "something is wrong"]
+    assert [i["name"] for i in request["intents"]] and all("confidence" in i for i in request["intents"])
+
+
+async def test_a_clearly_upset_message_hands_off_with_frustration_and_its_cues(agent):
+    chat = Conversation(agent)
+    replies = await chat.say("this is useless!!!")
+    [request] = handoffs(replies)
+    assert request["reason"] == "frustration"
+    assert any("useless" in cue for cue in request["frustration"]["cues"])
+    assert request["frustration"]["score"] >= 0.8
+    assert "frustrat" in request["summary"].lower() and "useless" in request["summary"]
+    assert not any(r.startswith("utter_faq/") for r in await chat.responses())
+
+
+async def test_agent_alone_is_a_request_for_a_person(agent):
+    chat = Conversation(agent)
+    [request] = handoffs(await chat.say("agent"))
+    assert request["reason"] == "customer_request"
+
+
+async def test_two_no_answers_to_did_that_help_bring_a_person(agent):
+    chat = Conversation(agent)
+    first = await chat.say("how do I reset my password?")
+    assert [b["title"] for b in first[-1]["buttons"]] == ["Yes", "No"]
+    assert handoffs(await chat.say("No")) == []
+    await chat.say("the password reset email never arrives")
+    [request] = handoffs(await chat.say("No"))
+    assert request["reason"] == "unhelpful_answer"
+    assert len(request["faq_answers"]) == 2
+
+
+async def test_frustration_adding_up_over_two_messages_brings_a_person(agent):
+    chat = Conversation(agent)
+    assert handoffs(await chat.say("I already told you that")) == []
+    [request] = handoffs(await chat.say("you are not helping at all"))
+    assert request["reason"] == "frustration"
+    assert len(request["frustration"]["cues"]) >= 2

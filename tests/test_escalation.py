@@ -101,6 +101,13 @@ async def test_explicit_request_hands_off_at_once_with_customer_request():
     assert responses(messages) == ["utter_handoff"]
 
 
+async def test_clearly_upset_message_read_as_a_request_is_escalated_as_frustration():
+    chat = Chat()
+    messages, handoff = await chat.turn(ActionHandoff(), parse("this is useless!!!", intent="human_request"))
+    assert handoff["reason"] == "frustration"
+    assert responses(messages) == ["utter_handoff_frustrated"]
+
+
 async def test_upset_request_for_a_person_keeps_the_reason_and_shows_the_cues():
     chat = Chat()
     _, handoff = await chat.turn(ActionHandoff(), parse("this is useless, I want a human", intent="human_request"))

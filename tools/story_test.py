@@ -62,6 +62,8 @@ async def nlu_mismatches(model: Path, stories: Path) -> List[str]:
     problems = []
     for story, text, intent in expected_intents(stories):
         got = predicted_intent(await agent.parse_message(text))
+        if "/" not in intent:  # a base intent such as `faq`: which answer is not the point
+            got = got.split("/", 1)[0]
         if got != intent:
             problems.append(f"{story}: '{text}' expected {intent}, predicted {got}")
     return problems
