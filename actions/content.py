@@ -80,14 +80,6 @@ def faq_catalog() -> Dict[str, FaqEntry]:
     }
 
 
-def topic_of_intent(intent: str) -> Optional[str]:
-    """The evaluation topic of a (non-FAQ) intent, or of `faq/<key>`."""
-    if intent.startswith("faq/"):
-        entry = faq_catalog().get(intent.split("/", 1)[1])
-        return entry.topic if entry else None
-    return (topic_map().get("intents") or {}).get(intent)
-
-
 def placeholders(text: str) -> Iterable[str]:
     """The `{name}` placeholders in a response text."""
     return {

@@ -15,20 +15,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import FaqEntry, faq_catalog, fill_values
 from actions.escalation import (
-    FRUSTRATION,
     LOW_CONFIDENCE,
     UNHELPFUL_ANSWER,
     Assessment,
-    EscalationState,
     add_signal,
     after_answer,
     after_failure,
     after_unhelpful,
-    assess,
     feedback_record,
 )
 from actions.faq_decision import FaqDecision, decide
-from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, hand_off
+from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, hand_off, read_mood
 from actions.thresholds import ESCALATION
 
 FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}]
@@ -109,10 +106,9 @@ class ActionAnswerFaq(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        state = EscalationState.from_tracker(tracker)
-        assessment = assess(state, tracker.latest_message.get("text") or "")
-        if assessment.escalate:
-            return hand_off(dispatcher, tracker, FRUSTRATION, assessment.state, assessment.message)
+        assessment, handed_off = read_mood(dispatcher, tracker)
+        if handed_off is not None:
+            return handed_off
         picked = chosen_suggestion(tracker)
         if picked:
             return give_answer(dispatcher, tracker, domain, picked.key, assessment)

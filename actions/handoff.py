@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.escalation import (
     CUSTOMER_REQUEST,
     FRUSTRATION,
+    Assessment,
     EscalationState,
     assess,
     reset,
@@ -55,6 +56,20 @@ def hand_off(
     dispatcher.utter_message(response=_HANDOFF_RESPONSES[reason])
     dispatcher.utter_message(json_message={HANDOFF_PAYLOAD_KEY: request})
     return replace(state, feedback_pending=None).events() + [SlotSet(SUGGESTIONS_SLOT, None)]
+
+
+def read_mood(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> Tuple[Assessment, Optional[List[EventType]]]:
+    """Assess the latest message. A clearly upset customer is handed off at once: then
+    the second item holds the events to return, and nothing else should be said."""
+    assessment = assess(
+        EscalationState.from_tracker(tracker), tracker.latest_message.get("text") or ""
+    )
+    if assessment.escalate:
+        events = hand_off(dispatcher, tracker, FRUSTRATION, assessment.state, assessment.message)
+        return assessment, events
+    return assessment, None
 
 
 class ActionHandoff(Action):

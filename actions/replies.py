@@ -9,15 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.escalation import (
-    FRUSTRATION,
-    UNHELPFUL_ANSWER,
-    EscalationState,
-    after_unhelpful,
-    assess,
-    feedback_record,
-)
-from actions.handoff import HUMAN_BUTTON, hand_off
+from actions.escalation import UNHELPFUL_ANSWER, after_unhelpful, feedback_record
+from actions.handoff import HUMAN_BUTTON, hand_off, read_mood
 
 
 class ActionFeedback(Action):
@@ -32,12 +25,10 @@ class ActionFeedback(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        assessment = assess(
-            EscalationState.from_tracker(tracker), tracker.latest_message.get("text") or ""
-        )
+        assessment, handed_off = read_mood(dispatcher, tracker)
+        if handed_off is not None:
+            return handed_off
         state = assessment.state
-        if assessment.escalate:
-            return hand_off(dispatcher, tracker, FRUSTRATION, state, assessment.message)
         key = state.feedback_pending
         if not key:
             dispatcher.utter_message(response="utter_how_can_i_help")
@@ -67,10 +58,8 @@ class ActionDecline(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        assessment = assess(
-            EscalationState.from_tracker(tracker), tracker.latest_message.get("text") or ""
-        )
-        if assessment.escalate:
-            return hand_off(dispatcher, tracker, FRUSTRATION, assessment.state, assessment.message)
+        assessment, handed_off = read_mood(dispatcher, tracker)
+        if handed_off is not None:
+            return handed_off
         dispatcher.utter_message(response="utter_out_of_scope")
         return replace(assessment.state, feedback_pending=None).events()

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from actions.content import PROJECT_ROOT, faq_catalog, topic_of_intent
+from actions.content import PROJECT_ROOT, faq_catalog
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "eval" / "dev_intents.csv"
 REPORTS = PROJECT_ROOT / "reports"
