@@ -25,7 +25,13 @@ from actions.escalation import (
     feedback_record,
 )
 from actions.faq_decision import FaqDecision, decide
-from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, hand_off, read_mood
+from actions.handoff import (
+    HUMAN_BUTTON,
+    SOMETHING_ELSE_BUTTON,
+    SUGGESTIONS_SLOT,
+    hand_off,
+    read_mood,
+)
 from actions.thresholds import ESCALATION
 
 FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}]
@@ -63,7 +69,9 @@ def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> List[Eve
         )
         return [SlotSet(SUGGESTIONS_SLOT, None)]
     buttons = [{"title": e.title, "payload": e.title} for e in entries]
-    dispatcher.utter_message(response="utter_clarify", buttons=buttons + [HUMAN_BUTTON])
+    dispatcher.utter_message(
+        response="utter_clarify", buttons=buttons + [SOMETHING_ELSE_BUTTON, HUMAN_BUTTON]
+    )
     return [SlotSet(SUGGESTIONS_SLOT, [e.key for e in entries])]
 
 

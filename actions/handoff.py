@@ -26,6 +26,8 @@ HANDOFF_PAYLOAD_KEY = "handoff"
 SUGGESTIONS_SLOT = "faq_suggestions"
 #: Offered wherever a person may help; plain text that NLU reads as `human_request`.
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "I'd like to talk to a person"}
+#: "None of these suggestions": NLU reads it as `deny`.
+SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "Something else"}
 
 # What the customer is told, by reason. Honest, and no promised time: only the web app
 # knows whether anyone is online, and it says so next.

@@ -6,11 +6,17 @@ from dataclasses import replace
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.escalation import UNHELPFUL_ANSWER, after_unhelpful, feedback_record
-from actions.handoff import HUMAN_BUTTON, hand_off, read_mood
+from actions.escalation import (
+    LOW_CONFIDENCE,
+    UNHELPFUL_ANSWER,
+    after_failure,
+    after_unhelpful,
+    feedback_record,
+)
+from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, hand_off, read_mood
 
 
 class ActionFeedback(Action):
@@ -29,6 +35,15 @@ class ActionFeedback(Action):
         if handed_off is not None:
             return handed_off
         state = assessment.state
+        if tracker.get_slot(SUGGESTIONS_SLOT) and not state.feedback_pending:
+            # "None of these" to the suggestions: the assistant failed to understand again.
+            state, escalate = after_failure(state)
+            if escalate:
+                return hand_off(dispatcher, tracker, LOW_CONFIDENCE, state, assessment.message)
+            dispatcher.utter_message(
+                response="utter_clarify_no_suggestion", buttons=[HUMAN_BUTTON]
+            )
+            return state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
         key = state.feedback_pending
         if not key:
             dispatcher.utter_message(response="utter_how_can_i_help")

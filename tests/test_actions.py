@@ -48,7 +48,10 @@ async def test_unsure_choice_offers_suggestions_and_a_person():
     assert messages[0]["response"] == "utter_clarify"
     titles = [b["title"] for b in messages[0]["buttons"]]
     catalog = faq_catalog()
-    assert titles == [catalog["refund_timing"].title, catalog["refund_missing"].title, HUMAN_BUTTON["title"]]
+    assert titles == [
+        catalog["refund_timing"].title, catalog["refund_missing"].title,
+        "Something else", HUMAN_BUTTON["title"],
+    ]
     # Payloads are plain text, never "/intent" that a customer could type.
     assert all(not b["payload"].startswith("/") for b in messages[0]["buttons"])
     assert slot(events, SUGGESTIONS_SLOT) == ["refund_timing", "refund_missing"]

@@ -55,6 +55,14 @@ async def test_first_failure_clarifies_second_hands_off_with_low_confidence():
     assert [line["text"] for line in handoff["transcript"] if line["author"] == "customer"] == ["money thing", "the money"]
 
 
+async def test_something_else_after_suggestions_is_a_second_failure():
+    chat = Chat()
+    messages, _ = await chat.turn(ActionAnswerFaq(), parse("money thing", faq=UNCLEAR))
+    assert "Something else" in [b["title"] for b in messages[0]["buttons"]]
+    messages, handoff = await chat.turn(ActionFeedback(), parse("Something else", intent="deny"))
+    assert handoff is not None and handoff["reason"] == "low_confidence"
+
+
 async def test_a_good_answer_in_between_resets_the_failures():
     chat = Chat()
     await chat.turn(ActionAnswerFaq(), parse("money thing", faq=UNCLEAR))
