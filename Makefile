@@ -49,7 +49,7 @@ validate: $(VENV)/.installed ## check the training data and content (file and li
 shell: $(MODEL) ## talk to the assistant in this terminal
 	$(PY) -m tools.stack --shell
 
-run: $(MODEL) ## start the assistant (Rasa server + action server) on 127.0.0.1
+run: $(MODEL) ## start everything on 127.0.0.1: Rasa, action server, web app (shop + widget, agent desk)
 	$(PY) -m tools.stack
 
 test: $(MODEL) ## validate, run the test stories and the test suites

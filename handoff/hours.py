@@ -78,7 +78,9 @@ def _parse_windows(day: str, value: Any, source: str) -> Tuple[Window, ...]:
         try:
             start_s, end_s = part.strip().split("-")
             start = dt.time.fromisoformat(start_s.strip())
-            end = dt.time.fromisoformat(end_s.strip())
+            # "24:00" is how people write "until midnight"; datetime has no such time.
+            end_s = end_s.strip()
+            end = dt.time.max if end_s in ("24:00", "24:00:00") else dt.time.fromisoformat(end_s)
         except ValueError:
             raise HoursError(
                 f"{source}: support_hours.weekly.{day} must be 'HH:MM-HH:MM' or "

@@ -130,12 +130,12 @@ async def test_two_unclear_messages_clarify_then_hand_off_with_low_confidence(ag
     assert handoffs(first) == []
     assert (await chat.responses())[-1].startswith("utter_clarify")
     assert any(b["title"] == "Talk to a person" for b in first[-1].get("buttons") or [])
-    second = await chat.say("something is wrong")
+    second = await chat.say("problem with my account and the order")
     [request] = handoffs(second)
     assert request["reason"] == "low_confidence"
     assert "I have a problem" in request["summary"]
     customer_lines = [t["text"] for t in request["transcript"] if t["author"] == "customer"]
-    assert customer_lines == ["I have a problem", "something is wrong"]
+    assert customer_lines == ["I have a problem", "problem with my account and the order"]
     assert [i["name"] for i in request["intents"]] and all("confidence" in i for i in request["intents"])
 
 

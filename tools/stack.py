@@ -1,9 +1,13 @@
 """Starts the assistant's processes on 127.0.0.1 and stops them together.
 
-`python -m tools.stack` (what `make run` calls) starts the action server and the Rasa
-server, waits until both answer, says how to chat with them, and on Ctrl-C stops both.
+`python -m tools.stack` (what `make run` calls) starts the action server, the Rasa
+server and the web app (shop page with the chat widget + agent desk, in demo mode),
+waits until all three answer, prints the shop and desk URLs, and on Ctrl-C stops them.
 A process that dies is reported with the end of its log, and the others are stopped.
 `python -m tools.stack --shell` starts the action server and opens `rasa shell`.
+
+SQLite files under var/ by default; with `DATABASE_URL=postgresql://...` the web app
+and Rasa's tracker store both use that PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
+from urllib.parse import unquote, urlsplit
 
 from actions.content import PROJECT_ROOT
 
@@ -95,18 +100,36 @@ def rasa_token() -> str:
     return path.read_text().strip()
 
 
-def write_endpoints(action_port: int) -> Path:
-    """The endpoints Rasa uses: the action server's port and the local tracker store."""
-    VAR.mkdir(parents=True, exist_ok=True)
-    path = VAR / "endpoints.yml"
+def tracker_store_yaml(database_url: Optional[str], sqlite_path: Path) -> str:
+    """The tracker_store section: PostgreSQL when ``database_url`` names one, else SQLite."""
+    if database_url and database_url.split(":", 1)[0].split("+", 1)[0] in (
+        "postgresql", "postgres"
+    ):
+        url = urlsplit(database_url)
+        lines = ["tracker_store:", "  type: SQL", "  dialect: postgresql",
+                 # Rasa passes `url` as the host of a SQL tracker store.
+                 f'  url: "{url.hostname or "127.0.0.1"}"',
+                 f"  port: {url.port or 5432}",
+                 f'  db: "{unquote(url.path.lstrip("/")) or "postgres"}"']
+        if url.username:
+            lines.append(f'  username: "{unquote(url.username)}"')
+        if url.password:
+            lines.append(f'  password: "{unquote(url.password)}"')
+        return "\n".join(lines) + "\n"
+    return f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{sqlite_path}"\n'
+
+
+def write_endpoints(
+    action_port: int, path: Optional[Path] = None, database_url: Optional[str] = None
+) -> Path:
+    """The endpoints Rasa uses: the action server's port and the tracker store."""
+    path = path or VAR / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# Written by tools/stack.py from endpoints.yml; edit that one.\n"
         "action_endpoint:\n"
         f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n"
-        "  type: SQL\n"
-        "  dialect: sqlite\n"
-        f'  db: "{VAR / "tracker.db"}"\n'
+        + tracker_store_yaml(database_url, path.parent / "tracker.db")
     )
     return path
 
@@ -121,17 +144,41 @@ def action_service(port: int) -> Service:
     )
 
 
-def rasa_service(port: int, endpoints: Path, token: str) -> Service:
+def rasa_service(port: int, endpoints: Path, token: str, model: Path = MODEL) -> Service:
     """The Rasa server (REST channel and the token-protected HTTP API)."""
     rasa = str(Path(sys.executable).with_name("rasa"))
     return Service(
         "Rasa server",
         [rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
-         "-p", str(port), "-m", str(MODEL), "--endpoints", str(endpoints),
+         "-p", str(port), "-m", str(model), "--endpoints", str(endpoints),
          "--credentials", str(PROJECT_ROOT / "credentials.yml")],
         f"http://127.0.0.1:{port}/",
         LOGS / "rasa.log",
     )
+
+
+def web_service(port: int) -> Service:
+    """The web app (``python -m bot``): shop page, widget, customer API, agent desk.
+
+    Configure it through the environment given to :meth:`Service.start` (``RASA_URL``,
+    ``RASA_TOKEN``, ``DATABASE_URL``, ``HANDOFF_*``, ``SMTP_*``).
+    """
+    return Service(
+        "web app",
+        [sys.executable, "-m", "bot", "--port", str(port)],
+        f"http://127.0.0.1:{port}/widget.js",
+        LOGS / "web.log",
+    )
+
+
+def web_env(base: Dict[str, str], rasa_port: int, token: str, demo: bool) -> Dict[str, str]:
+    """The web app's environment: where Rasa is, its token, demo mode."""
+    env = dict(base)
+    env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
+    env["RASA_TOKEN"] = token
+    if demo:
+        env["HANDOFF_DEMO"] = "1"
+    return env
 
 
 def wait_until_healthy(services: List[Service]) -> None:
@@ -185,23 +232,33 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--shell", action="store_true", help="chat in this terminal")
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument("--no-demo", action="store_true",
+                        help="no demo agent (create agents with python -m handoff.cli)")
     args = parser.parse_args(argv)
     if not MODEL.exists():
         print(f"No trained model at {MODEL}: run `make train` first.", file=sys.stderr)
         return 1
 
     env = dict(os.environ)
-    endpoints = write_endpoints(args.action_port)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    endpoints = write_endpoints(args.action_port, database_url=env.get("DATABASE_URL"))
     actions = action_service(args.action_port)
     services = [actions]
+    envs = {actions.name: env}
     if not args.shell:
-        services.append(rasa_service(args.rasa_port, endpoints, rasa_token()))
+        token = rasa_token()
+        rasa = rasa_service(args.rasa_port, endpoints, token)
+        web = web_service(args.web_port)
+        services += [rasa, web]
+        envs[rasa.name] = env
+        envs[web.name] = web_env(env, args.rasa_port, token, demo=not args.no_demo)
     # SIGTERM (e.g. from a test or a service manager) stops cleanly, like Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Starting (logs in {LOGS}) ...", flush=True)
     try:
         for service in services:
-            service.start(env)
+            service.start(envs[service.name])
         wait_until_healthy(services)
         if args.shell:
             rasa = str(Path(sys.executable).with_name("rasa"))
@@ -209,7 +266,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 [rasa, "shell", "-m", str(MODEL), "--endpoints", str(endpoints)],
                 cwd=PROJECT_ROOT,
             )
-        print_how_to_chat(args.rasa_port)
+        print_how_to_chat(args.web_port, demo=not args.no_demo)
         return supervise(services)
     except RuntimeError as error:
         print(error, file=sys.stderr)
@@ -223,15 +280,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("Stopped.", flush=True)
 
 
-def print_how_to_chat(rasa_port: int) -> None:
-    """Tell the user how to talk to the running assistant."""
-    url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+def print_how_to_chat(web_port: int, demo: bool = True) -> None:
+    """Tell the user where the shop (with the chat widget) and the agent desk are."""
+    base = f"http://127.0.0.1:{web_port}"
+    login = (
+        "\n  ****************************************************************\n"
+        "  *  DEMO MODE: agent login 'demo', password 'demo'.              *\n"
+        "  *  For trying it out on this machine only: never expose it.    *\n"
+        "  *  Real agents: .venv/bin/python -m handoff.cli add <login>    *\n"
+        "  ****************************************************************\n"
+        if demo else
+        "\n  Create an agent first: .venv/bin/python -m handoff.cli add <login> --name ...\n"
+    )
     print(
-        "\nThe assistant is running. Chat with it:\n"
-        f"  curl -s {url} -H 'Content-Type: application/json' \\\n"
-        "       -d '{\"sender\": \"me\", \"message\": \"How do I return an item?\"}'\n"
-        "  or, in another terminal: make shell\n"
-        f"Rasa's HTTP API needs the token in {VAR / 'rasa-token'} (?token=...).\n"
+        "\nThe assistant is running.\n"
+        f"  Shop with the chat widget:  {base}/\n"
+        f"  Agent desk:                 {base}/desk\n"
+        + login +
+        f"Logs: {LOGS}. Rasa's HTTP API token is in {VAR / 'rasa-token'}.\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import yaml
 
 from actions.content import PROJECT_ROOT
+from tools.evaluate import quiet_logs
 
 STORIES = PROJECT_ROOT / "tests" / "test_stories.yml"
 MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
@@ -91,7 +91,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     failed = failed_stories(args.out)
     if failed:
         print((args.out / "failed_test_stories.yml").read_text(), file=sys.stderr)
-    logging.getLogger("rasa").setLevel(logging.ERROR)
+    quiet_logs()
     mismatches = asyncio.run(nlu_mismatches(args.model, args.stories))
     for line in mismatches:
         print(f"NLU: {line}", file=sys.stderr)

@@ -114,3 +114,11 @@ def test_missing_and_broken_files_are_named(tmp_path: Path):
     broken.write_text("shop: {}\n")
     with pytest.raises(HoursError, match="no support_hours"):
         load_hours(broken)
+
+
+def test_until_midnight_can_be_written_24_00():
+    always = parse_hours({"timezone": "UTC", "weekly": {d: "00:00-24:00" for d in
+                          ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+    utc = dt.timezone.utc
+    assert always.is_open(dt.datetime(2026, 11, 29, 23, 59, 59, tzinfo=utc))
+    assert always.is_open(dt.datetime(2026, 11, 30, 0, 0, tzinfo=utc))

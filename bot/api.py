@@ -1,0 +1,204 @@
+"""Customer API under ``/api/conversations``: routes parse, call, serialise.
+
+Every route but "start" needs the conversation's token (``Authorization: Bearer``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from handoff.service import HandoffService
+
+from . import tokens
+from .frames import message_view
+from .gateway import Gateway, Outcome
+from .http import ApiError, authorise, client_address, json_api, limit, read_json
+from .mailer import MailError, build_email, format_transcript, send_email, valid_address
+from .settings import BotSettings
+
+PREFIX = "/api/conversations"
+
+
+def _settings(request: Request) -> BotSettings:
+    return request.app.ctx.bot_settings
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.ctx.gateway
+
+
+def _service(request: Request) -> HandoffService:
+    return request.app.ctx.handoff
+
+
+def _outcome_json(outcome: Outcome) -> Dict[str, Any]:
+    return {
+        "message": message_view(outcome.message.to_json()) if outcome.message else None,
+        "replies": [message_view(m.to_json()) for m in outcome.replies],
+        "handoff": _handoff_json(outcome),
+        "assistant_unavailable": outcome.assistant_unavailable,
+    }
+
+
+def _handoff_json(outcome: Outcome) -> Optional[Dict[str, Any]]:
+    result = outcome.handoff
+    if result is None:
+        return None
+    return {
+        "outcome": result.outcome,
+        "position": result.position,
+        "estimated_wait_seconds": result.estimated_wait_seconds,
+        "agent_name": result.agent_name,
+        "message": result.message,
+    }
+
+
+def _message_text(body: Dict[str, Any], max_chars: int) -> str:
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ApiError(422, "text must be a string")
+    if not text.strip():
+        raise ApiError(422, "the message is empty: write something first")
+    if len(text) > max_chars:
+        raise ApiError(
+            413, f"the message is too long: {len(text)} characters, the limit is {max_chars}"
+        )
+    return text
+
+
+def create_api_blueprint(name: str = "customer_api") -> Blueprint:
+    """A fresh blueprint with every customer route."""
+    bp = Blueprint(name, url_prefix=PREFIX)
+
+    @bp.post("")
+    @json_api
+    async def start(request: Request) -> HTTPResponse:
+        limit(request.app.ctx.limits["new"], client_address(request), "new chats")
+        outcome = await _gateway(request).start_conversation()
+        settings = _settings(request)
+        conversation_id = outcome.conversation_id
+        assert conversation_id is not None  # start_conversation always sets it
+        token = tokens.issue(conversation_id, request.app.ctx.bot_secret,
+                             settings.token_ttl_seconds, _service(request).now())
+        return json_response({
+            "conversation_id": conversation_id,
+            "token": token,
+            "expires_in": settings.token_ttl_seconds,
+            "state": "bot",
+            "messages": [message_view(m.to_json()) for m in outcome.replies],
+            "assistant_unavailable": outcome.assistant_unavailable,
+            "features": {"transcript_email": settings.transcript_email_enabled},
+        }, status=201)
+
+    @bp.get("/<conversation_id:str>")
+    @json_api
+    async def status(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        service = _service(request)
+        conversation = await service.get_conversation(conversation_id)
+        queue = await service.queue_status(conversation_id)
+        agent_name = None
+        if conversation.state == "assigned" and conversation.agent_id is not None:
+            agent_name = (await service.get_agent(conversation.agent_id)).name
+        return json_response({
+            "conversation_id": conversation.id,
+            "state": conversation.state,
+            "agent_name": agent_name,
+            "queue": queue.to_json() if queue else None,
+            "features": {"transcript_email": _settings(request).transcript_email_enabled},
+        })
+
+    @bp.get("/<conversation_id:str>/messages")
+    @json_api
+    async def history(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        raw = request.args.get("after", "0")
+        if not raw.isdigit():
+            raise ApiError(422, "after must be a non-negative integer (the last id you saw)")
+        found = await _service(request).messages_since(conversation_id, int(raw))
+        return json_response({"messages": [message_view(m.to_json()) for m in found]})
+
+    @bp.post("/<conversation_id:str>/messages")
+    @json_api
+    async def send(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        text = _message_text(read_json(request), _settings(request).max_message_chars)
+        limits = request.app.ctx.limits
+        limit(limits["conversation"], conversation_id, "messages in this chat")
+        limit(limits["address"], client_address(request), "messages from your network")
+        outcome = await _gateway(request).customer_message(conversation_id, text)
+        return json_response(_outcome_json(outcome), status=201)
+
+    @bp.post("/<conversation_id:str>/handoff")
+    @json_api
+    async def talk_to_a_person(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        limit(request.app.ctx.limits["conversation"], conversation_id, "requests in this chat")
+        outcome = await _gateway(request).request_handoff(conversation_id)
+        return json_response(_outcome_json(outcome))
+
+    @bp.post("/<conversation_id:str>/cancel")
+    @json_api
+    async def cancel(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        conversation = await _service(request).cancel(conversation_id)
+        return json_response({"state": conversation.state})
+
+    @bp.post("/<conversation_id:str>/contact")
+    @json_api
+    async def contact(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        body = read_json(request)
+        note = body.get("message")
+        if note is not None and not isinstance(note, str):
+            raise ApiError(422, "message must be a string")
+        ticket = await _service(request).leave_contact(
+            conversation_id, body.get("contact"), note)  # type: ignore[arg-type]
+        return json_response({"ticket_id": ticket.id, "state": ticket.state}, status=201)
+
+    @bp.post("/<conversation_id:str>/close")
+    @json_api
+    async def close(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        conversation = await _service(request).close(conversation_id, reason="customer_left")
+        return json_response({"state": conversation.state})
+
+    @bp.post("/<conversation_id:str>/csat")
+    @json_api
+    async def csat(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        body = read_json(request)
+        comment = body.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            raise ApiError(422, "comment must be a string")
+        # The service validates the score (a whole number from 1 to 5) and says so.
+        score: int = body.get("score")  # type: ignore[assignment]
+        await _service(request).record_csat(conversation_id, score, comment)
+        return json_response({"recorded": True}, status=201)
+
+    @bp.post("/<conversation_id:str>/transcript")
+    @json_api
+    async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
+        authorise(request, conversation_id)
+        settings = _settings(request)
+        if not settings.transcript_email_enabled or settings.smtp_host is None:
+            raise ApiError(503, "e-mailing transcripts is not set up on this server")
+        address = read_json(request).get("email")
+        if not valid_address(address):
+            raise ApiError(422, "please give one valid e-mail address")
+        service = _service(request)
+        await service.get_conversation(conversation_id)
+        limit(request.app.ctx.limits["transcript"], conversation_id, "transcript e-mails")
+        text = format_transcript(await service.messages_since(conversation_id), settings.shop_name)
+        email = build_email(address, settings.smtp_sender, settings.shop_name, text)
+        try:
+            await send_email(settings.smtp_host, settings.smtp_port, email)
+        except MailError as problem:
+            raise ApiError(502, f"{problem}; please try again later") from None
+        return json_response({"sent_to": address}, status=202)
+
+    return bp

@@ -1,0 +1,92 @@
+"""Compose the one web process: the customer side (``bot``) and the desk (``handoff``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Optional
+
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse
+
+from handoff.app import register_handoff
+from handoff.settings import Settings as HandoffSettings
+
+from .api import PREFIX, create_api_blueprint
+from .http import handle_error
+from .gateway import Gateway
+from .pages import SECURITY_HEADERS, create_pages_blueprint
+from .ratelimit import RateLimiter
+from .rasa_client import RasaClient
+from .reactor import Reactor
+from .settings import BotSettings
+from .tokens import derive_secret
+from .ws import create_ws_blueprint
+
+REQUEST_MAX_BYTES = 256 * 1024  # a 2000-character message is far below this
+
+
+def create_app(
+    settings: Optional[BotSettings] = None,
+    handoff_settings: Optional[HandoffSettings] = None,
+    *,
+    name: str = "larkspur",
+    **handoff_options: Any,
+) -> Sanic:
+    """The web app: shop page, widget, customer API + websocket, and the agent desk.
+
+    ``handoff_options`` go to :func:`handoff.app.register_handoff` (``hours``,
+    ``background``, ``clock``, ``bus``). At start-up ``app.ctx`` gets ``gateway``,
+    ``rasa`` and ``bot_secret`` besides the desk's ``handoff`` and ``handoff_bus``.
+    """
+    settings = settings or BotSettings.from_env()
+    app = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = REQUEST_MAX_BYTES
+    app.ctx.bot_settings = settings
+    # Limits live on the app, not in a listener: they outlive a server restart in tests.
+    app.ctx.limits = {
+        "conversation": RateLimiter(settings.conversation_messages_per_minute, 60),
+        "address": RateLimiter(settings.address_messages_per_minute, 60),
+        "new": RateLimiter(settings.address_conversations_per_minute, 60),
+        "transcript": RateLimiter(max(1, settings.transcripts_per_conversation), 24 * 3600),
+    }
+    register_handoff(app, handoff_settings, **handoff_options)
+    # Replaces the desk's catch-all handler with one that also answers JSON on our paths.
+    app.error_handler.add(Exception, handle_error)
+    app.blueprint(create_pages_blueprint(f"{name}_pages"))
+    app.blueprint(create_api_blueprint(f"{name}_customer_api"))
+    app.blueprint(create_ws_blueprint(f"{name}_customer_ws"))
+
+    @app.middleware("response")
+    async def security_headers(request: Request, response: HTTPResponse) -> None:
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.path.startswith(PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+
+    async def start(app: Sanic, _loop: Any) -> None:
+        # Runs after the desk's own start-up listener, so app.ctx.handoff exists.
+        app.ctx.bot_secret = settings.secret_key or derive_secret(
+            app.ctx.handoff_settings.secret_key)
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
+                                  settings.rasa_timeout_seconds)
+        app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa)
+        app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
+        app.ctx.reactor.subscribe()
+
+    async def started(app: Sanic, _loop: Any) -> None:
+        app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
+
+    async def stopping(app: Sanic, _loop: Any) -> None:
+        task = getattr(app.ctx, "reactor_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        rasa = getattr(app.ctx, "rasa", None)
+        if rasa is not None:
+            await rasa.close()
+
+    app.register_listener(start, "before_server_start")
+    app.register_listener(started, "after_server_start")
+    app.register_listener(stopping, "before_server_stop")
+    return app

@@ -1,0 +1,54 @@
+"""What the customer's widget receives: messages and events in the customer's view.
+
+Pure functions, so the websocket and the HTTP API serialise the same way and never
+leak desk-only fields (agent ids, handoff context).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+from handoff.events import (
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_CLOSED,
+    CONVERSATION_RETURNED_TO_BOT,
+    TICKET_CREATED,
+)
+
+from .router import author_label
+
+
+def message_view(message: Mapping[str, Any]) -> Dict[str, Any]:
+    """A stored message (``Message.to_json()`` or event data) as the customer sees it."""
+    return {
+        "id": message["id"],
+        "author": message["author"],
+        "author_label": author_label(message["author"], message.get("agent_name")),
+        "text": message["text"],
+        "buttons": message.get("buttons") or [],
+        "created_at": message["created_at"],
+    }
+
+
+def event_frame(name: str, data: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """The widget frame for a bus event that needs no lookup, or None."""
+    if name == CONVERSATION_ASSIGNED:
+        if data.get("agent_id") is None:
+            return None  # back in the queue; the queue frame says where
+        return {"type": "agent_joined", "agent_name": data.get("agent_name"), "state": "assigned"}
+    if name == CONVERSATION_RETURNED_TO_BOT:
+        return {"type": "bot_back", "by": data.get("by"), "state": "bot"}
+    if name == CONVERSATION_CLOSED:
+        return {"type": "closed", "closed_by": data.get("closed_by"), "state": "closed"}
+    if name == TICKET_CREATED:
+        ticket = data.get("ticket") or {}
+        if ticket.get("contact"):
+            return None  # the customer already left their details
+        return {"type": "offline", "ticket_id": ticket.get("id")}
+    return None
+
+
+def queue_frame(position: Optional[int], wait_seconds: Optional[int]) -> Dict[str, Any]:
+    """The customer's place in line."""
+    return {"type": "queue", "position": position, "estimated_wait_seconds": wait_seconds,
+            "state": "queued"}

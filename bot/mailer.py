@@ -1,0 +1,64 @@
+"""Transcripts by e-mail: plain text only (customer text is never put into HTML)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Iterable
+
+from handoff.service import Message
+
+from .router import author_label
+
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+MAX_EMAIL_CHARS = 254
+
+
+class MailError(Exception):
+    """The transcript could not be sent."""
+
+
+def valid_address(address: object) -> bool:
+    """A plausible single address (no display names, no lists, no header tricks)."""
+    return (isinstance(address, str) and len(address) <= MAX_EMAIL_CHARS
+            and EMAIL_PATTERN.match(address) is not None)
+
+
+def format_transcript(messages: Iterable[Message], shop_name: str) -> str:
+    """The chat as plain text: one block per message with time (UTC) and author."""
+    lines = []
+    for message in messages:
+        when = message.created_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        label = author_label(message.author, message.agent_name)
+        lines.append(f"[{when} UTC] {label}:\n{message.text}\n")
+    body = "\n".join(lines) if lines else "(no messages)\n"
+    return (f"Your chat with {shop_name}\n{'=' * (15 + len(shop_name))}\n\n{body}\n"
+            f"Thank you for contacting {shop_name}.\n")
+
+
+def build_email(to: str, sender: str, shop_name: str, text: str) -> EmailMessage:
+    """A text/plain e-mail (EmailMessage refuses newlines in headers)."""
+    email = EmailMessage()
+    email["Subject"] = f"Your chat with {shop_name}"
+    email["From"] = sender
+    email["To"] = to
+    email["Message-ID"] = make_msgid(domain="larkspur.example")
+    email.set_content(text, subtype="plain", charset="utf-8")
+    return email
+
+
+def _send_blocking(host: str, port: int, email: EmailMessage) -> None:
+    with smtplib.SMTP(host, port, timeout=20) as smtp:
+        smtp.send_message(email)
+
+
+async def send_email(host: str, port: int, email: EmailMessage) -> None:
+    """Send through SMTP in a thread (smtplib blocks); :class:`MailError` on failure."""
+    try:
+        await asyncio.to_thread(_send_blocking, host, port, email)
+    except (OSError, smtplib.SMTPException) as problem:
+        raise MailError(f"could not send the e-mail ({problem.__class__.__name__})") from None

@@ -1,0 +1,50 @@
+"""The demo shop page and the widget's files, served with a strict CSP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typing import Awaitable, Callable
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, file
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+ASSETS = {
+    "widget.js": "application/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "shop.css": "text/css; charset=utf-8",
+}
+
+
+def create_pages_blueprint(name: str = "customer_pages") -> Blueprint:
+    """``/`` (the demo shop, hosting the widget with one script tag) and the assets."""
+    bp = Blueprint(name)
+
+    @bp.get("/")
+    async def shop(request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / "shop.html", mime_type="text/html; charset=utf-8")
+
+    for asset, mime in ASSETS.items():
+        bp.add_route(_asset_handler(asset, mime), f"/{asset}", methods=["GET"],
+                     name=asset.replace(".", "_"))
+    return bp
+
+
+def _asset_handler(asset: str, mime: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+    async def handler(request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / asset, mime_type=mime,
+                          headers={"Cache-Control": "no-cache"})
+
+    return handler

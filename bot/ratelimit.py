@@ -1,0 +1,51 @@
+"""A sliding-window rate limiter kept in memory (one web worker; see handoff/README)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from typing import Callable, Deque, Dict, Optional
+
+
+class RateLimiter:
+    """At most ``limit`` hits per ``window_seconds`` for each key.
+
+    ``hit(key)`` records a hit and returns None, or, when the key is over its limit,
+    records nothing and returns how many seconds to wait (for ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        if limit < 1 or window_seconds <= 0:
+            raise ValueError("limit must be >= 1 and window_seconds > 0")
+        self.limit = limit
+        self.window = window_seconds
+        self._clock = clock
+        self._hits: Dict[str, Deque[float]] = {}
+        self._max_keys = max_keys
+
+    def hit(self, key: str) -> Optional[int]:
+        """Count one hit for ``key``; None if allowed, else seconds until allowed."""
+        now = self._clock()
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self._max_keys:
+                self._forget_idle(now)
+            hits = self._hits[key] = deque()
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil(hits[0] + self.window - now))
+        hits.append(now)
+        return None
+
+    def _forget_idle(self, now: float) -> None:
+        # Keeps memory bounded under a flood of new keys.
+        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
+            del self._hits[key]

@@ -1,0 +1,168 @@
+"""Bot or person? Pure decisions about a conversation's messages (no I/O here).
+
+The gateway (``bot.gateway``) does the I/O around these functions: it stores, calls
+Rasa, enqueues and pushes. Keeping the decisions pure makes the invariants easy to
+test: the bot is asked only in state ``bot``, and a customer can never type an intent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+#: Rasa's RegexMessageHandler reads a text starting with "/" (after ``str.strip()``)
+#: as ``/intent{entities}``. A zero-width space is not whitespace for ``str.strip`` and
+#: is dropped by the tokenizer, so the text reaches NLU as plain words.
+INTENT_PREFIX = "/"
+NEUTRALISER = "\u200b"
+HANDOFF_KEY = "handoff"
+HANDOFF_REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
+BOT_LABEL = "Assistant (bot)"
+CUSTOMER_LABEL = "You"
+SYSTEM_LABEL = "Notice"
+
+
+class Action(enum.Enum):
+    """What to do with a customer message."""
+
+    ASK_BOT = "ask_bot"  # store it, then send it to Rasa
+    TO_AGENT = "to_agent"  # store it; the desk gets it; Rasa is never called
+    REFUSE = "refuse"  # the conversation is closed: store nothing
+
+
+@dataclass(frozen=True)
+class Route:
+    """The decision for one customer message."""
+
+    action: Action
+    rasa_text: Optional[str] = None
+    reason: str = ""
+
+
+def route_customer_message(state: str, text: str) -> Route:
+    """Decide what happens to ``text`` sent by the customer in a conversation in ``state``.
+
+    Args:
+        state: ``bot``, ``queued``, ``assigned`` or ``closed``.
+        text: the customer's message as typed (already validated).
+
+    Returns:
+        ``ASK_BOT`` (with the text Rasa must see) only in state ``bot``; ``TO_AGENT``
+        while a person is coming or there; ``REFUSE`` when closed or unknown.
+    """
+    if state == "bot":
+        return Route(Action.ASK_BOT, rasa_safe_text(text))
+    if state in ("queued", "assigned"):
+        return Route(Action.TO_AGENT, reason=f"a person handles this chat ({state})")
+    return Route(Action.REFUSE, reason="this conversation is closed: start a new chat")
+
+
+def rasa_safe_text(text: str) -> str:
+    """The text as Rasa must receive it: never an ``/intent`` command."""
+    if text.strip().startswith(INTENT_PREFIX):
+        return NEUTRALISER + text.strip()
+    return text
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """One visible message from the bot."""
+
+    text: str
+    buttons: Optional[List[Dict[str, str]]] = None
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    """Rasa's replies, split into what the customer sees and a handoff request."""
+
+    messages: List[BotMessage] = field(default_factory=list)
+    handoff: Optional[Dict[str, Any]] = None
+
+
+def read_replies(replies: Sequence[Mapping[str, Any]]) -> BotTurn:
+    """Interpret Rasa's REST replies (or ``execute``'s ``messages``).
+
+    A ``custom`` payload with a ``handoff`` key is the action layer's handoff request
+    and is never shown; other replies become visible messages (text, quick replies).
+    """
+    messages: List[BotMessage] = []
+    handoff: Optional[Dict[str, Any]] = None
+    for reply in replies:
+        if not isinstance(reply, Mapping):
+            continue
+        custom = reply.get("custom")
+        if isinstance(custom, Mapping) and isinstance(custom.get(HANDOFF_KEY), Mapping):
+            handoff = dict(custom[HANDOFF_KEY])
+            continue
+        text = reply.get("text")
+        if not isinstance(text, str) and isinstance(custom, Mapping):
+            text = custom.get("text")
+        if not isinstance(text, str) and isinstance(reply.get("image"), str):
+            text = reply["image"]
+        buttons = _buttons(reply.get("buttons"))
+        if isinstance(text, str) and text.strip():
+            messages.append(BotMessage(text, buttons))
+        elif buttons:
+            messages.append(BotMessage("Please choose:", buttons))
+    return BotTurn(messages, handoff)
+
+
+def split_long(text: str, limit: int) -> List[str]:
+    """Split a bot text longer than ``limit`` into parts at spaces (the store keeps at
+    most ``limit`` characters per message, and no answer may be lost)."""
+    parts: List[str] = []
+    while len(text) > limit:
+        cut = text.rfind(" ", 0, limit + 1)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def _buttons(raw: Any) -> Optional[List[Dict[str, str]]]:
+    if not isinstance(raw, list):
+        return None
+    buttons = [
+        {"title": str(b["title"]), "payload": str(b.get("payload") or b["title"])}
+        for b in raw
+        if isinstance(b, Mapping) and b.get("title")
+    ]
+    return buttons or None
+
+
+def handoff_reason(request: Mapping[str, Any]) -> str:
+    """The handoff reason the action layer gave, ``customer_request`` if none or unknown."""
+    reason = request.get("reason")
+    return reason if reason in HANDOFF_REASONS else "customer_request"
+
+
+def author_label(author: str, agent_name: Optional[str] = None) -> str:
+    """Who wrote a message, as the customer sees it."""
+    if author == "bot":
+        return BOT_LABEL
+    if author == "customer":
+        return CUSTOMER_LABEL
+    if author == "agent":
+        return agent_name or "Support team"
+    return SYSTEM_LABEL
+
+
+def wait_phrase(seconds: Optional[int]) -> str:
+    """An honest, rounded estimate: "about 4 minutes", or "" when unknown."""
+    if seconds is None:
+        return ""
+    minutes = max(1, round(seconds / 60))
+    return "about 1 minute" if minutes == 1 else f"about {minutes} minutes"
+
+
+def queued_notice(position: Optional[int], wait_seconds: Optional[int]) -> str:
+    """The notice a customer gets when their chat joins the queue."""
+    place = "You're next in line" if position == 1 else f"You're number {position} in line"
+    wait = wait_phrase(wait_seconds)
+    tail = f"; the estimated wait is {wait}." if wait else "."
+    return (f"{place} for a person from our team{tail} You can keep writing: "
+            "they'll see everything.")

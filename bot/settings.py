@@ -1,0 +1,103 @@
+"""Settings of the customer side, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT
+
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _read_token_file(path: Path) -> Optional[str]:
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """Everything the customer side can be configured with (see :meth:`from_env`)."""
+
+    rasa_url: str = DEFAULT_RASA_URL
+    rasa_token: Optional[str] = None
+    rasa_timeout_seconds: float = 30.0
+    # None: derived from the desk's secret, so there is one secret file to keep.
+    secret_key: Optional[str] = None
+    token_ttl_seconds: int = 24 * 3600
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_message_chars: int = MAX_MESSAGE_CHARS
+    # Per conversation: a person types a few messages a minute; a script types more.
+    conversation_messages_per_minute: int = 20
+    # Per client address: many customers can share one address (offices, mobile NAT).
+    address_messages_per_minute: int = 120
+    address_conversations_per_minute: int = 20
+    transcripts_per_conversation: int = 3
+    smtp_host: Optional[str] = None
+    smtp_port: int = 25
+    smtp_sender: str = "Larkspur & Co. <help@larkspur.example>"
+    shop_name: str = "Larkspur & Co."
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "BotSettings":
+        """Build settings from environment variables, with safe local defaults.
+
+        Variables: ``RASA_URL``, ``RASA_TOKEN`` (else the file ``var/rasa-token`` that
+        ``make run`` writes), ``RASA_TIMEOUT``, ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
+        ``BOT_HOST``, ``PORT`` / ``BOT_PORT``, ``BOT_MAX_MESSAGE_CHARS``,
+        ``BOT_RATE_CONVERSATION``, ``BOT_RATE_ADDRESS``, ``BOT_RATE_NEW_CONVERSATIONS``
+        (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``, ``SMTP_HOST``,
+        ``SMTP_PORT``, ``SMTP_SENDER``.
+        """
+        env = os.environ if env is None else env
+        token = env.get("RASA_TOKEN") or _read_token_file(
+            Path(env.get("RASA_TOKEN_FILE") or RASA_TOKEN_FILE)
+        )
+        secret = env.get("BOT_SECRET_KEY") or None
+        if secret is not None and len(secret) < 32:
+            raise ValueError("BOT_SECRET_KEY must be at least 32 characters")
+        try:
+            timeout = float(env.get("RASA_TIMEOUT") or 30.0)
+        except ValueError:
+            raise ValueError("RASA_TIMEOUT must be a number of seconds") from None
+        return cls(
+            rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
+            rasa_token=token,
+            rasa_timeout_seconds=timeout,
+            secret_key=secret,
+            token_ttl_seconds=_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
+            host=env.get("BOT_HOST") or "127.0.0.1",
+            port=_int(env, "BOT_PORT", _int(env, "PORT", 8000, 1), 1),
+            max_message_chars=_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1),
+            conversation_messages_per_minute=_int(env, "BOT_RATE_CONVERSATION", 20, 1),
+            address_messages_per_minute=_int(env, "BOT_RATE_ADDRESS", 120, 1),
+            address_conversations_per_minute=_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),
+            transcripts_per_conversation=_int(env, "BOT_TRANSCRIPTS_PER_CONVERSATION", 3, 0),
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=_int(env, "SMTP_PORT", 25, 1),
+            smtp_sender=env.get("SMTP_SENDER") or cls.smtp_sender,
+        )
+
+    @property
+    def transcript_email_enabled(self) -> bool:
+        """E-mailing transcripts needs an SMTP server."""
+        return self.smtp_host is not None and self.transcripts_per_conversation > 0

@@ -1,0 +1,672 @@
+/* Larkspur & Co. chat widget: one <script src=".../widget.js" defer></script> tag.
+ *
+ * Talks to the customer API (/api/conversations) of the server it was loaded from.
+ * Every text is rendered with textContent, never as markup. The conversation id and
+ * its token are kept in localStorage, so a reload resumes the chat; the websocket
+ * reconnects by itself and asks for what it missed (messages have increasing ids and
+ * are de-duplicated by id).
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var BASE = script && script.src ? new URL(script.src).origin : window.location.origin;
+  var STORAGE_KEY = "larkspur-chat";
+  var OPEN_KEY = "larkspur-chat-open";
+  var MAX_CHARS = 2000;
+  var SHOP = "Larkspur & Co.";
+  var SVG = "http://www.w3.org/2000/svg";
+
+  var chat = {
+    id: null, token: null, state: null, agentName: null, lastId: 0,
+    seen: {}, ws: null, retry: 0, retryTimer: null, ping: null, busy: false, inFlight: 0,
+    starting: null,
+    features: {}, rated: false
+  };
+  var ui = {};
+
+  // ---- small DOM helpers: text only, never parsed as markup -----------------------------------
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "className") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function icon(paths, size) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", size || 24);
+    svg.setAttribute("height", size || 24);
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(SVG, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  var ICON_CHAT = ["M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"];
+  var ICON_CLOSE = ["M6 6l12 12M18 6L6 18"];
+  var ICON_SEND = ["M3 11l18-8-8 18-2-8-8-2z"];
+
+  // ---- building the widget --------------------------------------------------------
+  function build() {
+    var root = el("div", { className: "lk-root", id: "lk-chat" });
+    // Shown once its stylesheet is in, so the page never flashes unstyled buttons.
+    root.hidden = true;
+    var css = el("link", { rel: "stylesheet", href: BASE + "/widget.css" });
+    css.addEventListener("load", function () { root.hidden = false; });
+    css.addEventListener("error", function () { root.hidden = false; });
+    document.head.appendChild(css);
+
+    ui.launcher = el("button", {
+      className: "lk-launcher", type: "button", "aria-expanded": "false",
+      "aria-controls": "lk-panel", "aria-label": "Chat with " + SHOP + " (opens the chat)"
+    });
+    ui.launcher.appendChild(icon(ICON_CHAT, 28));
+    ui.launcherLabel = el("span", { className: "lk-launcher-label" }, "Chat with us");
+    ui.launcher.appendChild(ui.launcherLabel);
+
+    ui.panel = el("section", {
+      className: "lk-panel", id: "lk-panel", role: "dialog", "aria-modal": "false",
+      "aria-labelledby": "lk-title", "aria-describedby": "lk-status"
+    });
+    ui.panel.hidden = true;
+
+    var header = el("header", { className: "lk-header" });
+    var avatar = el("div", { className: "lk-avatar", "aria-hidden": "true" }, "L&");
+    var titles = el("div", { className: "lk-titles" });
+    titles.appendChild(el("h2", { id: "lk-title", className: "lk-title" }, SHOP));
+    ui.status = el("p", { id: "lk-status", className: "lk-status" }, "");
+    titles.appendChild(ui.status);
+    ui.endBtn = el("button", { type: "button", className: "lk-text-btn lk-end" }, "End chat");
+    ui.closeBtn = el("button", {
+      type: "button", className: "lk-icon-btn lk-close", "aria-label": "Minimise the chat"
+    });
+    ui.closeBtn.appendChild(icon(ICON_CLOSE, 20));
+    header.appendChild(avatar);
+    header.appendChild(titles);
+    header.appendChild(ui.endBtn);
+    header.appendChild(ui.closeBtn);
+
+    ui.banner = el("div", { className: "lk-banner", role: "status", "aria-live": "polite" });
+    ui.banner.hidden = true;
+    ui.bannerText = el("span", { className: "lk-banner-text" });
+    ui.leaveQueue = el("button", { type: "button", className: "lk-text-btn" }, "Leave the queue");
+    ui.banner.appendChild(ui.bannerText);
+    ui.banner.appendChild(ui.leaveQueue);
+
+    ui.log = el("div", {
+      className: "lk-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+      "aria-label": "Messages", tabindex: "0"
+    });
+    ui.typing = el("div", { className: "lk-typing", role: "status", "aria-live": "polite" });
+    ui.typing.hidden = true;
+    var dots = el("span", { className: "lk-dots", "aria-hidden": "true" });
+    dots.appendChild(el("i"));
+    dots.appendChild(el("i"));
+    dots.appendChild(el("i"));
+    ui.typing.appendChild(dots);
+    ui.typing.appendChild(el("span", {}, "The assistant is typing…"));
+
+    ui.alert = el("p", { className: "lk-alert", role: "alert" });
+    ui.alert.hidden = true;
+
+    ui.extra = el("div", { className: "lk-extra" });
+    ui.contact = buildContactForm();
+    ui.closed = buildClosedPanel();
+    ui.extra.appendChild(ui.contact);
+    ui.extra.appendChild(ui.closed);
+
+    var actions = el("div", { className: "lk-actions" });
+    ui.personBtn = el("button", { type: "button", className: "lk-person" }, "Talk to a person");
+    actions.appendChild(ui.personBtn);
+
+    ui.form = el("form", { className: "lk-composer", novalidate: "" });
+    var label = el("label", { className: "lk-sr", "for": "lk-input" }, "Your message");
+    ui.input = el("textarea", {
+      id: "lk-input", rows: "1", maxlength: String(MAX_CHARS), placeholder: "Write a message…",
+      autocomplete: "off"
+    });
+    ui.sendBtn = el("button", { type: "submit", className: "lk-send", "aria-label": "Send message" });
+    ui.sendBtn.appendChild(icon(ICON_SEND, 20));
+    ui.form.appendChild(label);
+    ui.form.appendChild(ui.input);
+    ui.form.appendChild(ui.sendBtn);
+
+    var footer = el("p", { className: "lk-footer" },
+      "Messages are kept so our team can help you. Never share card numbers or passwords.");
+
+    [header, ui.banner, ui.log, ui.typing, ui.alert, ui.extra, actions, ui.form, footer]
+      .forEach(function (part) { ui.panel.appendChild(part); });
+    root.appendChild(ui.panel);
+    root.appendChild(ui.launcher);
+    document.body.appendChild(root);
+
+    ui.launcher.addEventListener("click", function () { open(true); });
+    ui.closeBtn.addEventListener("click", function () { close(); });
+    ui.panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); close(); }
+    });
+    ui.form.addEventListener("submit", function (event) { event.preventDefault(); sendTyped(); });
+    ui.input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); sendTyped(); }
+    });
+    ui.input.addEventListener("input", autosize);
+    ui.personBtn.addEventListener("click", askForPerson);
+    ui.leaveQueue.addEventListener("click", leaveQueue);
+    ui.endBtn.addEventListener("click", endChat);
+  }
+
+  function buildContactForm() {
+    var form = el("form", { className: "lk-card lk-contact", novalidate: "" });
+    form.hidden = true;
+    form.appendChild(el("h3", { className: "lk-card-title" }, "Leave your contact details"));
+    form.appendChild(el("p", { className: "lk-card-text" },
+      "A person from our team will reply as soon as someone is available."));
+    var l1 = el("label", { "for": "lk-contact" }, "E-mail or phone");
+    ui.contactInput = el("input", { id: "lk-contact", type: "text", autocomplete: "email", maxlength: "255" });
+    var l2 = el("label", { "for": "lk-contact-msg" }, "Your message (optional)");
+    ui.contactMsg = el("textarea", { id: "lk-contact-msg", rows: "2", maxlength: String(MAX_CHARS) });
+    var row = el("div", { className: "lk-row" });
+    var submit = el("button", { type: "submit", className: "lk-primary" }, "Send my details");
+    var cancel = el("button", { type: "button", className: "lk-text-btn" }, "Not now");
+    row.appendChild(submit);
+    row.appendChild(cancel);
+    ui.contactResult = el("p", { className: "lk-card-text", role: "status" });
+    [l1, ui.contactInput, l2, ui.contactMsg, row, ui.contactResult].forEach(function (n) { form.appendChild(n); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); sendContact(); });
+    cancel.addEventListener("click", function () { form.hidden = true; ui.input.focus(); });
+    return form;
+  }
+
+  function buildClosedPanel() {
+    var box = el("div", { className: "lk-card lk-closed" });
+    box.hidden = true;
+    box.appendChild(el("h3", { className: "lk-card-title" }, "This chat has ended"));
+    ui.csat = el("fieldset", { className: "lk-csat" });
+    ui.csat.appendChild(el("legend", {}, "How was this chat? (1 = poor, 5 = great)"));
+    var scale = el("div", { className: "lk-scale" });
+    for (var score = 1; score <= 5; score += 1) {
+      var b = el("button", { type: "button", className: "lk-score", "data-score": String(score),
+        "aria-label": "Rate " + score + " out of 5" }, String(score));
+      b.addEventListener("click", onRate);
+      scale.appendChild(b);
+    }
+    ui.csat.appendChild(scale);
+    ui.csatResult = el("p", { className: "lk-card-text", role: "status" });
+    box.appendChild(ui.csat);
+    box.appendChild(ui.csatResult);
+
+    ui.mailForm = el("form", { className: "lk-mail", novalidate: "" });
+    ui.mailForm.appendChild(el("label", { "for": "lk-mail" }, "E-mail me the transcript"));
+    var row = el("div", { className: "lk-row" });
+    ui.mailInput = el("input", { id: "lk-mail", type: "email", autocomplete: "email", maxlength: "254",
+      placeholder: "you@example.com" });
+    row.appendChild(ui.mailInput);
+    row.appendChild(el("button", { type: "submit", className: "lk-primary" }, "Send"));
+    ui.mailForm.appendChild(row);
+    ui.mailResult = el("p", { className: "lk-card-text", role: "status" });
+    ui.mailForm.appendChild(ui.mailResult);
+    ui.mailForm.addEventListener("submit", function (event) { event.preventDefault(); mailTranscript(); });
+    box.appendChild(ui.mailForm);
+
+    var again = el("button", { type: "button", className: "lk-primary lk-again" }, "Start a new chat");
+    again.addEventListener("click", newChat);
+    box.appendChild(again);
+    return box;
+  }
+
+  function autosize() {
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + "px";
+  }
+
+  // ---- opening and closing ----------------------------------------------------------
+  function open(focusInput) {
+    ui.panel.hidden = false;
+    ui.launcher.setAttribute("aria-expanded", "true");
+    document.documentElement.classList.add("lk-open");
+    try { sessionStorage.setItem(OPEN_KEY, "1"); } catch (e) { /* private mode */ }
+    if (!chat.id) startOrResume();
+    if (focusInput) ui.input.focus();
+    scrollDown();
+  }
+
+  function close() {
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute("aria-expanded", "false");
+    document.documentElement.classList.remove("lk-open");
+    try { sessionStorage.removeItem(OPEN_KEY); } catch (e) { /* private mode */ }
+    ui.launcher.focus();
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    if (chat.token) headers["Authorization"] = "Bearer " + chat.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(BASE + "/api/conversations" + path, {
+      method: method, headers: headers, credentials: "omit",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error(data.error || "Something went wrong (" + response.status + ")");
+          error.status = response.status;
+          error.retryAfter = response.headers.get("Retry-After");
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function showAlert(text) {
+    ui.alert.textContent = text;
+    ui.alert.hidden = !text;
+  }
+
+  function saved() {
+    try { return JSON.parse(localStorage.getItem(STORAGE_KEY) || "null"); } catch (e) { return null; }
+  }
+
+  function save() {
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ id: chat.id, token: chat.token }));
+    } catch (e) { /* storage full or blocked: the chat still works until a reload */ }
+  }
+
+  function forget() {
+    try { localStorage.removeItem(STORAGE_KEY); } catch (e) { /* ignore */ }
+  }
+
+  // ---- conversation lifecycle ---------------------------------------------------------
+  function startOrResume() {
+    var stored = saved();
+    if (stored && stored.id && stored.token) {
+      chat.id = stored.id;
+      chat.token = stored.token;
+      resume();
+    } else {
+      start();
+    }
+  }
+
+  function start() {
+    chat.id = "pending";
+    setTyping(true);
+    chat.starting = api("POST", "").then(function (data) {
+      chat.id = data.conversation_id;
+      chat.token = data.token;
+      chat.features = data.features || {};
+      save();
+      setState(data.state);
+      data.messages.forEach(render);
+      connect();
+    }).catch(function (error) {
+      chat.id = null;
+      showAlert(error.status === 429 ? error.message
+        : "We couldn't start the chat. Check your connection and try again.");
+    }).then(function () { setTyping(false); chat.starting = null; });
+  }
+
+  function resume() {
+    api("GET", "/" + encodeURIComponent(chat.id)).then(function (data) {
+      chat.features = data.features || {};
+      applyStatus(data);
+      return api("GET", "/" + encodeURIComponent(chat.id) + "/messages?after=" + chat.lastId);
+    }).then(function (data) {
+      data.messages.forEach(render);
+      connect();
+    }).catch(function (error) {
+      if (error.status === 401 || error.status === 403 || error.status === 404) {
+        // An expired or unknown chat: start afresh rather than show an error.
+        forget();
+        resetLog();
+        start();
+      } else {
+        showAlert("We couldn't load your chat. We'll keep trying.");
+        scheduleReconnect();
+      }
+    });
+  }
+
+  function newChat() {
+    disconnect();
+    forget();
+    resetLog();
+    ui.closed.hidden = true;
+    chat.rated = false;
+    start();
+    ui.input.focus();
+  }
+
+  function resetLog() {
+    while (ui.log.firstChild) ui.log.removeChild(ui.log.firstChild);
+    chat.id = null; chat.token = null; chat.lastId = 0; chat.seen = {};
+    chat.state = null; chat.agentName = null;
+    ui.mailResult.textContent = ""; ui.csatResult.textContent = ""; ui.contactResult.textContent = "";
+  }
+
+  // ---- state and status ---------------------------------------------------------------
+  function applyStatus(data) {
+    if (data.agent_name) chat.agentName = data.agent_name;
+    setState(data.state);
+    if (data.queue) showQueue(data.queue.position, data.queue.estimated_wait_seconds);
+  }
+
+  function setState(state) {
+    chat.state = state;
+    var text;
+    if (state === "queued") text = "Waiting for a person from our team";
+    else if (state === "assigned") text = "You're chatting with " + (chat.agentName || "a person") + " (a person)";
+    else if (state === "closed") text = "This chat has ended";
+    else text = "You're chatting with our assistant (a bot)";
+    ui.status.textContent = text;
+    ui.panel.setAttribute("data-state", state || "bot");
+    ui.banner.hidden = state !== "queued";
+    ui.personBtn.disabled = state !== "bot";
+    ui.personBtn.textContent = state === "queued" ? "A person is on the way"
+      : state === "assigned" ? "You're talking to a person" : "Talk to a person";
+    ui.endBtn.hidden = state === "closed";
+    var closed = state === "closed";
+    ui.form.hidden = closed;
+    ui.closed.hidden = !closed;
+    if (closed) {
+      ui.contact.hidden = true;
+      ui.csat.hidden = chat.rated;
+      ui.mailForm.hidden = !chat.features.transcript_email;
+      setTyping(false);
+    }
+  }
+
+  function showQueue(position, waitSeconds) {
+    var text = position === 1 ? "You're next in line." : "You're number " + position + " in line.";
+    if (waitSeconds !== null && waitSeconds !== undefined) {
+      var minutes = Math.max(1, Math.round(waitSeconds / 60));
+      text += " Estimated wait: about " + minutes + (minutes === 1 ? " minute." : " minutes.");
+    }
+    ui.bannerText.textContent = text;
+    ui.banner.hidden = false;
+  }
+
+  function setTyping(on) {
+    ui.typing.hidden = !on;
+    if (on) scrollDown();
+  }
+
+  // ---- messages -----------------------------------------------------------------------
+  function render(message) {
+    if (!message || chat.seen[message.id]) return;  // dedupe: reconnects replay
+    chat.seen[message.id] = true;
+    chat.lastId = Math.max(chat.lastId, message.id);
+    clearQuickReplies();
+    var item = el("div", { className: "lk-msg lk-" + message.author });
+    if (message.author === "system") {
+      item.appendChild(el("p", { className: "lk-notice" }, message.text));
+    } else {
+      var meta = el("div", { className: "lk-meta" });
+      meta.appendChild(el("span", { className: "lk-who" }, message.author_label));
+      meta.appendChild(el("time", { className: "lk-time", datetime: message.created_at },
+        timeOf(message.created_at)));
+      item.appendChild(meta);
+      item.appendChild(el("div", { className: "lk-bubble" }, message.text));
+    }
+    if (message.buttons && message.buttons.length) {
+      var replies = el("div", { className: "lk-quick", role: "group", "aria-label": "Suggested replies" });
+      message.buttons.forEach(function (button) {
+        var b = el("button", { type: "button", className: "lk-chip" }, button.title);
+        b.addEventListener("click", function () { onQuickReply(button); });
+        replies.appendChild(b);
+      });
+      item.appendChild(replies);
+    }
+    ui.log.appendChild(item);
+    if (message.author === "bot") setTyping(false);
+    scrollDown();
+  }
+
+  function clearQuickReplies() {
+    var old = ui.log.querySelectorAll(".lk-quick");
+    for (var i = 0; i < old.length; i += 1) old[i].parentNode.removeChild(old[i]);
+  }
+
+  function onQuickReply(button) {
+    if (button.action === "handoff") askForPerson();
+    else if (button.action === "contact") showContactForm();
+    else send(button.payload || button.title);
+  }
+
+  function timeOf(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return "";
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function scrollDown() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function sendTyped() {
+    var text = ui.input.value;
+    if (!text.trim()) { showAlert("Write a message first."); return; }
+    if (text.length > MAX_CHARS) {
+      showAlert("That message is too long (" + text.length + " characters); the limit is " + MAX_CHARS + ".");
+      return;
+    }
+    ui.input.value = "";
+    autosize();
+    send(text, true);
+  }
+
+  function send(text, fromInput) {
+    if (chat.starting) {
+      // Typed before the chat finished starting: send as soon as it has.
+      chat.starting.then(function () { send(text, fromInput); });
+      return;
+    }
+    if (!chat.id || chat.id === "pending") {
+      ui.input.value = text;
+      showAlert("The chat could not start. Check your connection, then press Send again.");
+      if (!chat.id) start();
+      return;
+    }
+    chat.inFlight += 1;
+    showAlert("");
+    if (chat.state === "bot") setTyping(true);
+    api("POST", "/" + encodeURIComponent(chat.id) + "/messages", { text: text })
+      .then(function (data) {
+        render(data.message);
+        data.replies.forEach(render);
+        afterHandoff(data.handoff);
+      })
+      .catch(function (error) {
+        // The text goes back into the box: nothing the customer typed is lost.
+        ui.input.value = ui.input.value ? text + "\n" + ui.input.value : text;
+        autosize();
+        showAlert(error.status ? error.message : "Not sent: check your connection and press Send again.");
+      })
+      .then(function () {
+        chat.inFlight -= 1;
+        if (chat.inFlight === 0) setTyping(false);
+      });
+  }
+
+  function afterHandoff(handoff) {
+    if (!handoff) return;
+    if (handoff.outcome === "queued") {
+      setState("queued");
+      showQueue(handoff.position, handoff.estimated_wait_seconds);
+    } else if (handoff.outcome === "assigned") {
+      chat.agentName = handoff.agent_name;
+      setState("assigned");
+    } else if (handoff.outcome === "offline") {
+      showContactForm();
+    }
+  }
+
+  function askForPerson() {
+    if (!chat.id || chat.id === "pending" || chat.busy) return;
+    chat.busy = true;
+    showAlert("");
+    api("POST", "/" + encodeURIComponent(chat.id) + "/handoff").then(function (data) {
+      data.replies.forEach(render);
+      afterHandoff(data.handoff);
+    }).catch(function (error) {
+      showAlert(error.message);
+    }).then(function () { chat.busy = false; });
+  }
+
+  function leaveQueue() {
+    api("POST", "/" + encodeURIComponent(chat.id) + "/cancel").then(function (data) {
+      setState(data.state);
+    }).catch(function (error) { showAlert(error.message); });
+  }
+
+  function endChat() {
+    if (!chat.id || chat.id === "pending") return;
+    api("POST", "/" + encodeURIComponent(chat.id) + "/close").then(function (data) {
+      setState(data.state);
+    }).catch(function (error) { showAlert(error.message); });
+  }
+
+  function showContactForm() {
+    ui.contact.hidden = false;
+    ui.contactInput.focus();
+  }
+
+  function sendContact() {
+    var contact = ui.contactInput.value.trim();
+    if (!contact) { ui.contactResult.textContent = "Please give an e-mail address or a phone number."; return; }
+    api("POST", "/" + encodeURIComponent(chat.id) + "/contact",
+      { contact: contact, message: ui.contactMsg.value })
+      .then(function () {
+        ui.contact.hidden = true;
+        ui.contactMsg.value = "";
+        showAlert("");
+        var note = el("div", { className: "lk-msg lk-system" });
+        note.appendChild(el("p", { className: "lk-notice" },
+          "Thanks! We've got your details (" + contact + ") and a person will get back to you."));
+        ui.log.appendChild(note);
+        scrollDown();
+      })
+      .catch(function (error) { ui.contactResult.textContent = error.message; });
+  }
+
+  function onRate(event) {
+    var score = Number(event.currentTarget.getAttribute("data-score"));
+    api("POST", "/" + encodeURIComponent(chat.id) + "/csat", { score: score }).then(function () {
+      chat.rated = true;
+      ui.csat.hidden = true;
+      ui.csatResult.textContent = "Thank you for your feedback!";
+    }).catch(function (error) {
+      if (error.status === 409) { chat.rated = true; ui.csat.hidden = true; }
+      ui.csatResult.textContent = error.status === 409 ? "You've already rated this chat. Thank you!" : error.message;
+    });
+  }
+
+  function mailTranscript() {
+    var address = ui.mailInput.value.trim();
+    api("POST", "/" + encodeURIComponent(chat.id) + "/transcript", { email: address }).then(function () {
+      ui.mailResult.textContent = "Sent to " + address + ".";
+    }).catch(function (error) { ui.mailResult.textContent = error.message; });
+  }
+
+  // ---- websocket ------------------------------------------------------------------------
+  function connect() {
+    disconnect();
+    if (!chat.id || !chat.token) return;
+    var url = BASE.replace(/^http/, "ws") + "/api/conversations/" + encodeURIComponent(chat.id) + "/ws";
+    var ws = new WebSocket(url);
+    chat.ws = ws;
+    ws.onopen = function () {
+      ws.send(JSON.stringify({ type: "hello", token: chat.token, after: chat.lastId }));
+      chat.ping = setInterval(function () {
+        if (ws.readyState === 1) ws.send(JSON.stringify({ type: "ping" }));
+      }, 25000);
+    };
+    ws.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      onFrame(frame);
+    };
+    ws.onclose = function (event) {
+      clearInterval(chat.ping);
+      if (chat.ws !== ws) return;  // replaced on purpose
+      chat.ws = null;
+      ui.panel.setAttribute("data-connection", "offline");
+      if (event.code === 4401 || event.code === 4403) {
+        showAlert("This chat has expired. Start a new one to keep talking.");
+        forget();
+        return;
+      }
+      scheduleReconnect();
+    };
+  }
+
+  function disconnect() {
+    clearTimeout(chat.retryTimer);
+    clearInterval(chat.ping);
+    if (chat.ws) {
+      var ws = chat.ws;
+      chat.ws = null;
+      ws.close();
+    }
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(chat.retryTimer);
+    var delay = Math.min(15000, 1000 * Math.pow(2, chat.retry));
+    chat.retry += 1;
+    chat.retryTimer = setTimeout(function () {
+      if (chat.state === null) resume(); else connect();
+    }, delay);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "ready") {
+      chat.retry = 0;
+      ui.panel.setAttribute("data-connection", "live");
+      showAlert("");
+      applyStatus(frame);
+    } else if (frame.type === "message") {
+      render(frame.message);
+    } else if (frame.type === "queue") {
+      setState("queued");
+      showQueue(frame.position, frame.estimated_wait_seconds);
+    } else if (frame.type === "agent_joined") {
+      chat.agentName = frame.agent_name;
+      setState("assigned");
+    } else if (frame.type === "bot_back") {
+      chat.agentName = null;
+      setState("bot");
+    } else if (frame.type === "closed") {
+      setState("closed");
+    } else if (frame.type === "offline") {
+      showContactForm();
+    }
+  }
+
+  // ---- start ----------------------------------------------------------------------------
+  function init() {
+    build();
+    var shouldOpen = false;
+    try { shouldOpen = sessionStorage.getItem(OPEN_KEY) === "1"; } catch (e) { /* ignore */ }
+    if (saved()) {
+      chat.features = {};
+      startOrResume();
+    }
+    if (shouldOpen) open(false);
+    window.addEventListener("online", function () { if (!chat.ws && chat.id) connect(); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,176 @@
+"""The customer's websocket ``/api/conversations/<id>/ws``.
+
+Protocol (JSON text frames):
+
+* widget -> server, first frame: ``{"type": "hello", "token": "...", "after": 41}``
+  (the token travels in a frame, not the URL, so it stays out of access logs).
+* server -> widget: ``{"type": "ready", "state": ..., "agent_name": ..., "queue": ...}``,
+  then every message with id > ``after`` (``{"type": "message", "message": {...}}``),
+  then live frames: ``message``, ``queue``, ``agent_joined``, ``bot_back``, ``closed``,
+  ``offline``. Message ids increase: the widget keeps the last one and dedupes by id.
+* widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``.
+
+A bad or missing token closes the socket with 4401 (4403: another conversation's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Dict, Optional, Set
+
+from sanic import Blueprint, Request
+from websockets.exceptions import ConnectionClosed
+
+from handoff.events import (
+    CONVERSATION_QUEUED,
+    MESSAGE_CREATED,
+    QUEUE_CHANGED,
+    Event,
+)
+from handoff.service import HandoffService, NotFound
+
+from . import tokens
+from .frames import event_frame, message_view, queue_frame
+
+HELLO_TIMEOUT_SECONDS = 15
+
+
+def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
+    """A fresh blueprint holding the customer websocket route."""
+    bp = Blueprint(name, url_prefix="/api/conversations")
+
+    @bp.websocket("/<conversation_id:str>/ws")
+    async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
+        hello = await _read_hello(ws)
+        if hello is None:
+            return
+        try:
+            tokens.check(hello.get("token") or request.args.get("token"), conversation_id,
+                         request.app.ctx.bot_secret)
+        except tokens.TokenError as problem:
+            await _refuse(ws, problem.status, str(problem))
+            return
+        after = hello.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            after = 0
+        service: HandoffService = request.app.ctx.handoff
+        bus = request.app.ctx.handoff_bus
+        # Subscribe before the catch-up read so nothing falls between the two.
+        own = bus.subscribe(conversation_id=conversation_id)
+        queue = bus.subscribe(names=[QUEUE_CHANGED])
+        try:
+            await _send(ws, await _ready(service, conversation_id))
+            sent = set()
+            for message in await service.messages_since(conversation_id, after):
+                await _send(ws, {"type": "message", "message": message_view(message.to_json())})
+                sent.add(message.id)
+            await _pump(ws, service, conversation_id, own, queue, sent)
+        except (ConnectionClosed, NotFound):
+            pass
+        finally:
+            bus.unsubscribe(own)
+            bus.unsubscribe(queue)
+
+    return bp
+
+
+async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any]:
+    conversation = await service.get_conversation(conversation_id)
+    status = await service.queue_status(conversation_id)
+    agent_name = None
+    if conversation.state == "assigned" and conversation.agent_id is not None:
+        agent_name = (await service.get_agent(conversation.agent_id)).name
+    return {
+        "type": "ready",
+        "state": conversation.state,
+        "agent_name": agent_name,
+        "queue": status.to_json() if status else None,
+    }
+
+
+async def _read_hello(ws: Any) -> Optional[Dict[str, Any]]:
+    try:
+        raw = await asyncio.wait_for(ws.recv(), timeout=HELLO_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        await _refuse(ws, 401, "send a hello frame with the conversation token first")
+        return None
+    except ConnectionClosed:
+        return None
+    try:
+        frame = json.loads(raw)
+    except (TypeError, ValueError):
+        frame = None
+    if not isinstance(frame, dict) or frame.get("type") != "hello":
+        await _refuse(ws, 401, 'the first frame must be {"type": "hello", "token": "..."}')
+        return None
+    return frame
+
+
+async def _refuse(ws: Any, status: int, message: str) -> None:
+    try:
+        await _send(ws, {"type": "error", "status": status, "error": message})
+        await ws.close(code=4000 + status, reason="unauthorised")
+    except ConnectionClosed:
+        pass
+
+
+async def _send(ws: Any, frame: Dict[str, Any]) -> None:
+    await ws.send(json.dumps(frame))
+
+
+async def _frame_for(
+    service: HandoffService, conversation_id: str, event: Event, sent: Set[int]
+) -> Optional[Dict[str, Any]]:
+    if event.name == MESSAGE_CREATED:
+        if event.data["id"] in sent:
+            return None  # already sent during the catch-up
+        return {"type": "message", "message": message_view(event.data)}
+    if event.name in (QUEUE_CHANGED, CONVERSATION_QUEUED):
+        if event.name == QUEUE_CHANGED and conversation_id not in event.data.get("queue", []):
+            return None
+        status = await service.queue_status(conversation_id)
+        return queue_frame(status.position, status.estimated_wait_seconds) if status else None
+    return event_frame(event.name, event.data)
+
+
+async def _pump(ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any,
+                sent: Set[int]) -> None:
+    events: "asyncio.Queue[Event]" = asyncio.Queue()
+
+    async def forward(sub: Any) -> None:
+        while True:
+            events.put_nowait(await sub.get())
+
+    async def push() -> None:
+        while True:
+            event = await events.get()
+            frame = await _frame_for(service, conversation_id, event, sent)
+            if frame is not None:
+                await _send(ws, frame)
+
+    async def listen() -> None:
+        while True:
+            raw = await ws.recv()
+            if raw is None:
+                return
+            try:
+                frame = json.loads(raw)
+            except (TypeError, ValueError):
+                frame = None
+            if isinstance(frame, dict) and frame.get("type") == "ping":
+                await _send(ws, {"type": "pong"})
+            else:
+                await _send(ws, {"type": "error", "status": 422,
+                                 "error": 'unknown frame: send messages over HTTP, '
+                                          'or {"type": "ping"}'})
+
+    tasks = [asyncio.ensure_future(t) for t in (forward(own), forward(queue), push(), listen())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,87 @@
+"""The real stack, once per test session: Rasa with the trained model, the action
+server (the root conftest's), and the web app (``python -m bot``) on free ports."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import pytest
+
+from tools.evaluate import _free_port
+from tools.stack import Service, rasa_service, wait_until_healthy, web_service, write_endpoints
+
+ALWAYS_OPEN_SHOP = """\
+support_hours:
+  timezone: UTC
+  weekly:
+{days}
+  summary: every day, around the clock (test shop)
+"""
+# Open around the clock, so the test does not depend on the day or time it runs.
+DAYS = "\n".join(f'    {d}: "00:00-24:00"'
+                 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+RASA_TOKEN = "e2e-rasa-token"
+
+
+@dataclass
+class Stack:
+    """Where the running stack is."""
+
+    url: str
+    rasa_url: str
+    rasa_token: str
+    database: Path
+
+    def rows(self, conversation_id: str) -> List[Tuple[int, str, str]]:
+        """(id, author, text) of the conversation's stored messages, by id."""
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
+            return list(conn.execute(
+                "SELECT id, author, text FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,)))
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model: Path, action_server: str,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Start Rasa and the web app (the action server is already up); stop both after."""
+    folder = tmp_path_factory.mktemp("stack")
+    shop = folder / "shop.yml"
+    shop.write_text(ALWAYS_OPEN_SHOP.format(days=DAYS))
+    action_port = int(action_server.split(":")[2].split("/")[0])
+    endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
+    rasa_port, web_port = _free_port(), _free_port()
+    rasa = rasa_service(rasa_port, endpoints, RASA_TOKEN, model=trained_model)
+    rasa.log_path = folder / "rasa.log"
+    web = web_service(web_port)
+    web.log_path = folder / "web.log"
+    base = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    web_env = {
+        **base,
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_TOKEN": RASA_TOKEN,
+        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+        "HANDOFF_DATA_DIR": str(folder / "var"),
+        "HANDOFF_SHOP_FILE": str(shop),
+        "HANDOFF_DEMO": "1",
+        # The tests decide who picks a chat up, so the customer sees the queue first.
+        "HANDOFF_AUTO_ASSIGN": "0",
+        "BOT_RATE_ADDRESS": "1000",
+        "BOT_RATE_NEW_CONVERSATIONS": "1000",
+    }
+    services: List[Service] = [rasa, web]
+    rasa.start(base)
+    web.start(web_env)
+    try:
+        try:
+            wait_until_healthy(services)
+        except RuntimeError as problem:
+            pytest.fail(f"the stack did not start: {problem}\n{rasa.log_tail()}\n{web.log_tail()}")
+        yield Stack(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{rasa_port}",
+                    RASA_TOKEN, folder / "app.db")
+    finally:
+        for service in reversed(services):
+            service.stop()
