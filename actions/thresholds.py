@@ -14,12 +14,12 @@ class FaqThresholds:
     """When an FAQ answer is given, and when the assistant asks instead."""
 
     #: The ResponseSelector's confidence in the chosen answer must reach this.
-    #: (Its confidences spread over 37 answers, so 0.3 is already a clear first choice.)
-    min_answer_confidence: float = 0.30
+    #: (Its confidences spread over 37 answers, so 0.35 is already a clear first choice.)
+    min_answer_confidence: float = 0.35
     #: ...and be this far ahead of the runner-up answer (else: too close to call).
     min_margin: float = 0.10
     #: The NLU intent `faq` itself must be at least this confident.
-    min_intent_confidence: float = 0.80
+    min_intent_confidence: float = 0.90
     #: How many suggestions to offer as buttons when clarifying.
     max_suggestions: int = 3
     #: A suggestion is only offered when the ResponseSelector gives it at least this...

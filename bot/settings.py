@@ -7,23 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT
+from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
 
 
 def _read_token_file(path: Path) -> Optional[str]:
@@ -84,16 +71,16 @@ class BotSettings:
             rasa_token=token,
             rasa_timeout_seconds=timeout,
             secret_key=secret,
-            token_ttl_seconds=_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
+            token_ttl_seconds=env_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
             host=env.get("BOT_HOST") or "127.0.0.1",
-            port=_int(env, "BOT_PORT", _int(env, "PORT", 8000, 1), 1),
-            max_message_chars=_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1),
-            conversation_messages_per_minute=_int(env, "BOT_RATE_CONVERSATION", 20, 1),
-            address_messages_per_minute=_int(env, "BOT_RATE_ADDRESS", 120, 1),
-            address_conversations_per_minute=_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),
-            transcripts_per_conversation=_int(env, "BOT_TRANSCRIPTS_PER_CONVERSATION", 3, 0),
+            port=env_int(env, "BOT_PORT", env_int(env, "PORT", 8000, 1), 1),
+            max_message_chars=env_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1),
+            conversation_messages_per_minute=env_int(env, "BOT_RATE_CONVERSATION", 20, 1),
+            address_messages_per_minute=env_int(env, "BOT_RATE_ADDRESS", 120, 1),
+            address_conversations_per_minute=env_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),
+            transcripts_per_conversation=env_int(env, "BOT_TRANSCRIPTS_PER_CONVERSATION", 3, 0),
             smtp_host=env.get("SMTP_HOST") or None,
-            smtp_port=_int(env, "SMTP_PORT", 25, 1),
+            smtp_port=env_int(env, "SMTP_PORT", 25, 1),
             smtp_sender=env.get("SMTP_SENDER") or cls.smtp_sender,
         )
 

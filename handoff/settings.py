@@ -12,7 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_MESSAGE_CHARS = 2000
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """An integer setting: `default` when unset, a clear error when not a number or too small."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -25,7 +26,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no setting (1/true/yes/on)."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -66,15 +68,15 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             secret_key=env.get("HANDOFF_SECRET_KEY") or None,
-            token_ttl_seconds=_int(env, "HANDOFF_TOKEN_TTL", 12 * 3600, 60),
-            reassign_after_seconds=_int(env, "HANDOFF_REASSIGN_AFTER", 180, 10),
-            agent_cap=_int(env, "HANDOFF_AGENT_CAP", 3, 1),
+            token_ttl_seconds=env_int(env, "HANDOFF_TOKEN_TTL", 12 * 3600, 60),
+            reassign_after_seconds=env_int(env, "HANDOFF_REASSIGN_AFTER", 180, 10),
+            agent_cap=env_int(env, "HANDOFF_AGENT_CAP", 3, 1),
             shop_file=Path(env.get("HANDOFF_SHOP_FILE") or PROJECT_ROOT / "shop.yml"),
-            auto_assign=_bool(env, "HANDOFF_AUTO_ASSIGN", True),
-            demo=_bool(env, "HANDOFF_DEMO", False),
+            auto_assign=env_bool(env, "HANDOFF_AUTO_ASSIGN", True),
+            demo=env_bool(env, "HANDOFF_DEMO", False),
             host=env.get("HANDOFF_HOST") or "127.0.0.1",
-            port=_int(env, "HANDOFF_PORT", _int(env, "PORT", 8000, 1), 1),
-            presence_timeout_seconds=_int(env, "HANDOFF_PRESENCE_TIMEOUT", 90, 10),
+            port=env_int(env, "HANDOFF_PORT", env_int(env, "PORT", 8000, 1), 1),
+            presence_timeout_seconds=env_int(env, "HANDOFF_PRESENCE_TIMEOUT", 90, 10),
         )
 
     def with_secret(self) -> "Settings":

@@ -283,12 +283,16 @@ def main(argv: Optional[List[str]] = None) -> int:
 def print_how_to_chat(web_port: int, demo: bool = True) -> None:
     """Tell the user where the shop (with the chat widget) and the agent desk are."""
     base = f"http://127.0.0.1:{web_port}"
+    lines = (
+        "DEMO MODE: agent login 'demo', password 'demo'.",
+        "For trying it out on this machine only: never expose it.",
+        "Real agents: .venv/bin/python -m handoff.cli add <login>",
+    )
+    width = max(map(len, lines)) + 4
     login = (
-        "\n  ****************************************************************\n"
-        "  *  DEMO MODE: agent login 'demo', password 'demo'.              *\n"
-        "  *  For trying it out on this machine only: never expose it.    *\n"
-        "  *  Real agents: .venv/bin/python -m handoff.cli add <login>    *\n"
-        "  ****************************************************************\n"
+        "\n  " + "*" * (width + 2) + "\n"
+        + "".join(f"  *  {line.ljust(width - 2)}*\n" for line in lines)
+        + "  " + "*" * (width + 2) + "\n"
         if demo else
         "\n  Create an agent first: .venv/bin/python -m handoff.cli add <login> --name ...\n"
     )
