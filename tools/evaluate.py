@@ -32,6 +32,8 @@ REPORTS = PROJECT_ROOT / "reports"
 MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
 OUT_OF_SCOPE = "out_of_scope"
 HUMAN_REQUEST = "human_request"
+#: Any other reply (a greeting, "how can I help?"): not the FAQ topic called `other`.
+OTHER_REPLY = "other reply"
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Row:
 
     text: str
     topic: str
-    outcome: str = ""  # answer | clarify | handoff | decline | other
+    outcome: str = ""  # answer | clarify | handoff | decline | other reply
     faq: Optional[str] = None  # the FAQ answered
     answered_topic: Optional[str] = None
     intent: Optional[str] = None
@@ -85,7 +87,7 @@ def read_rows(path: Path) -> List[Row]:
 
 def classify(row: Row, events: Iterable[Mapping[str, Any]]) -> None:
     """Fill in the row's outcome from the conversation's events."""
-    outcome = "other"
+    outcome = OTHER_REPLY
     for event in events:
         if event.get("event") == "user":
             parse = event.get("parse_data") or {}
@@ -111,9 +113,9 @@ def classify(row: Row, events: Iterable[Mapping[str, Any]]) -> None:
             outcome, row.faq = "answer", action.split("/", 1)[1]
             entry = faq_catalog().get(row.faq)
             row.answered_topic = entry.topic if entry else None
-        elif action.startswith("utter_clarify") and outcome == "other":
+        elif action.startswith("utter_clarify") and outcome == OTHER_REPLY:
             outcome = "clarify"
-        elif action == "utter_out_of_scope" and outcome == "other":
+        elif action == "utter_out_of_scope" and outcome == OTHER_REPLY:
             outcome = "decline"
     row.outcome = outcome
 
@@ -209,7 +211,7 @@ def per_topic_table(rows: List[Row]) -> List[List[str]]:
             sum(r.outcome == "clarify" for r in group),
             sum(r.wrong_answer for r in group),
             sum(r.outcome == "handoff" for r in group),
-            sum(r.outcome in ("decline", "other") for r in group),
+            sum(r.outcome in ("decline", OTHER_REPLY) for r in group),
         ]
         table.append([topic, str(n)] + [f"{c} ({_rate(c, n):.0%})" for c in cells])
     return table
