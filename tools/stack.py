@@ -263,7 +263,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.shell:
             rasa = str(Path(sys.executable).with_name("rasa"))
             return subprocess.call(
-                [rasa, "shell", "-m", str(MODEL), "--endpoints", str(endpoints)],
+                [rasa, "shell", "-m", str(MODEL), "--endpoints", str(endpoints),
+                 "-i", "127.0.0.1", "-p", str(args.rasa_port)],
                 cwd=PROJECT_ROOT,
             )
         print_how_to_chat(args.web_port, demo=not args.no_demo)
