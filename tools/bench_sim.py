@@ -1,0 +1,341 @@
+"""The simulated customers and agents of `python -m tools.bench`, over the real HTTP API and
+websockets of the web app, and the same customers straight at Rasa's REST webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import aiohttp
+
+from .bench_stats import LevelResult, Sent
+
+FAQ = [
+    "How do I return an item?",
+    "Which payment methods do you accept?",
+    "How long does delivery take?",
+    "I forgot my password, how do I reset it?",
+    "Where is my order?",
+    "Can I pay with PayPal?",
+    "How much is shipping?",
+    "When will I get my refund?",
+]
+SMALL_TALK = ["hi", "hello there", "thanks", "thank you!"]
+HANDOFF_TEXT = "I want to talk to a person"
+REQUEST_TIMEOUT_S = 60.0
+WAIT_AGENT_S = 60.0
+now = time.perf_counter
+
+
+def script(rng: random.Random, messages: int) -> List[str]:
+    """A customer's messages: a greeting, FAQ questions, and thanks at the end (if room)."""
+    texts = [rng.choice(SMALL_TALK[:2])]
+    while len(texts) < messages - 1:
+        texts.append(rng.choice(FAQ))
+    if messages > 1:
+        texts.append(rng.choice(SMALL_TALK[2:]) if messages > 2 else rng.choice(FAQ))
+    return texts[:messages]
+
+
+@dataclass
+class Plan:
+    """What every conversation of a level says, and which ones ask for a person."""
+
+    scripts: List[List[str]]
+    handoff: List[bool]
+
+    @classmethod
+    def make(cls, level: int, messages: int, handoff_share: float, seed: int) -> "Plan":
+        rng = random.Random(seed * 1000 + level)
+        wanted = max(1, round(level * handoff_share)) if handoff_share > 0 else 0
+        chosen = set(rng.sample(range(level), min(wanted, level)))
+        return cls([script(rng, messages) for _ in range(level)],
+                   [i in chosen for i in range(level)])
+
+
+@dataclass
+class Tally:
+    """Raw records of one level while it runs."""
+
+    result: LevelResult
+    sent: List[Sent] = field(default_factory=list)
+    handoffs_queued: int = 0
+    handoffs_not_queued: int = 0
+    notes: List[str] = field(default_factory=list)
+
+
+async def call(http: aiohttp.ClientSession, method: str, url: str, token: Optional[str] = None,
+               body: Any = None) -> Tuple[int, Any]:
+    """One request; (status, JSON or None). Network errors and timeouts are status 0."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with http.request(method, url, json=body, headers=headers,
+                                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as resp:
+            try:
+                return resp.status, await resp.json(content_type=None)
+            except ValueError:
+                return resp.status, None
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return 0, None
+
+
+class Desk:
+    """One agent logged in to the desk: hears queued chats on the websocket, claims them,
+    replies twice, hands back. At most ``cap`` chats at once (the agent's max_chats)."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str, cap: int = 3) -> None:
+        self.http, self.base, self.cap = http, base, cap
+        self.token = ""
+        self.requested: Dict[str, Tuple[float, Tally]] = {}  # cid -> (handoff sent at, tally)
+        self.reply_sent_at: Dict[str, float] = {}  # agent text -> sent at
+        self.finished: Dict[str, asyncio.Event] = {}
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.tasks: List[asyncio.Task] = []
+        self.ws: Optional[aiohttp.ClientWebSocketResponse] = None
+
+    async def start(self, login: str = "demo", password: str = "demo") -> None:
+        status, body = await call(self.http, "POST", f"{self.base}/api/agent/login",
+                                  body={"login": login, "password": password})
+        if status != 200:
+            raise RuntimeError(f"agent login failed: {status} {body}")
+        self.token = body["token"]
+        status, body = await call(self.http, "POST", f"{self.base}/api/agent/status",
+                                  self.token, {"online": True})
+        if status != 200:
+            raise RuntimeError(f"agent could not go online: {status} {body}")
+        self.ws = await self.http.ws_connect(
+            self.base.replace("http", "ws", 1) + "/api/agent/ws", autoping=True)
+        await self.ws.send_json({"type": "hello", "token": self.token, "last_message_id": 0})
+        ready = await self.ws.receive_json(timeout=REQUEST_TIMEOUT_S)
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"desk websocket refused: {ready}")
+        self.tasks = [asyncio.ensure_future(self._listen()), asyncio.ensure_future(self._ping())]
+        self.tasks += [asyncio.ensure_future(self._work()) for _ in range(self.cap)]
+
+    def expect(self, cid: str, tally: Tally) -> asyncio.Event:
+        """Call just before the customer asks for a person."""
+        self.requested[cid] = (now(), tally)
+        self.finished[cid] = asyncio.Event()
+        return self.finished[cid]
+
+    async def _listen(self) -> None:
+        assert self.ws is not None
+        async for frame in self.ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(frame.data)
+            if data.get("type") == "event" and data.get("event") == "conversation.queued":
+                cid = data["data"]["conversation_id"]
+                if cid in self.requested:
+                    sent_at, tally = self.requested[cid]
+                    tally.result.handoff_notify_ms.append((now() - sent_at) * 1000)
+                    self.queue.put_nowait(cid)
+
+    async def _ping(self) -> None:
+        while self.ws is not None and not self.ws.closed:
+            await asyncio.sleep(20)
+            await self.ws.send_json({"type": "ping"})
+
+    async def _work(self) -> None:
+        while True:
+            cid = await self.queue.get()
+            try:
+                await self._serve(cid)
+            finally:
+                self.finished[cid].set()
+
+    async def _serve(self, cid: str) -> None:
+        tally = self.requested[cid][1]
+        url = f"{self.base}/api/agent/conversations/{cid}"
+        for _ in range(100):  # bounded: ~10 s of retries while at the cap
+            status, body = await call(self.http, "POST", url + "/claim", self.token)
+            if status == 200:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            tally.notes.append(f"claim of {cid} failed: {status} {body}")
+            tally.result.errors += 1
+            return
+        for k in (1, 2):
+            text = f"Agent reply {k} for {cid[:12]}: I'm on it."
+            self.reply_sent_at[text] = now()
+            status, _ = await call(self.http, "POST", url + "/messages", self.token,
+                                   {"text": text})
+            tally.sent.append(Sent(cid, "agent", text, acked=status == 201))
+            if status != 201:
+                tally.result.errors += 1
+        status, _ = await call(self.http, "POST", url + "/handback", self.token)
+        if status != 200:
+            tally.result.errors += 1
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.ws is not None:
+            await self.ws.close()
+
+
+class Clock:
+    """Start of a phase and the time of its last bot reply, for messages/second."""
+
+    def __init__(self) -> None:
+        self.start = now()
+        self.last = self.start
+        self.count = 0
+
+    def answered(self) -> None:
+        self.count += 1
+        self.last = now()
+
+    def rate(self) -> Optional[float]:
+        span = self.last - self.start
+        return self.count / span if self.count and span > 0 else None
+
+
+async def gateway_customer(http: aiohttp.ClientSession, base: str, texts: List[str],
+                           handoff: bool, desk: Desk, tally: Tally, clock: Clock) -> None:
+    """One customer over the widget's API: start, websocket, messages, maybe a person."""
+    status, chat = await call(http, "POST", f"{base}/api/conversations")
+    if status != 201:
+        tally.result.errors += 1
+        tally.notes.append(f"start failed: {status} {chat}")
+        return
+    cid, token = chat["conversation_id"], chat["token"]
+    api = f"{base}/api/conversations/{cid}"
+    ws = await http.ws_connect(api.replace("http", "ws", 1) + "/ws")
+    bot_back = asyncio.Event()
+    seen_ids: set = set()
+
+    async def read() -> None:
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(frame.data)
+            if data.get("type") == "bot_back":
+                bot_back.set()
+            elif data.get("type") == "message":
+                message = data["message"]
+                if message["id"] in seen_ids:
+                    continue
+                seen_ids.add(message["id"])
+                sent_at = desk.reply_sent_at.get(message["text"])
+                if message["author"] == "agent" and sent_at is not None:
+                    tally.result.agent_delivery_ms.append((now() - sent_at) * 1000)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        await ws.send_json({"type": "hello", "token": token, "after": 0})
+
+        async def say(text: str, measure: bool, count: bool = True) -> Any:
+            started = now()
+            status, body = await call(http, "POST", api + "/messages", token, {"text": text})
+            elapsed = (now() - started) * 1000
+            tally.sent.append(Sent(cid, "customer", text, acked=status == 201))
+            if status != 201:
+                tally.result.errors += 1
+                return None
+            if measure and body.get("replies"):
+                tally.result.gateway_ms.append(elapsed)
+                if count:
+                    clock.answered()
+            return body
+
+        for text in texts:
+            await say(text, measure=True)
+        if handoff:
+            finished = desk.expect(cid, tally)
+            body = await say(HANDOFF_TEXT, measure=False)
+            if body and (body.get("handoff") or {}).get("outcome") == "queued":
+                tally.handoffs_queued += 1
+                try:
+                    await asyncio.wait_for(finished.wait(), WAIT_AGENT_S)
+                    await asyncio.wait_for(bot_back.wait(), WAIT_AGENT_S)
+                except asyncio.TimeoutError:
+                    tally.notes.append(f"{cid}: the agent never handed back")
+                    tally.result.errors += 1
+                else:
+                    # The bot answers again after the person (latency kept, not in msgs/s:
+                    # the phase's clock would include the agent's turn).
+                    await say(FAQ[0], measure=True, count=False)
+            else:
+                tally.handoffs_not_queued += 1
+                desk.requested.pop(cid, None)
+        await call(http, "POST", api + "/close", token)
+        await asyncio.sleep(0.05)  # let the last frames arrive
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        await ws.close()
+
+
+SESSION_START = [{"event": "action", "name": "action_session_start"},
+                 {"event": "session_started"}, {"event": "action", "name": "action_listen"}]
+
+
+async def direct_customer(http: aiohttp.ClientSession, rasa: str, texts: List[str],
+                          tally: Tally, clock: Clock, token: Optional[str] = None) -> None:
+    """The same customer's messages straight to Rasa's REST webhook.
+
+    With Rasa's ``token``, the conversation is first opened the way the web app opens one
+    (tracker events + ``action_session_start`` through the HTTP API, not measured), so Rasa
+    does the same work per conversation in both phases.
+    """
+    sender = f"bench-direct-{uuid.uuid4().hex}"
+    if token:
+        api = f"{rasa}/conversations/{sender}"
+        await call(http, "POST", f"{api}/tracker/events?token={token}", body=SESSION_START)
+        await call(http, "POST", f"{api}/execute?token={token}",
+                   body={"name": "action_session_start"})
+    for text in texts:
+        started = now()
+        status, body = await call(http, "POST", f"{rasa}/webhooks/rest/webhook",
+                                  body={"sender": sender, "message": text})
+        if status == 200 and body:
+            tally.result.direct_ms.append((now() - started) * 1000)
+            clock.answered()
+        else:
+            tally.result.errors += 1
+
+
+async def bounded(coros: List[Any], timeout_s: float, tally: Tally, what: str) -> None:
+    """Run the coroutines together; give up on all of them after ``timeout_s``."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if pending:
+        tally.notes.append(f"{what}: {len(pending)} conversations cut off after {timeout_s:.0f} s")
+        tally.result.errors += len(pending)
+    for task in done:
+        if task.exception() is not None:
+            tally.notes.append(f"{what}: {task.exception()!r}")
+            tally.result.errors += 1
+
+
+async def run_level(http: aiohttp.ClientSession, base: str, rasa: str, desk: Desk, plan: Plan,
+                    tally: Tally, gateway_first: bool, timeout_s: float,
+                    rasa_token: Optional[str] = None) -> None:
+    """Both phases of a level, one after the other, in the order given."""
+    async def gateway() -> None:
+        clock = Clock()
+        await bounded([gateway_customer(http, base, texts, h, desk, tally, clock)
+                       for texts, h in zip(plan.scripts, plan.handoff)],
+                      timeout_s, tally, "gateway")
+        tally.result.gateway_msgs_per_s = clock.rate()
+
+    async def direct() -> None:
+        clock = Clock()
+        await bounded([direct_customer(http, rasa, texts, tally, clock, rasa_token)
+                       for texts in plan.scripts], timeout_s, tally, "direct")
+        tally.result.direct_msgs_per_s = clock.rate()
+
+    for phase in ((gateway, direct) if gateway_first else (direct, gateway)):
+        await phase()
+        await asyncio.sleep(1.0)  # let the stack settle between phases
