@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -29,8 +29,8 @@ from actions.handoff import (
     HUMAN_BUTTON,
     SOMETHING_ELSE_BUTTON,
     SUGGESTIONS_SLOT,
+    MoodAwareAction,
     hand_off,
-    read_mood,
 )
 from actions.thresholds import ESCALATION
 
@@ -102,21 +102,19 @@ def give_answer(
     return state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
 
 
-class ActionAnswerFaq(Action):
+class ActionAnswerFaq(MoodAwareAction):
     """Answers a confident FAQ question, clarifies once, or brings in a person."""
 
     def name(self) -> Text:
         return "action_answer_faq"
 
-    async def run(
+    async def respond(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[Text, Any],
+        assessment: Assessment,
     ) -> List[EventType]:
-        assessment, handed_off = read_mood(dispatcher, tracker)
-        if handed_off is not None:
-            return handed_off
         picked = chosen_suggestion(tracker)
         if picked:
             return give_answer(dispatcher, tracker, domain, picked.key, assessment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -72,6 +73,32 @@ def read_mood(
         events = hand_off(dispatcher, tracker, FRUSTRATION, assessment.state, assessment.message)
         return assessment, events
     return assessment, None
+
+
+class MoodAwareAction(Action, ABC):
+    """An action that reads the customer's mood first: a clearly upset customer is handed
+    to a person, and `respond` is not called."""
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        assessment, handed_off = read_mood(dispatcher, tracker)
+        if handed_off is not None:
+            return handed_off
+        return await self.respond(dispatcher, tracker, domain, assessment)
+
+    @abstractmethod
+    async def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        assessment: Assessment,
+    ) -> List[EventType]:
+        """The action's own reply, given the mood of the latest message."""
 
 
 class ActionHandoff(Action):

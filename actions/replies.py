@@ -5,35 +5,34 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalation import (
     LOW_CONFIDENCE,
+    Assessment,
     UNHELPFUL_ANSWER,
     after_failure,
     after_unhelpful,
     feedback_record,
 )
-from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, hand_off, read_mood
+from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, MoodAwareAction, hand_off
 
 
-class ActionFeedback(Action):
+class ActionFeedback(MoodAwareAction):
     """Yes or no: the answer to "did that help?", or a plain yes/no out of context."""
 
     def name(self) -> Text:
         return "action_feedback"
 
-    async def run(
+    async def respond(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[Text, Any],
+        assessment: Assessment,
     ) -> List[EventType]:
-        assessment, handed_off = read_mood(dispatcher, tracker)
-        if handed_off is not None:
-            return handed_off
         state = assessment.state
         if tracker.get_slot(SUGGESTIONS_SLOT) and not state.feedback_pending:
             # "None of these" to the suggestions: the assistant failed to understand again.
@@ -60,21 +59,19 @@ class ActionFeedback(Action):
         return events + state.events()
 
 
-class ActionDecline(Action):
+class ActionDecline(MoodAwareAction):
     """Something the assistant does not cover: decline honestly, or bring in a person
     when the customer is upset."""
 
     def name(self) -> Text:
         return "action_decline"
 
-    async def run(
+    async def respond(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[Text, Any],
+        assessment: Assessment,
     ) -> List[EventType]:
-        assessment, handed_off = read_mood(dispatcher, tracker)
-        if handed_off is not None:
-            return handed_off
         dispatcher.utter_message(response="utter_out_of_scope")
         return replace(assessment.state, feedback_pending=None).events()
