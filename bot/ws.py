@@ -16,7 +16,6 @@ A bad or missing token closes the socket with 4401 (4403: another conversation's
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Dict, Optional, Set
 
 from sanic import Blueprint, Request
@@ -29,6 +28,7 @@ from handoff.events import (
     Event,
 )
 from handoff.service import HandoffService, NotFound
+from handoff.wsio import incoming_frames, is_ping, read_hello, run_until_first_done, send_frame
 
 from . import tokens
 from .frames import event_frame, message_view, queue_frame
@@ -42,7 +42,9 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
 
     @bp.websocket("/<conversation_id:str>/ws")
     async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
-        hello = await _read_hello(ws)
+        hello = await read_hello(
+            ws, HELLO_TIMEOUT_SECONDS, lambda m: _refuse(ws, 401, m), "the conversation token"
+        )
         if hello is None:
             return
         try:
@@ -60,10 +62,10 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
         own = bus.subscribe(conversation_id=conversation_id)
         queue = bus.subscribe(names=[QUEUE_CHANGED])
         try:
-            await _send(ws, await _ready(service, conversation_id))
+            await send_frame(ws, await _ready(service, conversation_id))
             sent = set()
             for message in await service.messages_since(conversation_id, after):
-                await _send(ws, {"type": "message", "message": message_view(message.to_json())})
+                await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
                 sent.add(message.id)
             await _pump(ws, service, conversation_id, own, queue, sent)
         except (ConnectionClosed, NotFound):
@@ -89,34 +91,12 @@ async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any
     }
 
 
-async def _read_hello(ws: Any) -> Optional[Dict[str, Any]]:
-    try:
-        raw = await asyncio.wait_for(ws.recv(), timeout=HELLO_TIMEOUT_SECONDS)
-    except asyncio.TimeoutError:
-        await _refuse(ws, 401, "send a hello frame with the conversation token first")
-        return None
-    except ConnectionClosed:
-        return None
-    try:
-        frame = json.loads(raw)
-    except (TypeError, ValueError):
-        frame = None
-    if not isinstance(frame, dict) or frame.get("type") != "hello":
-        await _refuse(ws, 401, 'the first frame must be {"type": "hello", "token": "..."}')
-        return None
-    return frame
-
-
 async def _refuse(ws: Any, status: int, message: str) -> None:
     try:
-        await _send(ws, {"type": "error", "status": status, "error": message})
+        await send_frame(ws, {"type": "error", "status": status, "error": message})
         await ws.close(code=4000 + status, reason="unauthorised")
     except ConnectionClosed:
         pass
-
-
-async def _send(ws: Any, frame: Dict[str, Any]) -> None:
-    await ws.send(json.dumps(frame))
 
 
 async def _frame_for(
@@ -147,30 +127,15 @@ async def _pump(ws: Any, service: HandoffService, conversation_id: str, own: Any
             event = await events.get()
             frame = await _frame_for(service, conversation_id, event, sent)
             if frame is not None:
-                await _send(ws, frame)
+                await send_frame(ws, frame)
 
     async def listen() -> None:
-        while True:
-            raw = await ws.recv()
-            if raw is None:
-                return
-            try:
-                frame = json.loads(raw)
-            except (TypeError, ValueError):
-                frame = None
-            if isinstance(frame, dict) and frame.get("type") == "ping":
-                await _send(ws, {"type": "pong"})
+        async for frame in incoming_frames(ws):
+            if is_ping(frame):
+                await send_frame(ws, {"type": "pong"})
             else:
-                await _send(ws, {"type": "error", "status": 422,
-                                 "error": 'unknown frame: send messages over HTTP, '
-                                          'or {"type": "ping"}'})
+                await send_frame(ws, {"type": "error", "status": 422,
+                                      "error": 'unknown frame: send messages over HTTP, '
+                                               'or {"type": "ping"}'})
 
-    tasks = [asyncio.ensure_future(t) for t in (forward(own), forward(queue), push(), listen())]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    await run_until_first_done(forward(own), forward(queue), push(), listen())

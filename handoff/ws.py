@@ -15,9 +15,7 @@ Events reach the socket only after their transaction committed (see events.py).
 
 from __future__ import annotations
 
-import asyncio
-import json
-from typing import Any, Dict, Optional
+from typing import Any
 
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
@@ -25,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, Event, Subscription
 from .http import ApiError, agent_from_token, service_of
 from .policy import sees_message
+from .wsio import incoming_frames, is_ping, read_hello, run_until_first_done, send_frame
 
 HELLO_TIMEOUT_SECONDS = 15
 CLOSE_UNAUTHORISED = 4401
@@ -36,7 +35,9 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
 
     @bp.websocket("/ws")
     async def agent_socket(request: Request, ws: Any) -> None:
-        hello = await _read_hello(ws)
+        hello = await read_hello(
+            ws, HELLO_TIMEOUT_SECONDS, lambda m: _refuse(ws, m), "your session token"
+        )
         if hello is None:
             return
         try:
@@ -51,7 +52,7 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
         try:
             await service.touch_agent(agent.id)
             queue = await service.list_queue()
-            await _send(ws, {
+            await send_frame(ws, {
                 "type": "ready",
                 "agent": (await service.get_agent(agent.id)).to_json(),
                 "queue": [item.to_json() for item in queue],
@@ -66,32 +67,12 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
     return bp
 
 
-async def _read_hello(ws: Any) -> Optional[Dict[str, Any]]:
-    try:
-        raw = await asyncio.wait_for(ws.recv(), timeout=HELLO_TIMEOUT_SECONDS)
-    except asyncio.TimeoutError:
-        await _refuse(ws, "send a hello frame with your session token first")
-        return None
-    try:
-        frame = json.loads(raw)
-    except (TypeError, ValueError):
-        frame = None
-    if not isinstance(frame, dict) or frame.get("type") != "hello":
-        await _refuse(ws, 'the first frame must be {"type": "hello", "token": "..."}')
-        return None
-    return frame
-
-
 async def _refuse(ws: Any, message: str) -> None:
     try:
-        await _send(ws, {"type": "error", "status": 401, "error": message})
+        await send_frame(ws, {"type": "error", "status": 401, "error": message})
         await ws.close(code=CLOSE_UNAUTHORISED, reason="unauthorised")
     except ConnectionClosed:
         pass
-
-
-async def _send(ws: Any, frame: Dict[str, Any]) -> None:
-    await ws.send(json.dumps(frame))
 
 
 async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: Any) -> int:
@@ -100,7 +81,7 @@ async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: Any) -> int:
         return 0
     last_sent = last_id
     for message in await service.messages_for_agent_since(agent_id, last_id):
-        await _send(ws, {"type": "event", "event": MESSAGE_CREATED, "data": message.to_json(),
+        await send_frame(ws, {"type": "event", "event": MESSAGE_CREATED, "data": message.to_json(),
                          "catch_up": True})
         last_sent = max(last_sent, message.id)
     return last_sent
@@ -120,34 +101,19 @@ async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_se
         while True:
             event = await sub.get()
             if _wanted(event, agent_id, last_sent):
-                await _send(ws, {"type": "event", **event.to_json()})
+                await send_frame(ws, {"type": "event", **event.to_json()})
 
     async def listen() -> None:
-        while True:
-            raw = await ws.recv()
-            if raw is None:
-                return
-            try:
-                frame = json.loads(raw)
-            except (TypeError, ValueError):
-                frame = None
-            if isinstance(frame, dict) and frame.get("type") == "ping":
+        async for frame in incoming_frames(ws):
+            if is_ping(frame):
                 # The heartbeat doubles as a re-check: a disabled agent loses the feed.
                 if (await service.get_agent(agent_id)).disabled:
                     await _refuse(ws, "this agent account is disabled")
                     return
                 await service.touch_agent(agent_id)
-                await _send(ws, {"type": "pong"})
+                await send_frame(ws, {"type": "pong"})
             else:
-                await _send(ws, {"type": "error", "status": 422,
-                                 "error": 'unknown frame: send {"type": "ping"}'})
+                await send_frame(ws, {"type": "error", "status": 422,
+                                      "error": 'unknown frame: send {"type": "ping"}'})
 
-    tasks = [asyncio.ensure_future(push()), asyncio.ensure_future(listen())]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    await run_until_first_done(push(), listen())

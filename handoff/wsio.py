@@ -1,0 +1,73 @@
+"""Websocket plumbing shared by the desk's socket and the customer's (bot/ws.py).
+
+JSON text frames in both directions; a first `hello` frame carrying the token; pings
+answered by the caller; several loops run until the first one ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
+
+from websockets.exceptions import ConnectionClosed
+
+
+async def send_frame(ws: Any, frame: Dict[str, Any]) -> None:
+    """Send one JSON frame."""
+    await ws.send(json.dumps(frame))
+
+
+def parse_frame(raw: Any) -> Optional[Dict[str, Any]]:
+    """The frame as a dict, or None when it is not a JSON object."""
+    try:
+        frame = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
+async def read_hello(
+    ws: Any, timeout: float, refuse: Callable[[str], Awaitable[None]], what: str
+) -> Optional[Dict[str, Any]]:
+    """The first frame, which must be `{"type": "hello", ...}`; None (after refusing)
+    when it is late, malformed or the socket closed. `what` names the token expected."""
+    try:
+        raw = await asyncio.wait_for(ws.recv(), timeout=timeout)
+    except asyncio.TimeoutError:
+        await refuse(f"send a hello frame with {what} first")
+        return None
+    except ConnectionClosed:
+        return None
+    frame = parse_frame(raw)
+    if frame is None or frame.get("type") != "hello":
+        await refuse('the first frame must be {"type": "hello", "token": "..."}')
+        return None
+    return frame
+
+
+async def incoming_frames(ws: Any) -> AsyncIterator[Optional[Dict[str, Any]]]:
+    """Every frame the client sends (None for a malformed one) until it disconnects."""
+    while True:
+        raw = await ws.recv()
+        if raw is None:
+            return
+        yield parse_frame(raw)
+
+
+def is_ping(frame: Optional[Dict[str, Any]]) -> bool:
+    """True for the client's heartbeat `{"type": "ping"}`."""
+    return frame is not None and frame.get("type") == "ping"
+
+
+async def run_until_first_done(*loops: Awaitable[None]) -> None:
+    """Run the loops together; when one ends (or fails), cancel the others."""
+    tasks = [asyncio.ensure_future(loop) for loop in loops]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
