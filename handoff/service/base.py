@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Select
 
 from ..db import WRITE_OPTION
 from ..events import QUEUE_CHANGED, Event, EventBus
@@ -31,6 +32,23 @@ def as_utc(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.timezone.utc)
+
+
+def waiting_oldest_first(query: Select) -> Select:
+    """`query` narrowed to queued conversations joined to their open (not offline)
+    handoff, oldest handoff first: the one definition of the queue."""
+    return (
+        query.join(
+            handoffs,
+            and_(
+                handoffs.c.conversation_id == conversations.c.id,
+                handoffs.c.closed_at.is_(None),
+                handoffs.c.offline.is_(False),
+            ),
+        )
+        .where(conversations.c.state == "queued")
+        .order_by(handoffs.c.queued_at, handoffs.c.id)
+    )
 
 
 @dataclass
@@ -108,19 +126,7 @@ class ServiceBase:
 
     async def _queue_ids(self, conn: AsyncConnection) -> List[str]:
         """Queued conversations, oldest handoff first."""
-        query = (
-            select(conversations.c.id)
-            .join(
-                handoffs,
-                and_(
-                    handoffs.c.conversation_id == conversations.c.id,
-                    handoffs.c.closed_at.is_(None),
-                    handoffs.c.offline.is_(False),
-                ),
-            )
-            .where(conversations.c.state == "queued")
-            .order_by(handoffs.c.queued_at, handoffs.c.id)
-        )
+        query = waiting_oldest_first(select(conversations.c.id))
         return list((await conn.execute(query)).scalars())
 
     async def _close_handoff(

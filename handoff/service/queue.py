@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..events import (
@@ -16,7 +16,7 @@ from ..events import (
     TICKET_CREATED,
 )
 from ..models import HANDOFF_REASONS, agents, conversations, handoffs, messages, offline_tickets
-from .base import ServiceBase, as_utc, to_conversation
+from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
 from .errors import Conflict, InvalidInput
 from .types import Conversation, EnqueueResult, QueueItem, QueueStatus, Ticket
 
@@ -269,7 +269,7 @@ class QueueMixin(ServiceBase):
             .limit(1)
             .scalar_subquery()
         )
-        query = (
+        query = waiting_oldest_first(
             select(
                 conversations.c.id,
                 handoffs.c.reason,
@@ -277,16 +277,6 @@ class QueueMixin(ServiceBase):
                 handoffs.c.context,
                 first_message.label("first_message"),
             )
-            .join(
-                handoffs,
-                and_(
-                    handoffs.c.conversation_id == conversations.c.id,
-                    handoffs.c.closed_at.is_(None),
-                    handoffs.c.offline.is_(False),
-                ),
-            )
-            .where(conversations.c.state == "queued")
-            .order_by(handoffs.c.queued_at, handoffs.c.id)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
