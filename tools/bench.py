@@ -35,17 +35,13 @@ from tools.bench_sim import (Clock, Desk, Plan, Tally, bounded, direct_customer,
 from tools.bench_stats import (LevelResult, check_messages, goals, machine_description,
                                machine_line, render_report, summary)
 from tools.evaluate import _free_port
-from tools.stack import (MODEL, Service, action_service, rasa_service, wait_until_healthy,
-                         web_service, write_endpoints)
+from tools.stack import (MODEL, Service, action_service, rasa_service, sandbox_web_env,
+                         wait_until_healthy, web_service, write_endpoints)
 
 RASA_TOKEN = "bench-rasa-token"
 REPORT = PROJECT_ROOT / "BENCHMARKS.md"
 PLOT = PROJECT_ROOT / "reports" / "bench_latency.png"
 RUN_BUDGET_S = 8 * 60.0  # the simulation stops starting new levels past this
-# Open around the clock (as in tests/e2e), so a run does not depend on the day or hour.
-ALWAYS_OPEN_SHOP = "support_hours:\n  timezone: UTC\n  weekly:\n{days}\n  summary: always open\n"
-DAYS = "\n".join(f'    {d}: "00:00-24:00"'
-                 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 
 
 # ---------------------------------------------------------------- processes and memory
@@ -95,8 +91,6 @@ class Sampler:
 
 def start_stack(folder: Path, model: Path) -> Dict[str, object]:
     """The three processes on free ports, in ``folder``; returns services and URLs."""
-    shop = folder / "shop.yml"
-    shop.write_text(ALWAYS_OPEN_SHOP.format(days=DAYS))
     action_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
     endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
     actions = action_service(action_port)
@@ -106,14 +100,8 @@ def start_stack(folder: Path, model: Path) -> Dict[str, object]:
         service.log_path = folder / log
     base = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     web_env = {
-        **base,
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "RASA_TOKEN": RASA_TOKEN,
-        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
-        "HANDOFF_DATA_DIR": str(folder / "var"),
-        "HANDOFF_SHOP_FILE": str(shop),
-        "HANDOFF_DEMO": "1",
-        "HANDOFF_AUTO_ASSIGN": "0",  # the simulated agent claims from the queue
+        # The simulated agent claims from the queue; no rate limit gets in the way.
+        **sandbox_web_env(base, folder, rasa_port, RASA_TOKEN),
         "BOT_RATE_CONVERSATION": "100000",
         "BOT_RATE_ADDRESS": "100000",
         "BOT_RATE_NEW_CONVERSATIONS": "100000",

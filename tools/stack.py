@@ -181,6 +181,29 @@ def web_env(base: Dict[str, str], rasa_port: int, token: str, demo: bool) -> Dic
     return env
 
 
+ALWAYS_OPEN_SHOP = (
+    "support_hours:\n  timezone: UTC\n  weekly:\n"
+    + "".join(f'    {day}: "00:00-24:00"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    + "  summary: every day, around the clock\n"
+)
+
+
+def sandbox_web_env(base: Dict[str, str], folder: Path, rasa_port: int, token: str) -> Dict[str, str]:
+    """The web app's environment for a throw-away stack in `folder` (tests, benchmarks):
+    its own database, open around the clock (so nothing depends on the day or hour it
+    runs), the demo agent, and no auto-assignment (the caller's agent claims chats)."""
+    shop = folder / "shop.yml"
+    shop.write_text(ALWAYS_OPEN_SHOP)
+    env = web_env(base, rasa_port, token, demo=True)
+    env.update({
+        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+        "HANDOFF_DATA_DIR": str(folder / "var"),
+        "HANDOFF_SHOP_FILE": str(shop),
+        "HANDOFF_AUTO_ASSIGN": "0",
+    })
+    return env
+
+
 def wait_until_healthy(services: List[Service]) -> None:
     """Block until every service answers; raise if one dies or time runs out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S

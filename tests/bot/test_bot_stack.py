@@ -34,3 +34,17 @@ def test_the_web_app_runs_in_demo_mode_with_rasas_token():
     service = web_service(8123)
     assert service.command[-3:] == ["bot", "--port", "8123"]
     assert service.health_url == "http://127.0.0.1:8123/widget.js"
+
+
+def test_sandbox_env_is_open_around_the_clock_with_its_own_database(tmp_path):
+    import datetime as dt
+
+    from handoff.hours import load_hours
+    from tools.stack import sandbox_web_env
+
+    env = sandbox_web_env({}, tmp_path, 5005, "tok")
+    assert env["DATABASE_URL"] == f"sqlite:///{tmp_path / 'app.db'}"
+    assert env["HANDOFF_AUTO_ASSIGN"] == "0" and env["HANDOFF_DEMO"] == "1"
+    hours = load_hours(env["HANDOFF_SHOP_FILE"])
+    for hour in (0, 9, 23):
+        assert hours.is_open(dt.datetime(2026, 11, 29, hour, 59, tzinfo=dt.timezone.utc))

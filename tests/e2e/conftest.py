@@ -12,18 +12,15 @@ from typing import Iterator, List, Tuple
 import pytest
 
 from tools.evaluate import _free_port
-from tools.stack import Service, rasa_service, wait_until_healthy, web_service, write_endpoints
+from tools.stack import (
+    Service,
+    rasa_service,
+    sandbox_web_env,
+    wait_until_healthy,
+    web_service,
+    write_endpoints,
+)
 
-ALWAYS_OPEN_SHOP = """\
-support_hours:
-  timezone: UTC
-  weekly:
-{days}
-  summary: every day, around the clock (test shop)
-"""
-# Open around the clock, so the test does not depend on the day or time it runs.
-DAYS = "\n".join(f'    {d}: "00:00-24:00"'
-                 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 RASA_TOKEN = "e2e-rasa-token"
 
 
@@ -49,8 +46,6 @@ def stack(trained_model: Path, action_server: str,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Start Rasa and the web app (the action server is already up); stop both after."""
     folder = tmp_path_factory.mktemp("stack")
-    shop = folder / "shop.yml"
-    shop.write_text(ALWAYS_OPEN_SHOP.format(days=DAYS))
     action_port = int(action_server.split(":")[2].split("/")[0])
     endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
     rasa_port, web_port = _free_port(), _free_port()
@@ -60,15 +55,9 @@ def stack(trained_model: Path, action_server: str,
     web.log_path = folder / "web.log"
     base = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     web_env = {
-        **base,
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "RASA_TOKEN": RASA_TOKEN,
-        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
-        "HANDOFF_DATA_DIR": str(folder / "var"),
-        "HANDOFF_SHOP_FILE": str(shop),
-        "HANDOFF_DEMO": "1",
-        # The tests decide who picks a chat up, so the customer sees the queue first.
-        "HANDOFF_AUTO_ASSIGN": "0",
+        # Open around the clock, so the test does not depend on the day or time it runs;
+        # the tests decide who picks a chat up, so the customer sees the queue first.
+        **sandbox_web_env(base, folder, rasa_port, RASA_TOKEN),
         "BOT_RATE_ADDRESS": "1000",
         "BOT_RATE_NEW_CONVERSATIONS": "1000",
     }
