@@ -41,6 +41,7 @@ def _outcome_json(outcome: Outcome) -> Dict[str, Any]:
         "replies": [message_view(m.to_json()) for m in outcome.replies],
         "handoff": _handoff_json(outcome),
         "assistant_unavailable": outcome.assistant_unavailable,
+        "assistant_busy": outcome.assistant_busy,
     }
 
 
@@ -91,6 +92,7 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
             "state": "bot",
             "messages": [message_view(m.to_json()) for m in outcome.replies],
             "assistant_unavailable": outcome.assistant_unavailable,
+            "assistant_busy": outcome.assistant_busy,
             "features": {"transcript_email": settings.transcript_email_enabled},
         }, status=201)
 

@@ -23,6 +23,9 @@ from .tokens import derive_secret
 from .ws import create_ws_blueprint
 
 REQUEST_MAX_BYTES = 256 * 1024  # a 2000-character message is far below this
+# At shutdown, customer operations still running (a Rasa answer on its way) get this
+# long to be stored before Rasa's connections and the database close.
+DRAIN_SECONDS = 5.0
 
 
 def create_app(
@@ -69,7 +72,9 @@ def create_app(
         app.ctx.bot_secret = settings.secret_key or derive_secret(
             app.ctx.handoff_settings.secret_key)
         app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
-                                  settings.rasa_timeout_seconds)
+                                  settings.rasa_timeout_seconds,
+                                  max_in_flight=settings.rasa_max_in_flight,
+                                  queue_seconds=settings.rasa_queue_seconds)
         app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa)
         app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()
@@ -82,6 +87,14 @@ def create_app(
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+    async def stopped(app: Sanic, _loop: Any) -> None:
+        # After the connections closed (requests done or cut off), before the desk's
+        # own after-stop listener disposes of the database: shutdown listeners run in
+        # reverse order of registration, and this one is registered after the desk's.
+        gateway = getattr(app.ctx, "gateway", None)
+        if gateway is not None:
+            await gateway.drain(DRAIN_SECONDS)
         rasa = getattr(app.ctx, "rasa", None)
         if rasa is not None:
             await rasa.close()
@@ -89,4 +102,5 @@ def create_app(
     app.register_listener(start, "before_server_start")
     app.register_listener(started, "after_server_start")
     app.register_listener(stopping, "before_server_stop")
+    app.register_listener(stopped, "after_server_stop")
     return app

@@ -4,6 +4,12 @@ Stores every customer message first, then asks Rasa (only in state ``bot``), sto
 and publishes the replies, and turns the action layer's handoff request into a queue
 entry or an honest offline ticket. One lock per conversation keeps a customer message
 and the bot's answer together, in order, even when two requests race.
+
+Sanic cancels a request handler when its client disconnects. A customer who closes the
+tab while Rasa thinks must still find the answer stored (Rasa's tracker has moved on),
+so every customer-initiated operation runs in a task of its own that the gateway keeps
+and the request merely awaits (shielded); :meth:`Gateway.drain` lets shutdown finish
+them.
 """
 
 from __future__ import annotations
@@ -12,12 +18,19 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Coroutine, Dict, List, Optional, Set, TypeVar
 
-from handoff.service import Conflict, EnqueueResult, HandoffService, InvalidInput, Message
+from handoff.service import (
+    Conflict,
+    EnqueueResult,
+    HandoffService,
+    InvalidInput,
+    Message,
+    ServiceError,
+)
 from handoff.settings import MAX_MESSAGE_CHARS
 
-from .rasa_client import RasaClient, RasaUnavailable
+from .rasa_client import RasaBusy, RasaClient, RasaUnavailable
 from .router import (
     Action,
     BotTurn,
@@ -29,6 +42,7 @@ from .router import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Widget buttons that run a widget action instead of sending their title as text.
 TALK_TO_PERSON = {"title": "Talk to a person", "action": "handoff"}
@@ -43,6 +57,15 @@ UNAVAILABLE = (
     "Sorry, the automated assistant is unavailable right now. Your message is saved. "
     "You can talk to a person from our team or leave us a message."
 )
+BUSY_AT_START = (
+    "Hi! This is the Larkspur & Co. chat. Our automated assistant (a bot) is very busy "
+    "right now: please write again in a moment, or talk to a person from our team or "
+    "leave us a message."
+)
+BUSY = (
+    "The assistant is very busy right now. Your message is saved: please send it again "
+    "in a moment, or talk to a person."
+)
 BOT_BACK = "The assistant is back."
 BUTTON_REQUEST_SUMMARY = 'The customer pressed "Talk to a person".'
 
@@ -55,11 +78,16 @@ class Outcome:
     replies: List[Message] = field(default_factory=list)
     conversation_id: Optional[str] = None
     handoff: Optional[EnqueueResult] = None
+    # No answer from the assistant; ``assistant_busy`` too when the reason is load.
     assistant_unavailable: bool = False
+    assistant_busy: bool = False
 
 
 class Gateway:
     """Routes customer messages to the bot or a person, and reacts to the desk."""
+
+    #: "Talk to a person" waits this long for a Rasa slot, then hands off without Rasa.
+    handoff_slot_seconds = 2.0
 
     def __init__(self, service: HandoffService, rasa: RasaClient) -> None:
         self.service = service
@@ -67,6 +95,35 @@ class Gateway:
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
             weakref.WeakValueDictionary()
         )
+        self._tasks: "Set[asyncio.Task[Any]]" = set()
+
+    @property
+    def pending(self) -> int:
+        """Customer operations still running (some perhaps for a client that left)."""
+        return len(self._tasks)
+
+    async def _detached(self, work: "Coroutine[Any, Any, T]") -> T:
+        """Run ``work`` to completion even if the caller is cancelled (client gone)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_orphan_failure)
+            raise
+
+    async def drain(self, timeout: float) -> None:
+        """Shutdown: let running customer operations finish, cancel what is left."""
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=timeout)
+        if late:
+            logger.warning("cancelling %d customer operations still running at shutdown",
+                           len(late))
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     def lock(self, conversation_id: str) -> asyncio.Lock:
         """The lock serialising everything that writes to one conversation."""
@@ -78,6 +135,9 @@ class Gateway:
 
     async def start_conversation(self) -> Outcome:
         """A new conversation whose first message is the bot's disclosure."""
+        return await self._detached(self._start_conversation())
+
+    async def _start_conversation(self) -> Outcome:
         conversation = await self.service.create_conversation()
         cid = conversation.id
         async with self.lock(cid):
@@ -85,10 +145,13 @@ class Gateway:
                 turn = read_replies(await self.rasa.start(cid))
             except RasaUnavailable as problem:
                 logger.warning("conversation %s starts without the assistant: %s", cid, problem)
+                busy = isinstance(problem, RasaBusy)
                 notice = await self.service.add_message(
-                    cid, "system", UNAVAILABLE_AT_START, buttons=[TALK_TO_PERSON, LEAVE_MESSAGE]
+                    cid, "system", BUSY_AT_START if busy else UNAVAILABLE_AT_START,
+                    buttons=[TALK_TO_PERSON, LEAVE_MESSAGE],
                 )
-                return Outcome(replies=[notice], assistant_unavailable=True, conversation_id=cid)
+                return Outcome(replies=[notice], assistant_unavailable=True,
+                               assistant_busy=busy, conversation_id=cid)
             outcome = await self._apply_turn(cid, turn)
             outcome.conversation_id = cid
             return outcome
@@ -100,6 +163,12 @@ class Gateway:
             Conflict: the conversation is closed (nothing is stored).
             NotFound: unknown conversation.
         """
+        return await self._detached(self._customer_message(conversation_id, text))
+
+    async def _customer_message(self, conversation_id: str, text: str) -> Outcome:
+        # The wait for Rasa counts from arrival: time spent behind this conversation's
+        # earlier messages is part of it, so the customer's wait stays bounded.
+        arrived = asyncio.get_running_loop().time()
         async with self.lock(conversation_id):
             conversation = await self.service.get_conversation(conversation_id)
             route = route_customer_message(conversation.state, text)
@@ -109,19 +178,32 @@ class Gateway:
             if route.action is Action.TO_AGENT:
                 return Outcome(message=stored)
             try:
-                replies = await self.rasa.send(conversation_id, route.rasa_text or text)
+                waited = asyncio.get_running_loop().time() - arrived
+                replies = await self.rasa.send(conversation_id, route.rasa_text or text,
+                                               wait=max(0.0, self.rasa.queue_seconds - waited))
             except RasaUnavailable as problem:
                 logger.warning("Rasa failed for %s: %s", conversation_id, problem)
+                # Busy: Rasa never saw the message, so sending it again is safe.
+                busy = isinstance(problem, RasaBusy)
                 notice = await self.service.add_message(
-                    conversation_id, "system", UNAVAILABLE, buttons=[TALK_TO_PERSON, LEAVE_MESSAGE]
+                    conversation_id, "system", BUSY if busy else UNAVAILABLE,
+                    buttons=[TALK_TO_PERSON, LEAVE_MESSAGE],
                 )
-                return Outcome(message=stored, replies=[notice], assistant_unavailable=True)
+                return Outcome(message=stored, replies=[notice], assistant_unavailable=True,
+                               assistant_busy=busy)
             outcome = await self._apply_turn(conversation_id, read_replies(replies))
             outcome.message = stored
             return outcome
 
     async def request_handoff(self, conversation_id: str) -> Outcome:
-        """The "Talk to a person" button: run ``action_handoff`` and act on its request."""
+        """The "Talk to a person" button: run ``action_handoff`` and act on its request.
+
+        Never refused because of load: without a Rasa slot soon, the handoff goes ahead
+        with the fallback context, as when Rasa is down.
+        """
+        return await self._detached(self._request_handoff(conversation_id))
+
+    async def _request_handoff(self, conversation_id: str) -> Outcome:
         async with self.lock(conversation_id):
             conversation = await self.service.get_conversation(conversation_id)
             if conversation.state != "bot":
@@ -129,8 +211,9 @@ class Gateway:
                 return Outcome(handoff=await self.service.enqueue(
                     conversation_id, "customer_request"))
             try:
-                turn = read_replies(await self.rasa.execute(conversation_id, "action_handoff"))
-            except RasaUnavailable as problem:
+                turn = read_replies(await self.rasa.execute(
+                    conversation_id, "action_handoff", wait=self.handoff_slot_seconds))
+            except RasaUnavailable as problem:  # RasaBusy included
                 logger.warning("action_handoff failed for %s: %s", conversation_id, problem)
                 turn = BotTurn()
             if turn.handoff is None:
@@ -219,3 +302,13 @@ class Gateway:
                 return stored
             outcome = await self._apply_turn(conversation_id, turn)
             return stored + outcome.replies
+
+
+def _log_orphan_failure(task: "asyncio.Task[Any]") -> None:
+    # Nobody awaits this result any more (the client left): an unexpected error must
+    # still show up somewhere. The service's refusals are answers, not failures.
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None and not isinstance(error, ServiceError):
+        logger.error("a customer operation failed after its client left", exc_info=error)

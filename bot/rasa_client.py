@@ -3,13 +3,21 @@
 One ``aiohttp.ClientSession`` per process (connections are reused); every failure
 (refused, timeout, non-2xx, bad JSON) becomes :class:`RasaUnavailable` so the gateway
 has one thing to handle.
+
+Admission control: Rasa serialises its CPU work, so a pile of requests at it only makes
+our timeout fire while Rasa still processes the message later (its reply lost, its
+tracker ahead of our database). At most ``max_in_flight`` requests are in flight; the
+others wait, first come first served, at most ``queue_seconds`` for a slot, and then
+get :class:`RasaBusy` *before* Rasa has seen anything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional
+from collections import deque
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Deque, Dict, List, Optional
 
 import aiohttp
 
@@ -35,14 +43,96 @@ class RasaUnavailable(Exception):
         self.status = status
 
 
-class RasaClient:
-    """Talks to one Rasa server; call :meth:`close` on shutdown."""
+class RasaBusy(RasaUnavailable):
+    """No request slot came free in time: Rasa has not seen this request at all."""
 
-    def __init__(self, base_url: str, token: Optional[str], timeout_seconds: float = 30.0) -> None:
+
+class Slots:
+    """At most ``size`` holders at once; waiters are served first come, first served.
+
+    A released slot is handed straight to the oldest waiter (no barging), so under load
+    the customer who has waited longest goes next and nobody waits past their limit
+    because newcomers keep overtaking them (``asyncio.Semaphore`` in 3.10 allows that).
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("at least one slot is needed")
+        self.size = size
+        self._free = size
+        self._waiters: "Deque[asyncio.Future[bool]]" = deque()
+
+    @property
+    def in_use(self) -> int:
+        """Slots held right now."""
+        return self.size - self._free
+
+    async def acquire(self, timeout: float) -> bool:
+        """Take a slot, waiting at most ``timeout`` seconds; False when none came."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        if timeout <= 0:
+            return False
+        loop = asyncio.get_running_loop()
+        waiter: "asyncio.Future[bool]" = loop.create_future()
+        self._waiters.append(waiter)
+        expiry = loop.call_later(timeout, _settle, waiter, False)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            # Cancelled just after a slot was handed over: pass it on, never leak it.
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                self.release()
+            raise
+        finally:
+            expiry.cancel()
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def release(self) -> None:
+        """Give the slot to the oldest live waiter, else free it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(True)
+                return
+        self._free += 1
+
+
+def _settle(waiter: "asyncio.Future[bool]", value: bool) -> None:
+    if not waiter.done():
+        waiter.set_result(value)
+
+
+class RasaClient:
+    """Talks to one Rasa server; call :meth:`close` on shutdown.
+
+    Every public call holds one slot for its whole sequence of HTTP requests (a start is
+    two, an action is two), so a half-done sequence never queues again. ``wait``
+    overrides ``queue_seconds`` for one call; a call that gets no slot raises
+    :class:`RasaBusy`.
+    """
+
+    def __init__(self, base_url: str, token: Optional[str], timeout_seconds: float = 30.0,
+                 max_in_flight: int = 8, queue_seconds: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.queue_seconds = queue_seconds
+        self.slots = Slots(max_in_flight)
         self._session: Optional[aiohttp.ClientSession] = None
+
+    @asynccontextmanager
+    async def _slot(self, wait: Optional[float]) -> AsyncIterator[None]:
+        wait = self.queue_seconds if wait is None else wait
+        if not await self.slots.acquire(wait):
+            raise RasaBusy(f"Rasa is busy: no free slot of {self.slots.size} "
+                           f"within {wait:g} s")
+        try:
+            yield
+        finally:
+            self.slots.release()
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -55,21 +145,28 @@ class RasaClient:
             await self._session.close()
             self._session = None
 
-    async def send(self, conversation_id: str, text: str) -> List[Dict[str, Any]]:
+    async def send(self, conversation_id: str, text: str,
+                   wait: Optional[float] = None) -> List[Dict[str, Any]]:
         """A customer message through the REST channel; returns the bot's replies."""
-        replies = await self._post(
-            "/webhooks/rest/webhook", {"sender": conversation_id, "message": text}, api=False
-        )
+        async with self._slot(wait):
+            replies = await self._post(
+                "/webhooks/rest/webhook", {"sender": conversation_id, "message": text},
+                api=False,
+            )
         if not isinstance(replies, list):
             raise RasaUnavailable("Rasa answered the message with something unexpected")
         return replies
 
-    async def start(self, conversation_id: str) -> List[Dict[str, Any]]:
+    async def start(self, conversation_id: str,
+                    wait: Optional[float] = None) -> List[Dict[str, Any]]:
         """Open a conversation: run the session start and return its messages."""
-        await self._post(f"/conversations/{conversation_id}/tracker/events", NEW_TRACKER_EVENTS)
-        return await self._execute(conversation_id, "action_session_start")
+        async with self._slot(wait):
+            await self._post(f"/conversations/{conversation_id}/tracker/events",
+                             NEW_TRACKER_EVENTS)
+            return await self._execute(conversation_id, "action_session_start")
 
-    async def execute(self, conversation_id: str, action: str) -> List[Dict[str, Any]]:
+    async def execute(self, conversation_id: str, action: str,
+                      wait: Optional[float] = None) -> List[Dict[str, Any]]:
         """Run ``action`` in the conversation through the HTTP API; its messages.
 
         Rasa's ``execute`` runs one action and predicts nothing after it, so the tracker
@@ -77,16 +174,17 @@ class RasaClient:
         unfamiliar action sequence and the policies would fall back. An
         ``action_listen`` afterwards puts the conversation back where a message is due.
         """
-        messages = await self._execute(conversation_id, action)
-        if action != "action_listen":
-            try:
-                await self._execute(conversation_id, "action_listen")
-            except RasaUnavailable as problem:
-                # The action ran and its messages count; the next message still works,
-                # if less predictably, so this is not worth losing them for.
-                logger.warning("action_listen after %s failed in %s: %s",
-                               action, conversation_id, problem)
-        return messages
+        async with self._slot(wait):
+            messages = await self._execute(conversation_id, action)
+            if action != "action_listen":
+                try:
+                    await self._execute(conversation_id, "action_listen")
+                except RasaUnavailable as problem:
+                    # The action ran and its messages count; the next message still
+                    # works, if less predictably, so this is not worth losing them for.
+                    logger.warning("action_listen after %s failed in %s: %s",
+                                   action, conversation_id, problem)
+            return messages
 
     async def _execute(self, conversation_id: str, action: str) -> List[Dict[str, Any]]:
         body = await self._post(f"/conversations/{conversation_id}/execute", {"name": action})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,20 @@ from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
+
+
+def _env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds (0 or more): a clear error when not a number."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
+    return value
 
 
 def _read_token_file(path: Path) -> Optional[str]:
@@ -27,6 +42,11 @@ class BotSettings:
     rasa_url: str = DEFAULT_RASA_URL
     rasa_token: Optional[str] = None
     rasa_timeout_seconds: float = 30.0
+    # Rasa serialises its CPU work (~20 messages/s on 2 cores): more requests at once
+    # only queue inside Rasa, past our timeout. Beyond this many, wait for a slot...
+    rasa_max_in_flight: int = 8
+    # ...at most this long, then tell the customer the assistant is busy.
+    rasa_queue_seconds: float = 10.0
     # None: derived from the desk's secret, so there is one secret file to keep.
     secret_key: Optional[str] = None
     token_ttl_seconds: int = 24 * 3600
@@ -49,7 +69,10 @@ class BotSettings:
         """Build settings from environment variables, with safe local defaults.
 
         Variables: ``RASA_URL``, ``RASA_TOKEN`` (else the file ``var/rasa-token`` that
-        ``make run`` writes), ``RASA_TIMEOUT``, ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
+        ``make run`` writes), ``RASA_TIMEOUT``, ``BOT_RASA_MAX_IN_FLIGHT`` (requests
+        to Rasa at once, default 8), ``BOT_RASA_QUEUE_SECONDS`` (how long a request
+        waits for one of those slots before the customer is told the assistant is
+        busy, default 10), ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
         ``BOT_HOST``, ``PORT`` / ``BOT_PORT``, ``BOT_MAX_MESSAGE_CHARS``,
         ``BOT_RATE_CONVERSATION``, ``BOT_RATE_ADDRESS``, ``BOT_RATE_NEW_CONVERSATIONS``
         (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``, ``SMTP_HOST``,
@@ -70,6 +93,8 @@ class BotSettings:
             rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
             rasa_token=token,
             rasa_timeout_seconds=timeout,
+            rasa_max_in_flight=env_int(env, "BOT_RASA_MAX_IN_FLIGHT", 8, 1),
+            rasa_queue_seconds=_env_seconds(env, "BOT_RASA_QUEUE_SECONDS", 10.0),
             secret_key=secret,
             token_ttl_seconds=env_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
             host=env.get("BOT_HOST") or "127.0.0.1",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 from aiohttp import web
@@ -35,12 +36,19 @@ def free_port() -> int:
 
 
 class FakeRasa:
-    """A tiny stand-in for Rasa's REST channel and HTTP API that records every call."""
+    """A tiny stand-in for Rasa's REST channel and HTTP API that records every call.
+
+    ``delay`` (seconds) holds every request before it is answered, like a busy Rasa;
+    ``in_flight`` / ``max_in_flight`` count the requests being handled at once.
+    """
 
     def __init__(self) -> None:
         self.port = free_port()
         self.calls: List[Tuple[str, str, Any]] = []  # (kind, conversation, body)
         self.down = False
+        self.delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.reply: Callable[[str], List[Dict[str, Any]]] = self.default_reply
         self.actions: Dict[str, Tuple[int, List[Dict[str, Any]]]] = {
             "action_session_start": (200, [{"text": DISCLOSURE}]),
@@ -72,7 +80,7 @@ class FakeRasa:
         return [body["name"] for kind, _, body in self.calls if kind == "execute"]
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._count_and_delay])
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_post("/conversations/{cid}/tracker/events", self._events)
         app.router.add_post("/conversations/{cid}/execute", self._execute)
@@ -84,6 +92,20 @@ class FakeRasa:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @web.middleware
+    async def _count_and_delay(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]
+    ) -> Any:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            response = await handler(request)  # records the call on arrival
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return response
+        finally:
+            self.in_flight -= 1
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -135,6 +157,7 @@ class LiveApp:
         self.port = port
         self.server: Any = None
         self.http: Optional[aiohttp.ClientSession] = None
+        self.stopped = False
 
     @property
     def url(self) -> str:
@@ -154,6 +177,10 @@ class LiveApp:
         self.http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
+        """Stop like Sanic does (listeners included); a second call does nothing."""
+        if self.stopped:
+            return
+        self.stopped = True
         if self.http is not None:
             await self.http.close()
         await self.server.before_stop()
@@ -202,3 +229,16 @@ async def online_agent(service: Any, login: str = "alice", name: str = "Alice Mo
     agent = await service.create_agent(login, name, "correct horse battery")
     await service.set_availability(agent.id, True)
     return agent
+
+
+async def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll the async ``predicate`` until it returns something true; fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)

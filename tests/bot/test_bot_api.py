@@ -10,7 +10,7 @@ import pytest
 from bot import tokens
 from bot.router import NEUTRALISER
 
-from bot_support import DISCLOSURE, HANDOFF_REQUEST, online_agent
+from bot_support import DISCLOSURE, HANDOFF_REQUEST, online_agent, wait_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -210,17 +210,6 @@ async def test_customer_can_leave_the_queue(live):
     assert (status, body["state"]) == (200, "bot")
     status, body, _ = await live.say(cid, token, "ok, what about returns?")
     assert body["replies"][0]["text"] == "Bot answer to: ok, what about returns?"
-
-
-async def wait_for(predicate, timeout=20.0):
-    deadline = asyncio.get_event_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_event_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_agent_join_and_hand_back_are_announced(live, fake_rasa):

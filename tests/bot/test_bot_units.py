@@ -186,6 +186,25 @@ def test_bad_settings_say_what_is_wrong(env):
         BotSettings.from_env(env)
 
 
+def test_rasa_admission_settings(tmp_path: Path):
+    none = str(tmp_path / "none")
+    defaults = BotSettings.from_env({"RASA_TOKEN_FILE": none})
+    assert (defaults.rasa_max_in_flight, defaults.rasa_queue_seconds) == (8, 10.0)
+    settings = BotSettings.from_env({"RASA_TOKEN_FILE": none, "BOT_RASA_MAX_IN_FLIGHT": "3",
+                                     "BOT_RASA_QUEUE_SECONDS": "2.5"})
+    assert (settings.rasa_max_in_flight, settings.rasa_queue_seconds) == (3, 2.5)
+    assert BotSettings.from_env({"BOT_RASA_QUEUE_SECONDS": "0"}).rasa_queue_seconds == 0
+
+
+@pytest.mark.parametrize("name,value", [
+    ("BOT_RASA_MAX_IN_FLIGHT", "0"), ("BOT_RASA_MAX_IN_FLIGHT", "many"),
+    ("BOT_RASA_QUEUE_SECONDS", "soon"), ("BOT_RASA_QUEUE_SECONDS", "-1"),
+    ("BOT_RASA_QUEUE_SECONDS", "inf")])
+def test_bad_rasa_admission_settings_name_the_variable(name, value):
+    with pytest.raises(ValueError, match=name):
+        BotSettings.from_env({name: value})
+
+
 # --- frames and mail ------------------------------------------------------------------
 def test_message_view_hides_desk_fields():
     view = message_view({"id": 3, "author": "agent", "agent_id": 7, "agent_name": "Alice",
