@@ -1,12 +1,15 @@
 """Load test of the whole stack: `python -m tools.bench [--quick] [--levels 10,50,100]`.
 
 Starts the action server, Rasa and the web app on free 127.0.0.1 ports with their own
-temporary data folder, simulates concurrent customers over the widget's API and websocket
-(with ~10% asking for a person, answered by a simulated agent on the desk websocket), and
-sends the same customer messages straight to Rasa's REST webhook at the same concurrency,
-alternating which phase goes first per level. Then checks every sent message was stored
-exactly once, appends a section to BENCHMARKS.md, draws reports/bench_latency.png, and
-prints a machine-readable last line:
+temporary data folder, and for each level simulates that many concurrent customers over the
+widget's API and websocket, each typing on a fixed timetable (~10% ask for a person, typed or
+with the button, answered by a simulated agent on the desk websocket). The same customers,
+on the same timetable, then (or first: the order alternates) talk straight to Rasa's REST
+webhook, so the gateway's overhead is a ratio at equal offered load. Then a closed loop
+without think time measures saturation (both ways) and an open loop at twice that rate
+checks that overload waits or is refused clearly. Every sent message is checked against
+the database; a training run is timed last. Appends a section to BENCHMARKS.md, draws
+reports/bench_latency.png, and prints a machine-readable last line:
 
     gateway_p95_ratio=1.06 agent_delivery_p95_ms=12 lost=0 duplicated=0 rss_total_mb=1900
 """
@@ -25,15 +28,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import aiohttp
 
 from actions.content import PROJECT_ROOT
-from tools.bench_sim import (Clock, Desk, Plan, Tally, bounded, direct_customer,
-                             gateway_customer, run_level)
-from tools.bench_stats import (LevelResult, check_messages, goals, machine_description,
-                               machine_line, render_report, summary)
+from tools.bench_sim import Desk, Plan, Tally, overload, run_level
+from tools.bench_stats import (LevelResult, OverloadResult, SaturationResult, Sent,
+                               check_messages, goals, machine_description, machine_line,
+                               overload_line, render_report, saturation_line, summary)
 from tools.evaluate import _free_port
 from tools.stack import (MODEL, Service, action_service, rasa_service, sandbox_web_env,
                          wait_until_healthy, web_service, write_endpoints)
@@ -41,7 +45,15 @@ from tools.stack import (MODEL, Service, action_service, rasa_service, sandbox_w
 RASA_TOKEN = "bench-rasa-token"
 REPORT = PROJECT_ROOT / "BENCHMARKS.md"
 PLOT = PROJECT_ROOT / "reports" / "bench_latency.png"
-RUN_BUDGET_S = 8 * 60.0  # the simulation stops starting new levels past this
+RUN_BUDGET_S = 15 * 60.0
+HEADER = (
+    "Written by `python -m tools.bench` (`make bench`); one section per run, newest last. "
+    "Latencies in ms, customer message → bot reply: *gateway* through the web app's API "
+    "(`POST /api/conversations/{id}/messages`), *direct* the same messages to Rasa's REST "
+    "webhook on the same timetable (same offered load). Agent→customer: the agent's reply "
+    "POST until the customer's websocket frame. Handoff→desk: the customer's request (typed "
+    "or the button) until the desk websocket's `conversation.queued`. Lost/dup: checked "
+    "against the database. RSS: peak per process tree during the level.\n\n")  # the simulation stops starting new levels past this
 
 
 # ---------------------------------------------------------------- processes and memory
@@ -119,14 +131,28 @@ def stored_rows(db: Path) -> list:
 
 # ---------------------------------------------------------------- the simulation
 
-async def simulate(stack: Dict[str, object], levels: List[int], messages: int,
-                   handoff_share: float, seed: int, phase_timeout_s: float,
-                   sampler: Sampler, bare_direct: bool = False) -> List[Tally]:
-    """Warm up, then every level (both phases); the tallies of the levels run."""
+@dataclass
+class Run:
+    """Everything one benchmark run measured, before the database check."""
+
+    tallies: List[Tally] = field(default_factory=list)
+    saturation: Optional[SaturationResult] = None
+    saturation_sent: List[Sent] = field(default_factory=list)
+    overload: Optional[OverloadResult] = None
+    overload_sent: List[Sent] = field(default_factory=list)
+    stress_rss_mb: Dict[str, float] = field(default_factory=dict)
+
+
+async def simulate(stack: Dict[str, object], args: argparse.Namespace, levels: List[int],
+                   messages: int, sampler: Sampler) -> Run:
+    """Warm up; every level on its paced timetable (both phases); then saturation (closed
+    loop at the highest level, both phases) and overload (twice that, gateway only)."""
     started = time.monotonic()
     url, rasa = str(stack["url"]), str(stack["rasa_url"])
+    token = None if args.bare_direct else RASA_TOKEN
+    think = (args.think_min, args.think_max)
     connector = aiohttp.TCPConnector(limit=0)
-    tallies: List[Tally] = []
+    run = Run()
     async with aiohttp.ClientSession(connector=connector) as http:
         desk = Desk(http, url)
         await desk.start()
@@ -134,32 +160,62 @@ async def simulate(stack: Dict[str, object], levels: List[int], messages: int,
         try:
             # Warm-up (not measured): the first messages load TensorFlow graphs.
             warm = Tally(LevelResult(0))
-            plan = Plan.make(2, 3, 0.0, seed)
-            await bounded([gateway_customer(http, url, t, False, desk, warm, Clock())
-                           for t in plan.scripts]
-                          + [direct_customer(http, rasa, t, warm, Clock()) for t in plan.scripts],
-                          120, warm, "warm-up")
+            await run_level(http, url, rasa, desk, Plan.make(2, 3, 0.0, args.seed), warm,
+                            True, 120, token)
             for index, level in enumerate(levels):
                 if time.monotonic() - started > RUN_BUDGET_S:
                     print(f"  time budget spent: level {level} skipped", flush=True)
                     break
-                print(f"  level {level}: {level} concurrent conversations ...", flush=True)
-                tally = Tally(LevelResult(level))
+                plan = Plan.make(level, messages, args.handoff_share, args.seed, think)
+                print(f"  level {level}: {level} conversations, "
+                      f"~{plan.offered_rate() or 0:.1f} msgs/s offered ...", flush=True)
+                tally = Tally(LevelResult(level, offered_msgs_per_s=plan.offered_rate()))
                 sampler.peak = {}
-                await run_level(http, url, rasa, desk,
-                                Plan.make(level, messages, handoff_share, seed), tally,
-                                gateway_first=index % 2 == 0, timeout_s=phase_timeout_s,
-                                rasa_token=None if bare_direct else RASA_TOKEN)
+                await run_level(http, url, rasa, desk, plan, tally, gateway_first=index % 2 == 0,
+                                timeout_s=args.phase_timeout, rasa_token=token)
                 sampler.sample()
                 tally.result.rss_mb = dict(sampler.peak)
-                tallies.append(tally)
-                for note in tally.notes[:5]:
-                    print(f"    note: {note}", flush=True)
+                run.tallies.append(tally)
+                _print_notes(tally.notes)
+            sampler.peak = {}
+            if args.saturation and levels:
+                run.saturation = await _saturation(http, url, rasa, desk, max(levels), messages,
+                                                   args, token, run)
+            rate = run.saturation.gateway_msgs_per_s if run.saturation else None
+            if args.overload_seconds > 0 and rate:
+                run.overload = OverloadResult(rate=2 * rate, seconds=args.overload_seconds)
+                print(f"  overload: {2 * rate:.1f} msgs/s for {args.overload_seconds:.0f} s "
+                      "...", flush=True)
+                await overload(http, url, 2 * rate, args.overload_seconds, args.seed,
+                               run.overload, run.overload_sent)
+                _print_notes(run.overload.notes)
+            sampler.sample()
+            run.stress_rss_mb = dict(sampler.peak)
         finally:
             sampling.cancel()
             await asyncio.gather(sampling, return_exceptions=True)
             await desk.stop()
-    return tallies
+    return run
+
+
+async def _saturation(http: aiohttp.ClientSession, url: str, rasa: str, desk: Desk, level: int,
+                      messages: int, args: argparse.Namespace, token: Optional[str],
+                      run: Run) -> SaturationResult:
+    print(f"  saturation: {level} conversations, closed loop ...", flush=True)
+    tally = Tally(LevelResult(level))
+    gateway, direct = await run_level(http, url, rasa, desk,
+                                      Plan.make(level, messages, 0.0, args.seed + 1), tally,
+                                      gateway_first=True, timeout_s=args.phase_timeout,
+                                      rasa_token=token)
+    _print_notes(tally.notes)
+    run.saturation_sent = tally.sent
+    return SaturationResult(level, gateway, direct, tally.result.gateway_ms,
+                            tally.result.direct_ms, errors=tally.result.errors)
+
+
+def _print_notes(notes: List[str]) -> None:
+    for note in notes[:5]:
+        print(f"    note: {note}", flush=True)
 
 
 def time_training(folder: Path) -> Optional[float]:
@@ -208,15 +264,7 @@ def plot(results: List[LevelResult], path: Path) -> None:
 def write_report(section: str, path: Path) -> None:
     """Append the run's section to BENCHMARKS.md (created with a header the first time)."""
     if not path.exists():
-        path.write_text(
-            "# Benchmarks\n\n"
-            "Written by `python -m tools.bench` (`make bench`); one section per run, newest "
-            "last. Latencies in ms, customer message → bot reply: *gateway* through the web "
-            "app's API (`POST /api/conversations/{id}/messages`), *direct* the same messages "
-            "to Rasa's REST webhook at the same concurrency. Agent→customer: agent's reply "
-            "POST until the customer's websocket frame. Handoff→desk: the customer's request "
-            "until the desk websocket's `conversation.queued`. Lost/dup: checked against the "
-            "database. RSS: peak per process tree during the level.\n\n")
+        path.write_text("# Benchmarks\n\n" + HEADER)
     with path.open("a") as out:
         out.write("\n" + section)
 
@@ -226,22 +274,41 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--levels", default="10,50,100", help="concurrent conversations")
     parser.add_argument("--messages", type=int, default=4, help="bot messages per conversation")
-    parser.add_argument("--quick", action="store_true", help="smoke run: levels 2,5, 2 messages")
+    parser.add_argument("--think-min", type=float, default=4.0,
+                        help="seconds between a customer's messages, at least")
+    parser.add_argument("--think-max", type=float, default=12.0,
+                        help="seconds between a customer's messages, at most")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: levels 2,5, 2 messages, 1-2 s think, 3 s overload, "
+                             "no training")
     parser.add_argument("--handoff-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--phase-timeout", type=float, default=150.0, help="seconds per phase")
-    parser.add_argument("--training-seconds", type=float, help="last measured training time")
-    parser.add_argument("--train", action="store_true", help="time a training (slow)")
+    parser.add_argument("--phase-timeout", type=float, default=180.0, help="seconds per phase")
+    parser.add_argument("--no-saturation", dest="saturation", action="store_false",
+                        help="skip the saturation and overload runs")
+    parser.add_argument("--overload-seconds", type=float, default=15.0,
+                        help="seconds of arrivals at twice saturation (0: skip)")
+    parser.add_argument("--no-train", dest="train", action="store_false",
+                        help="do not time a training run at the end")
+    parser.add_argument("--training-seconds", type=float,
+                        help="report this training time instead of timing one")
     parser.add_argument("--bare-direct", action="store_true",
                         help="direct phase without the session start the web app does")
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep the stack's folder (logs, database) after the run")
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args(argv)
     levels = [2, 5] if args.quick else [int(x) for x in args.levels.split(",") if x.strip()]
     messages = 2 if args.quick else args.messages
+    if args.quick:
+        args.think_min, args.think_max = 1.0, 2.0
+        args.overload_seconds, args.train = min(args.overload_seconds, 3.0), False
     if not levels or min(levels) < 1 or messages < 1:
         parser.error("levels and --messages must be positive")
+    if not 0 <= args.think_min <= args.think_max:
+        parser.error("--think-min must be between 0 and --think-max")
     if not args.model.exists():
         print(f"No trained model at {args.model}: run `make train` first.", file=sys.stderr)
         return 1
@@ -250,23 +317,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     stack = start_stack(folder, args.model)
     services: List[Service] = stack["services"]  # type: ignore[assignment]
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-    tallies: List[Tally] = []
     try:
         print(f"Starting the stack (logs in {folder}) ...", flush=True)
         for service, env in zip(services, stack["envs"]):  # type: ignore[call-overload]
             service.start(env)
         wait_until_healthy(services)
         sampler = Sampler(services)
-        tallies = asyncio.run(simulate(stack, levels, messages, args.handoff_share, args.seed,
-                                       args.phase_timeout, sampler, args.bare_direct))
-        rows = stored_rows(stack["db"])  # type: ignore[arg-type]
-        for tally in tallies:
-            tally.result.lost, tally.result.duplicated = check_messages(tally.sent, rows)
-        training = (f"{args.training_seconds:.0f} s (given with --training-seconds)"
-                    if args.training_seconds else "not measured in this run")
-        if args.train:
-            seconds = time_training(folder / "train")
-            training = f"{seconds:.0f} s (timed in this run)" if seconds else "training failed"
+        run = asyncio.run(simulate(stack, args, levels, messages, sampler))
+        check_database(run, stack["db"])  # type: ignore[arg-type]
     except KeyboardInterrupt:
         print("\nInterrupted: stopping the stack.", file=sys.stderr)
         return 130
@@ -277,32 +335,78 @@ def main(argv: Optional[List[str]] = None) -> int:
         for service in reversed(services):
             service.stop()
         signal.signal(signal.SIGTERM, previous)
-        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        training = training_note(args, folder)
+    finally:
+        if args.keep_logs:
+            print(f"The stack's logs and database are kept in {folder}", flush=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
-    results = [t.result for t in tallies]
-    figures = summary(results)
+    section, line = report(run, args, levels, messages, training)
+    write_report(section, args.report)
+    plot([t.result for t in run.tallies], args.plot)
+    print(section)
+    print(line)
+    return 0
+
+
+def check_database(run: Run, db: Path) -> None:
+    """Lost and duplicated messages of every part of the run, from the stored rows."""
+    rows = stored_rows(db)
+    for tally in run.tallies:
+        tally.result.lost, tally.result.duplicated = check_messages(tally.sent, rows)
+    if run.saturation:
+        run.saturation.lost, run.saturation.duplicated = check_messages(run.saturation_sent, rows)
+    if run.overload:
+        run.overload.lost, run.overload.duplicated = check_messages(run.overload_sent, rows)
+
+
+def training_note(args: argparse.Namespace, folder: Path) -> str:
+    """The training time line: given, timed now (after the load, on an idle machine), or not."""
+    if args.training_seconds:
+        return f"{args.training_seconds:.0f} s (given with --training-seconds)"
+    if not args.train:
+        return "not measured in this run"
+    print("Timing a training run (config.yml, domain.yml, data/) ...", flush=True)
+    seconds = time_training(folder / "train")
+    return f"{seconds:.0f} s (timed in this run)" if seconds else "training failed"
+
+
+def report(run: Run, args: argparse.Namespace, levels: List[int], messages: int,
+           training: str) -> "tuple[str, str]":
+    """The BENCHMARKS.md section and the machine-readable line."""
+    results = [t.result for t in run.tallies]
+    checks = [(x.lost, x.duplicated) for x in (run.saturation, run.overload) if x is not None]
+    figures = summary(results, extra_checks=checks)
+    stress_total = sum(run.stress_rss_mb.values())
+    if stress_total and stress_total > (figures["rss_total_mb"] or 0):
+        figures["rss_total_mb"] = stress_total
     notify = [ms for r in results for ms in r.handoff_notify_ms]
-    rss_max = max((mb for r in results for mb in r.rss_mb.values()), default=None)
-    queued = sum(t.handoffs_queued for t in tallies)
-    not_queued = sum(t.handoffs_not_queued for t in tallies)
-    notes = (f"Handoffs queued: {queued}, not queued: {not_queued}. Errors count failed or "
-             "timed-out requests, claims and hand-backs.")
+    queued = sum(t.handoffs_queued for t in run.tallies)
+    not_queued = sum(t.handoffs_not_queued for t in run.tallies)
+    extra = [saturation_line(run.saturation)] if run.saturation else []
+    extra += [overload_line(run.overload)] if run.overload else []
+    if run.stress_rss_mb:
+        extra.append("Peak RSS during saturation and overload (MB): " + ", ".join(
+            f"{name} {mb:.0f}" for name, mb in run.stress_rss_mb.items()) + ".")
+    notes = (f"Handoffs queued: {queued}, not queued: {not_queued} (half typed, half the "
+             "button). Errors count failed or timed-out requests, claims and hand-backs.")
     settings = (f"levels {','.join(map(str, levels))}{' (quick)' if args.quick else ''}, "
-                f"{messages} bot messages per conversation (+ handoff and one more for "
-                f"{args.handoff_share:.0%}), seed {args.seed}, one simulated agent (cap 3), "
+                f"{messages} bot messages per conversation, {args.think_min:g}-"
+                f"{args.think_max:g} s between a customer's messages (arrivals spread over one "
+                f"think time), {args.handoff_share:.0%} ask for a person, seed {args.seed}, one "
+                "simulated agent (cap 3), "
                 + ("direct phase: messages only" if args.bare_direct else
                    "direct phase opens each conversation like the web app "
                    "(tracker events + action_session_start, not timed)"))
     section = render_report(
         results, date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        machine=machine_description(), settings=settings, training=training,
-        figures=figures, goal_rows=goals(figures, max(notify) if notify else None, rss_max),
-        notes=notes)
-    write_report(section, args.report)
-    plot(results, args.plot)
-    print(section)
-    print(machine_line(figures))
-    return 0
+        machine=machine_description(), settings=settings, training=training, figures=figures,
+        goal_rows=goals(figures, max(notify) if notify else None,
+                        run.overload.errors if run.overload else None),
+        extra=extra, notes=notes)
+    return section, machine_line(figures)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,20 @@
 """The simulated customers and agents of `python -m tools.bench`, over the real HTTP API and
-websockets of the web app, and the same customers straight at Rasa's REST webhook."""
+websockets of the web app, and the same customers straight at Rasa's REST webhook.
+
+Three kinds of load:
+
+- *paced*: every conversation follows a fixed timetable (a customer types a message some
+  seconds after the last one, as people do); both phases replay the same timetable, so the
+  gateway and Rasa alone get the same offered load and their latencies compare fairly;
+- *saturation*: closed loop, no think time: messages/second the stack sustains;
+- *overload*: messages arrive at a fixed rate (twice saturation) whatever the answers do.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 import uuid
@@ -13,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 
-from .bench_stats import LevelResult, Sent
+from .bench_stats import LevelResult, OverloadResult, Sent
 
 FAQ = [
     "How do I return an item?",
@@ -28,6 +38,7 @@ FAQ = [
 SMALL_TALK = ["hi", "hello there", "thanks", "thank you!"]
 HANDOFF_TEXT = "I want to talk to a person"
 REQUEST_TIMEOUT_S = 60.0
+OVERLOAD_TIMEOUT_S = 120.0  # under overload a customer waits; the gateway bounds the wait
 WAIT_AGENT_S = 60.0
 now = time.perf_counter
 
@@ -44,18 +55,51 @@ def script(rng: random.Random, messages: int) -> List[str]:
 
 @dataclass
 class Plan:
-    """What every conversation of a level says, and which ones ask for a person."""
+    """What every conversation of a level says, when, and who asks for a person (and how).
+
+    ``opens[i]`` is when conversation ``i`` starts and ``times[i][k]`` when its ``k``-th
+    message is due, in seconds from the start of the phase: the script's messages, then the
+    request for a person, then one more question after the hand-back. A message is sent at
+    its time or as soon as the previous answer arrived, whichever is later.
+    """
 
     scripts: List[List[str]]
-    handoff: List[bool]
+    handoff: List[Optional[str]]  # None, "typed" ("I want to talk to a person") or "button"
+    opens: List[float]
+    times: List[List[float]]
+    think: Tuple[float, float] = (0.0, 0.0)
 
     @classmethod
-    def make(cls, level: int, messages: int, handoff_share: float, seed: int) -> "Plan":
+    def make(cls, level: int, messages: int, handoff_share: float, seed: int,
+             think: Tuple[float, float] = (0.0, 0.0)) -> "Plan":
         rng = random.Random(seed * 1000 + level)
         wanted = max(1, round(level * handoff_share)) if handoff_share > 0 else 0
-        chosen = set(rng.sample(range(level), min(wanted, level)))
-        return cls([script(rng, messages) for _ in range(level)],
-                   [i in chosen for i in range(level)])
+        chosen = sorted(rng.sample(range(level), min(wanted, level)))
+        kinds = {index: ("typed", "button")[n % 2] for n, index in enumerate(chosen)}
+        scripts = [script(rng, messages) for _ in range(level)]
+        low, high = think
+        mean = (low + high) / 2
+        opens = [i * mean / level for i in range(level)]  # arrivals spread over one think
+        times = []
+        for start in opens:
+            row, at = [], start
+            for _ in range(messages + 2):
+                at += rng.uniform(low, high) if high > 0 else 0.0
+                row.append(at)
+            times.append(row)
+        return cls(scripts, [kinds.get(i) for i in range(level)], opens, times, think)
+
+    def offered_rate(self) -> Optional[float]:
+        """Messages per second the timetable offers in steady state (None: closed loop)."""
+        mean = sum(self.think) / 2
+        return len(self.scripts) / mean if mean > 0 else None
+
+
+async def until(t0: float, offset: float) -> None:
+    """Sleep until ``offset`` seconds after ``t0`` (at once if that is past)."""
+    delay = t0 + offset - now()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 @dataclass
@@ -198,9 +242,12 @@ class Clock:
         return self.count / span if self.count and span > 0 else None
 
 
-async def gateway_customer(http: aiohttp.ClientSession, base: str, texts: List[str],
-                           handoff: bool, desk: Desk, tally: Tally, clock: Clock) -> None:
-    """One customer over the widget's API: start, websocket, messages, maybe a person."""
+async def gateway_customer(http: aiohttp.ClientSession, base: str, plan: Plan, index: int,
+                           desk: Desk, tally: Tally, clock: Clock, t0: float) -> None:
+    """Customer ``index`` of the plan over the widget's API: start, websocket, messages on
+    its timetable, maybe a person (typed or with the button), one more question after."""
+    texts, handoff, times = plan.scripts[index], plan.handoff[index], plan.times[index]
+    await until(t0, plan.opens[index])
     status, chat = await call(http, "POST", f"{base}/api/conversations")
     if status != 201:
         tally.result.errors += 1
@@ -246,11 +293,18 @@ async def gateway_customer(http: aiohttp.ClientSession, base: str, texts: List[s
                     clock.answered()
             return body
 
-        for text in texts:
+        for k, text in enumerate(texts):
+            await until(t0, times[k])
             await say(text, measure=True)
         if handoff:
+            await until(t0, times[len(texts)])
             finished = desk.expect(cid, tally)
-            body = await say(HANDOFF_TEXT, measure=False)
+            if handoff == "button":
+                status, body = await call(http, "POST", api + "/handoff", token)
+                if status != 200:
+                    tally.result.errors += 1
+            else:
+                body = await say(HANDOFF_TEXT, measure=False)
             if body and (body.get("handoff") or {}).get("outcome") == "queued":
                 tally.handoffs_queued += 1
                 try:
@@ -262,6 +316,7 @@ async def gateway_customer(http: aiohttp.ClientSession, base: str, texts: List[s
                 else:
                     # The bot answers again after the person (latency kept, not in msgs/s:
                     # the phase's clock would include the agent's turn).
+                    await until(t0, times[len(texts) + 1])
                     await say(FAQ[0], measure=True, count=False)
             else:
                 tally.handoffs_not_queued += 1
@@ -278,21 +333,24 @@ SESSION_START = [{"event": "action", "name": "action_session_start"},
                  {"event": "session_started"}, {"event": "action", "name": "action_listen"}]
 
 
-async def direct_customer(http: aiohttp.ClientSession, rasa: str, texts: List[str],
-                          tally: Tally, clock: Clock, token: Optional[str] = None) -> None:
-    """The same customer's messages straight to Rasa's REST webhook.
+async def direct_customer(http: aiohttp.ClientSession, rasa: str, plan: Plan, index: int,
+                          tally: Tally, clock: Clock, t0: float,
+                          token: Optional[str] = None) -> None:
+    """The same customer's messages, on the same timetable, straight to Rasa's REST webhook.
 
     With Rasa's ``token``, the conversation is first opened the way the web app opens one
     (tracker events + ``action_session_start`` through the HTTP API, not measured), so Rasa
     does the same work per conversation in both phases.
     """
     sender = f"bench-direct-{uuid.uuid4().hex}"
+    await until(t0, plan.opens[index])
     if token:
         api = f"{rasa}/conversations/{sender}"
         await call(http, "POST", f"{api}/tracker/events?token={token}", body=SESSION_START)
         await call(http, "POST", f"{api}/execute?token={token}",
                    body={"name": "action_session_start"})
-    for text in texts:
+    for k, text in enumerate(plan.scripts[index]):
+        await until(t0, plan.times[index][k])
         started = now()
         status, body = await call(http, "POST", f"{rasa}/webhooks/rest/webhook",
                                   body={"sender": sender, "message": text})
@@ -321,21 +379,111 @@ async def bounded(coros: List[Any], timeout_s: float, tally: Tally, what: str) -
 
 async def run_level(http: aiohttp.ClientSession, base: str, rasa: str, desk: Desk, plan: Plan,
                     tally: Tally, gateway_first: bool, timeout_s: float,
-                    rasa_token: Optional[str] = None) -> None:
-    """Both phases of a level, one after the other, in the order given."""
+                    rasa_token: Optional[str] = None) -> Tuple[Optional[float], Optional[float]]:
+    """Both phases of a level on the plan's timetable, one after the other, in the order
+    given; (gateway, direct) bot replies per second (closed-loop plans: saturation)."""
+    rates: Dict[str, Optional[float]] = {}
+
     async def gateway() -> None:
-        clock = Clock()
-        await bounded([gateway_customer(http, base, texts, h, desk, tally, clock)
-                       for texts, h in zip(plan.scripts, plan.handoff)],
-                      timeout_s, tally, "gateway")
-        tally.result.gateway_msgs_per_s = clock.rate()
+        clock, t0 = Clock(), now()
+        await bounded([gateway_customer(http, base, plan, i, desk, tally, clock, t0)
+                       for i in range(len(plan.scripts))], timeout_s, tally, "gateway")
+        rates["gateway"] = clock.rate()
 
     async def direct() -> None:
-        clock = Clock()
-        await bounded([direct_customer(http, rasa, texts, tally, clock, rasa_token)
-                       for texts in plan.scripts], timeout_s, tally, "direct")
-        tally.result.direct_msgs_per_s = clock.rate()
+        clock, t0 = Clock(), now()
+        await bounded([direct_customer(http, rasa, plan, i, tally, clock, t0, rasa_token)
+                       for i in range(len(plan.scripts))], timeout_s, tally, "direct")
+        rates["direct"] = clock.rate()
 
     for phase in ((gateway, direct) if gateway_first else (direct, gateway)):
         await phase()
         await asyncio.sleep(1.0)  # let the stack settle between phases
+    return rates.get("gateway"), rates.get("direct")
+
+
+# ---------------------------------------------------------------- overload
+
+def classify(status: int, body: Any) -> str:
+    """What a customer got back under overload: ``answered`` (the bot replied),
+    ``refused`` (a clear answer that the message could not be handled now: a busy or
+    unavailable notice with the message saved, or a 429/503 with an error text), or
+    ``error`` (anything else: a timeout, a 500, an empty answer)."""
+    if status == 201 and isinstance(body, dict):
+        if body.get("assistant_busy") or body.get("assistant_unavailable"):
+            return "refused"
+        if any(r.get("author") == "bot" for r in body.get("replies") or []):
+            return "answered"
+        return "error"
+    if status in (429, 503) and isinstance(body, dict) and body.get("error"):
+        return "refused"
+    return "error"
+
+
+async def overload(http: aiohttp.ClientSession, base: str, rate: float, seconds: float,
+                   seed: int, result: OverloadResult, sent: List[Sent]) -> None:
+    """``rate`` messages per second for ``seconds`` into a pool of open conversations,
+    each sent on time whatever happened to the earlier ones (open loop)."""
+    rng = random.Random(seed)
+    pool_size = max(10, math.ceil(rate * 4))  # a customer writes every ~4 s
+    gate = asyncio.Semaphore(8)
+
+    async def open_one() -> Optional[Tuple[str, str]]:
+        async with gate:
+            status, chat = await call(http, "POST", f"{base}/api/conversations")
+        return (chat["conversation_id"], chat["token"]) if status == 201 else None
+
+    pool = [c for c in await asyncio.gather(*(open_one() for _ in range(pool_size))) if c]
+    if not pool:
+        result.errors += 1
+        result.notes.append("no conversation could be opened")
+        return
+
+    async def send(cid: str, token: str, text: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        started = now()
+        status, body = 0, None
+        try:
+            async with http.post(f"{base}/api/conversations/{cid}/messages", json={"text": text},
+                                 headers=headers,
+                                 timeout=aiohttp.ClientTimeout(total=OVERLOAD_TIMEOUT_S)) as r:
+                status = r.status
+                body = await r.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            pass
+        sent.append(Sent(cid, "customer", text, acked=status == 201))
+        kind = classify(status, body)
+        if kind == "answered":
+            result.answered_ms.append((now() - started) * 1000)
+        elif kind == "refused":
+            result.refused += 1
+            if not result.refusal_example:
+                result.refusal_example = _refusal_text(status, body)
+        else:
+            result.errors += 1
+            if len(result.notes) < 5:
+                result.notes.append(f"unclear answer: {status} {str(body)[:400]}")
+
+    total = max(1, round(rate * seconds))
+    result.offered = total
+    # Each customer asks different questions: the same one again would (rightly) count
+    # as an unhelpful answer and bring in a person, whose chats the bot leaves alone.
+    first = [rng.randrange(len(FAQ)) for _ in pool]
+    t0 = now()
+    tasks = []
+    for j in range(total):
+        await until(t0, j / rate)
+        index, turn = j % len(pool), j // len(pool)
+        cid, token = pool[index]
+        text = FAQ[(first[index] + turn) % len(FAQ)]
+        tasks.append(asyncio.ensure_future(send(cid, token, text)))
+    result.sending_s = now() - t0
+    await asyncio.gather(*tasks)
+
+
+def _refusal_text(status: int, body: Any) -> str:
+    if status == 201:
+        notices = [r.get("text", "") for r in body.get("replies") or []
+                   if r.get("author") == "system"]
+        return notices[-1] if notices else "(no notice)"
+    return f"{status}: {body.get('error')}"

@@ -70,13 +70,12 @@ def check_messages(sent: Iterable[Sent],
 
 @dataclass
 class LevelResult:
-    """What one concurrency level measured (milliseconds unless named otherwise)."""
+    """What one concurrency level measured on the paced timetable (ms unless named)."""
 
     level: int
     gateway_ms: List[float] = field(default_factory=list)
     direct_ms: List[float] = field(default_factory=list)
-    gateway_msgs_per_s: Optional[float] = None
-    direct_msgs_per_s: Optional[float] = None
+    offered_msgs_per_s: Optional[float] = None
     agent_delivery_ms: List[float] = field(default_factory=list)
     handoff_notify_ms: List[float] = field(default_factory=list)
     errors: int = 0
@@ -88,6 +87,37 @@ class LevelResult:
         return ratio(percentile(self.gateway_ms, 95), percentile(self.direct_ms, 95))
 
 
+@dataclass
+class SaturationResult:
+    """Closed loop, no think time: replies per second the stack and Rasa alone sustain."""
+
+    level: int
+    gateway_msgs_per_s: Optional[float] = None
+    direct_msgs_per_s: Optional[float] = None
+    gateway_ms: List[float] = field(default_factory=list)
+    direct_ms: List[float] = field(default_factory=list)
+    errors: int = 0
+    lost: int = 0
+    duplicated: int = 0
+
+
+@dataclass
+class OverloadResult:
+    """Open-loop arrivals above saturation, through the gateway only."""
+
+    rate: float
+    seconds: float
+    offered: int = 0
+    sending_s: float = 0.0
+    answered_ms: List[float] = field(default_factory=list)
+    refused: int = 0
+    refusal_example: str = ""
+    errors: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    notes: List[str] = field(default_factory=list)
+
+
 def _ms(value: Optional[float]) -> str:
     return "–" if value is None else f"{value:.0f}"
 
@@ -96,23 +126,25 @@ def _num(value: Optional[float], digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _pcts(values: Sequence[float], pcts: Sequence[float] = (50, 95, 99)) -> str:
+    return "/".join(_ms(percentile(values, p)) for p in pcts)
+
+
 TABLE_HEADER = (
-    "| level | gateway p50/p95/p99 ms | direct p50/p95/p99 ms | p95 ratio | msgs/s gw (direct) "
+    "| level | offered msgs/s | gateway p50/p95/p99 ms | direct p50/p95/p99 ms | p95 ratio "
     "| agent→customer p50/p95 ms | handoff→desk p50/max ms | errors | lost | dup | RSS MB |"
 )
 
 
 def table_row(r: LevelResult) -> str:
     """One markdown table row for a level."""
-    g = "/".join(_ms(percentile(r.gateway_ms, p)) for p in (50, 95, 99))
-    d = "/".join(_ms(percentile(r.direct_ms, p)) for p in (50, 95, 99))
-    agent = "/".join(_ms(percentile(r.agent_delivery_ms, p)) for p in (50, 95))
     notify = (f"{_ms(percentile(r.handoff_notify_ms, 50))}/"
               f"{_ms(max(r.handoff_notify_ms) if r.handoff_notify_ms else None)}")
     rss = ", ".join(f"{name} {mb:.0f}" for name, mb in r.rss_mb.items()) or "–"
-    return (f"| {r.level} | {g} | {d} | {_num(r.gateway_p95_ratio())} "
-            f"| {_num(r.gateway_msgs_per_s, 1)} ({_num(r.direct_msgs_per_s, 1)}) "
-            f"| {agent} | {notify} | {r.errors} | {r.lost} | {r.duplicated} | {rss} |")
+    return (f"| {r.level} | {_num(r.offered_msgs_per_s, 1)} | {_pcts(r.gateway_ms)} "
+            f"| {_pcts(r.direct_ms)} | {_num(r.gateway_p95_ratio())} "
+            f"| {_pcts(r.agent_delivery_ms, (50, 95))} | {notify} | {r.errors} | {r.lost} "
+            f"| {r.duplicated} | {rss} |")
 
 
 def render_table(results: Sequence[LevelResult]) -> str:
@@ -121,25 +153,43 @@ def render_table(results: Sequence[LevelResult]) -> str:
     return "\n".join([TABLE_HEADER, separator] + [table_row(r) for r in results])
 
 
-def saturation(results: Sequence[LevelResult]) -> Optional[LevelResult]:
-    """The highest level run (messages/second is reported there)."""
-    return max(results, key=lambda r: r.level) if results else None
+def saturation_line(s: SaturationResult) -> str:
+    """The saturation figures in one sentence."""
+    return (f"Saturation ({s.level} conversations, closed loop, no think time): gateway "
+            f"{_num(s.gateway_msgs_per_s, 1)} replies/s (p50/p95/p99 {_pcts(s.gateway_ms)} ms), "
+            f"Rasa alone {_num(s.direct_msgs_per_s, 1)} replies/s (p50/p95/p99 "
+            f"{_pcts(s.direct_ms)} ms); throughput ratio "
+            f"{_num(ratio(s.gateway_msgs_per_s, s.direct_msgs_per_s))}; errors {s.errors}, "
+            f"lost {s.lost}, duplicated {s.duplicated}.")
 
 
-def summary(results: Sequence[LevelResult], ratio_level: int = 50) -> Dict[str, Optional[float]]:
+def overload_line(o: OverloadResult) -> str:
+    """The overload figures in one sentence."""
+    answered = len(o.answered_ms)
+    slowest = max(o.answered_ms) if o.answered_ms else None
+    example = f' (e.g. "{o.refusal_example}")' if o.refusal_example else ""
+    return (f"Overload ({o.rate:.1f} msgs/s, twice saturation, offered open loop for "
+            f"{o.seconds:.0f} s; sent in {o.sending_s:.1f} s): {o.offered} messages, "
+            f"{answered} answered (p50/p95/max {_pcts(o.answered_ms, (50, 95))}/{_ms(slowest)} ms), "
+            f"{o.refused} refused with a clear answer{example}, {o.errors} without a clear "
+            f"answer; lost {o.lost}, duplicated {o.duplicated}.")
+
+
+def summary(results: Sequence[LevelResult], ratio_level: int = 50,
+            extra_checks: Sequence[Tuple[int, int]] = ()) -> Dict[str, Optional[float]]:
     """The headline figures: p95 ratio at ``ratio_level`` (else the highest level run),
-    agent delivery p95 over all levels, lost/duplicated totals, peak total RSS."""
-    if not results:
-        return {"gateway_p95_ratio": None, "agent_delivery_p95_ms": None,
-                "lost": 0, "duplicated": 0, "rss_total_mb": None}
-    at = next((r for r in results if r.level == ratio_level), saturation(results))
+    agent delivery p95 over all levels, lost/duplicated totals (with the ``(lost, dup)``
+    of the saturation and overload runs), peak total RSS (sum of the processes' peaks)."""
     agent = [ms for r in results for ms in r.agent_delivery_ms]
     rss = [sum(r.rss_mb.values()) for r in results if r.rss_mb]
+    at = next((r for r in results if r.level == ratio_level),
+              max(results, key=lambda r: r.level) if results else None)
     return {
-        "gateway_p95_ratio": at.gateway_p95_ratio(),
+        "gateway_p95_ratio": at.gateway_p95_ratio() if at else None,
         "agent_delivery_p95_ms": percentile(agent, 95),
-        "lost": sum(r.lost for r in results),
-        "duplicated": sum(r.duplicated for r in results),
+        "lost": sum(r.lost for r in results) + sum(lost for lost, _ in extra_checks),
+        "duplicated": (sum(r.duplicated for r in results)
+                       + sum(dup for _, dup in extra_checks)),
         "rss_total_mb": max(rss) if rss else None,
     }
 
@@ -179,7 +229,7 @@ def _read(path: str) -> str:
 
 
 def goals(figures: Dict[str, Optional[float]], notify_max_ms: Optional[float],
-          rss_max_mb: Optional[float]) -> List[Tuple[str, Optional[bool]]]:
+          overload_unclear: Optional[int] = None) -> List[Tuple[str, Optional[bool]]]:
     """Each goal and whether it was met (None: not measured)."""
     def check(value: Optional[float], ok) -> Optional[bool]:
         return None if value is None else bool(ok(value))
@@ -189,13 +239,17 @@ def goals(figures: Dict[str, Optional[float]], notify_max_ms: Optional[float],
         ("agent→customer p95 < 50 ms", check(figures["agent_delivery_p95_ms"], lambda v: v < 50)),
         ("handoff→desk < 1 s (slowest)", check(notify_max_ms, lambda v: v < 1000)),
         ("0 lost, 0 duplicated", (figures["lost"] or 0) == 0 and (figures["duplicated"] or 0) == 0),
-        ("every process < 2.5 GB RSS", check(rss_max_mb, lambda v: v < 2560)),
+        ("at twice saturation every message answered or refused with a clear answer",
+         check(overload_unclear, lambda v: v == 0)),
+        ("all processes together < 2.5 GB RSS",
+         check(figures["rss_total_mb"], lambda v: v < 2560)),
     ]
 
 
 def render_report(results: Sequence[LevelResult], *, date: str, machine: str, settings: str,
                   training: str, figures: Dict[str, Optional[float]],
-                  goal_rows: Sequence[Tuple[str, Optional[bool]]], notes: str = "") -> str:
+                  goal_rows: Sequence[Tuple[str, Optional[bool]]],
+                  extra: Sequence[str] = (), notes: str = "") -> str:
     """The BENCHMARKS.md section of one run."""
     mark = {True: "met", False: "MISSED", None: "not measured"}
     lines = [
@@ -207,6 +261,7 @@ def render_report(results: Sequence[LevelResult], *, date: str, machine: str, se
         "",
         render_table(results),
         "",
+        *[line for sentence in extra for line in (sentence, "")],
         "Goals: " + "; ".join(f"{name}: {mark[ok]}" for name, ok in goal_rows),
         "",
         f"`{machine_line(figures)}`",
