@@ -18,7 +18,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Coroutine, Dict, List, Optional, Set, TypeVar
+from typing import Any, Coroutine, Dict, List, Optional, Set, Tuple, TypeVar
 
 from handoff.service import (
     Conflict,
@@ -33,6 +33,7 @@ from handoff.settings import MAX_MESSAGE_CHARS
 from .rasa_client import RasaBusy, RasaClient, RasaUnavailable
 from .router import (
     Action,
+    BotMessage,
     BotTurn,
     handoff_reason,
     queued_notice,
@@ -235,23 +236,41 @@ class Gateway:
     async def _apply_turn(self, conversation_id: str, turn: BotTurn) -> Outcome:
         """Store the bot's visible messages, then act on a handoff request if any."""
         outcome = Outcome()
-        for reply in turn.messages:
-            parts = split_long(reply.text, MAX_MESSAGE_CHARS)
-            try:
-                for index, part in enumerate(parts):
-                    last = index == len(parts) - 1
-                    outcome.replies.append(await self.service.add_message(
-                        conversation_id, "bot", part, buttons=reply.buttons if last else None))
-            except Conflict:
-                # A person took over meanwhile: the bot stays silent.
-                logger.info("dropped a bot reply in %s: a person handles it", conversation_id)
-            except InvalidInput as problem:
-                logger.warning("dropped an unusable bot reply in %s: %s", conversation_id, problem)
+        replies = [self._parts(reply) for reply in turn.messages]
+        try:
+            # One transaction for the whole turn (an answer and its follow-up question).
+            outcome.replies = await self.service.add_messages(
+                conversation_id, "bot", [part for parts in replies for part in parts])
+        except Conflict:
+            # A person took over meanwhile: the bot stays silent.
+            logger.info("dropped the bot's replies in %s: a person handles it", conversation_id)
+        except InvalidInput:
+            # One unusable reply must not cost the others: store them one by one.
+            outcome.replies = await self._store_each(conversation_id, replies)
         if turn.handoff is not None:
             result, notices = await self._enqueue(conversation_id, turn.handoff)
             outcome.handoff = result
             outcome.replies.extend(notices)
         return outcome
+
+    @staticmethod
+    def _parts(reply: BotMessage) -> List[Tuple[str, Optional[List[Dict[str, str]]]]]:
+        # An over-long reply becomes several messages; the buttons go with the last.
+        parts = split_long(reply.text, MAX_MESSAGE_CHARS)
+        return [(part, reply.buttons if index == len(parts) - 1 else None)
+                for index, part in enumerate(parts)]
+
+    async def _store_each(self, conversation_id: str,
+                          replies: List[List[Tuple[str, Any]]]) -> List[Message]:
+        stored: List[Message] = []
+        for parts in replies:
+            try:
+                stored.extend(await self.service.add_messages(conversation_id, "bot", parts))
+            except Conflict:
+                logger.info("dropped a bot reply in %s: a person handles it", conversation_id)
+            except InvalidInput as problem:
+                logger.warning("dropped an unusable bot reply in %s: %s", conversation_id, problem)
+        return stored
 
     async def _enqueue(
         self, conversation_id: str, request: Dict[str, Any]

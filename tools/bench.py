@@ -3,9 +3,11 @@
 Starts the action server, Rasa and the web app on free 127.0.0.1 ports with their own
 temporary data folder, and for each level simulates that many concurrent customers over the
 widget's API and websocket, each typing on a fixed timetable (~10% ask for a person, typed or
-with the button, answered by a simulated agent on the desk websocket). The same customers,
-on the same timetable, then (or first: the order alternates) talk straight to Rasa's REST
-webhook, so the gateway's overhead is a ratio at equal offered load. Then a closed loop
+with the button, answered by a simulated agent on the desk websocket). Each level runs
+twice: half of the customers go through the gateway and half straight to Rasa's REST
+webhook, swapped the second time, so every customer is measured both ways at the level's
+load and both paths share the machine's same moments: the gateway's overhead is a ratio,
+not an absolute time on a noisy machine. Then a closed loop
 without think time measures saturation (both ways) and an open loop at twice that rate
 checks that overload waits or is refused clearly. Every sent message is checked against
 the database; a training run is timed last. Appends a section to BENCHMARKS.md, draws
@@ -50,7 +52,9 @@ HEADER = (
     "Written by `python -m tools.bench` (`make bench`); one section per run, newest last. "
     "Latencies in ms, customer message → bot reply: *gateway* through the web app's API "
     "(`POST /api/conversations/{id}/messages`), *direct* the same messages to Rasa's REST "
-    "webhook on the same timetable (same offered load). Agent→customer: the agent's reply "
+    "webhook: each level runs twice on one timetable, half of the conversations through the "
+    "gateway and half direct, swapped the second time, so both paths share the same load "
+    "at the same moments. Agent→customer: the agent's reply "
     "POST until the customer's websocket frame. Handoff→desk: the customer's request (typed "
     "or the button) until the desk websocket's `conversation.queued`. Lost/dup: checked "
     "against the database. RSS: peak per process tree during the level.\n\n")  # the simulation stops starting new levels past this
@@ -161,8 +165,8 @@ async def simulate(stack: Dict[str, object], args: argparse.Namespace, levels: L
             # Warm-up (not measured): the first messages load TensorFlow graphs.
             warm = Tally(LevelResult(0))
             await run_level(http, url, rasa, desk, Plan.make(2, 3, 0.0, args.seed), warm,
-                            True, 120, token)
-            for index, level in enumerate(levels):
+                            120, token, mixed=False)
+            for level in levels:
                 if time.monotonic() - started > RUN_BUDGET_S:
                     print(f"  time budget spent: level {level} skipped", flush=True)
                     break
@@ -171,7 +175,7 @@ async def simulate(stack: Dict[str, object], args: argparse.Namespace, levels: L
                       f"~{plan.offered_rate() or 0:.1f} msgs/s offered ...", flush=True)
                 tally = Tally(LevelResult(level, offered_msgs_per_s=plan.offered_rate()))
                 sampler.peak = {}
-                await run_level(http, url, rasa, desk, plan, tally, gateway_first=index % 2 == 0,
+                await run_level(http, url, rasa, desk, plan, tally,
                                 timeout_s=args.phase_timeout, rasa_token=token)
                 sampler.sample()
                 tally.result.rss_mb = dict(sampler.peak)
@@ -205,8 +209,8 @@ async def _saturation(http: aiohttp.ClientSession, url: str, rasa: str, desk: De
     tally = Tally(LevelResult(level))
     gateway, direct = await run_level(http, url, rasa, desk,
                                       Plan.make(level, messages, 0.0, args.seed + 1), tally,
-                                      gateway_first=True, timeout_s=args.phase_timeout,
-                                      rasa_token=token)
+                                      timeout_s=args.phase_timeout, rasa_token=token,
+                                      mixed=False)
     _print_notes(tally.notes)
     run.saturation_sent = tally.sent
     return SaturationResult(level, gateway, direct, tally.result.gateway_ms,
@@ -223,9 +227,13 @@ def time_training(folder: Path) -> Optional[float]:
     rasa = str(Path(sys.executable).with_name("rasa"))
     started = time.monotonic()
     try:
+        # From scratch: --force and an empty cache, or Rasa reuses what `make train` left
+        # in .rasa/cache and "trains" in seconds.
         subprocess.run([rasa, "train", "--config", "config.yml", "--domain", "domain.yml",
-                        "--data", "data", "--out", str(folder), "--fixed-model-name", "bench"],
+                        "--data", "data", "--out", str(folder), "--fixed-model-name", "bench",
+                        "--force"],
                        cwd=PROJECT_ROOT, check=True, timeout=1800,
+                       env={**os.environ, "RASA_CACHE_DIRECTORY": str(folder / "cache")},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except (subprocess.SubprocessError, OSError) as problem:
         print(f"  training failed: {problem}", file=sys.stderr)
@@ -395,10 +403,11 @@ def report(run: Run, args: argparse.Namespace, levels: List[int], messages: int,
     settings = (f"levels {','.join(map(str, levels))}{' (quick)' if args.quick else ''}, "
                 f"{messages} bot messages per conversation, {args.think_min:g}-"
                 f"{args.think_max:g} s between a customer's messages (arrivals spread over one "
-                f"think time), {args.handoff_share:.0%} ask for a person, seed {args.seed}, one "
-                "simulated agent (cap 3), "
-                + ("direct phase: messages only" if args.bare_direct else
-                   "direct phase opens each conversation like the web app "
+                f"think time), each level twice with half of the conversations through the "
+                f"gateway and half direct (swapped), {args.handoff_share:.0%} ask for a person, "
+                f"seed {args.seed}, one simulated agent (cap 3), "
+                + ("direct conversations: messages only" if args.bare_direct else
+                   "direct conversations are opened like the web app opens one "
                    "(tracker events + action_session_start, not timed)"))
     section = render_report(
         results, date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),

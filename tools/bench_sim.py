@@ -279,7 +279,7 @@ async def gateway_customer(http: aiohttp.ClientSession, base: str, plan: Plan, i
     try:
         await ws.send_json({"type": "hello", "token": token, "after": 0})
 
-        async def say(text: str, measure: bool, count: bool = True) -> Any:
+        async def say(text: str, measure: bool) -> Any:
             started = now()
             status, body = await call(http, "POST", api + "/messages", token, {"text": text})
             elapsed = (now() - started) * 1000
@@ -289,8 +289,7 @@ async def gateway_customer(http: aiohttp.ClientSession, base: str, plan: Plan, i
                 return None
             if measure and body.get("replies"):
                 tally.result.gateway_ms.append(elapsed)
-                if count:
-                    clock.answered()
+                clock.answered()
             return body
 
         for k, text in enumerate(texts):
@@ -314,10 +313,10 @@ async def gateway_customer(http: aiohttp.ClientSession, base: str, plan: Plan, i
                     tally.notes.append(f"{cid}: the agent never handed back")
                     tally.result.errors += 1
                 else:
-                    # The bot answers again after the person (latency kept, not in msgs/s:
-                    # the phase's clock would include the agent's turn).
+                    # The bot answers again after the person. Not measured: Rasa alone
+                    # gets no such message, and the ratio compares the same messages.
                     await until(t0, times[len(texts) + 1])
-                    await say(FAQ[0], measure=True, count=False)
+                    await say(FAQ[0], measure=False)
             else:
                 tally.handoffs_not_queued += 1
                 desk.requested.pop(cid, None)
@@ -378,28 +377,40 @@ async def bounded(coros: List[Any], timeout_s: float, tally: Tally, what: str) -
 
 
 async def run_level(http: aiohttp.ClientSession, base: str, rasa: str, desk: Desk, plan: Plan,
-                    tally: Tally, gateway_first: bool, timeout_s: float,
-                    rasa_token: Optional[str] = None) -> Tuple[Optional[float], Optional[float]]:
-    """Both phases of a level on the plan's timetable, one after the other, in the order
-    given; (gateway, direct) bot replies per second (closed-loop plans: saturation)."""
-    rates: Dict[str, Optional[float]] = {}
+                    tally: Tally, timeout_s: float, rasa_token: Optional[str] = None,
+                    mixed: bool = True) -> Tuple[Optional[float], Optional[float]]:
+    """Every conversation of the plan once through the gateway and once straight to Rasa;
+    (gateway, direct) bot replies per second.
 
-    async def gateway() -> None:
-        clock, t0 = Clock(), now()
-        await bounded([gateway_customer(http, base, plan, i, desk, tally, clock, t0)
-                       for i in range(len(plan.scripts))], timeout_s, tally, "gateway")
-        rates["gateway"] = clock.rate()
+    ``mixed`` (paced plans): two rounds on the plan's timetable; in each, half of the
+    conversations go through the gateway and the other half straight to Rasa, swapped in
+    the second round. Both paths then share the same moments of the same machine, so a
+    busy neighbour or a garbage collection hits both alike, and the offered load is the
+    level's. Otherwise (saturation): the gateway alone, then Rasa alone.
+    """
+    n = len(plan.scripts)
+    gateway_clock, direct_clock = Clock(), Clock()
 
-    async def direct() -> None:
-        clock, t0 = Clock(), now()
-        await bounded([direct_customer(http, rasa, plan, i, tally, clock, t0, rasa_token)
-                       for i in range(len(plan.scripts))], timeout_s, tally, "direct")
-        rates["direct"] = clock.rate()
+    def through_gateway(i: int, clock: Clock, t0: float) -> Any:
+        return gateway_customer(http, base, plan, i, desk, tally, clock, t0)
 
-    for phase in ((gateway, direct) if gateway_first else (direct, gateway)):
-        await phase()
-        await asyncio.sleep(1.0)  # let the stack settle between phases
-    return rates.get("gateway"), rates.get("direct")
+    def straight(i: int, clock: Clock, t0: float) -> Any:
+        return direct_customer(http, rasa, plan, i, tally, clock, t0, rasa_token)
+
+    if mixed:
+        for round_ in (0, 1):
+            t0 = now()
+            await bounded([through_gateway(i, gateway_clock, t0) if (i + round_) % 2 == 0
+                           else straight(i, direct_clock, t0) for i in range(n)],
+                          timeout_s, tally, f"round {round_ + 1}")
+            await asyncio.sleep(1.0)  # let the stack settle between rounds
+        return None, None
+    for name, make, clock in (("gateway", through_gateway, gateway_clock),
+                              ("direct", straight, direct_clock)):
+        clock.start = clock.last = t0 = now()
+        await bounded([make(i, clock, t0) for i in range(n)], timeout_s, tally, name)
+        await asyncio.sleep(1.0)
+    return gateway_clock.rate(), direct_clock.rate()
 
 
 # ---------------------------------------------------------------- overload

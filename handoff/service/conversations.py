@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import insert, select, update
 
@@ -82,38 +82,73 @@ class ConversationsMixin(ServiceBase):
             Conflict: closed conversation, or a bot message while a person handles it.
             Forbidden: an agent message from an agent who does not own the chat.
         """
+        [message] = await self.add_messages(conversation_id, author, [(text, buttons)],
+                                            agent_id=agent_id)
+        return message
+
+    async def add_messages(
+        self,
+        conversation_id: str,
+        author: str,
+        items: Sequence[Tuple[str, Optional[List[Dict[str, Any]]]]],
+        *,
+        agent_id: Optional[int] = None,
+    ) -> List[Message]:
+        """Store several ``(text, buttons)`` messages of one author in one transaction,
+        in order (a bot turn is often an answer and a question): all or none. Same rules
+        and errors as :meth:`add_message`, checked for every message before any is stored.
+        """
         if author not in AUTHORS:
             raise InvalidInput(f"author must be one of {', '.join(AUTHORS)}")
-        text = clean_text(text)
-        if buttons is not None:
-            if not isinstance(buttons, list) or len(json.dumps(buttons)) > MAX_BUTTONS_JSON:
-                raise InvalidInput("buttons must be a short JSON list")
+        cleaned = []
+        for text, buttons in items:
+            if buttons is not None:
+                if not isinstance(buttons, list) or len(json.dumps(buttons)) > MAX_BUTTONS_JSON:
+                    raise InvalidInput("buttons must be a short JSON list")
+            cleaned.append((clean_text(text), buttons))
         if author == "agent" and agent_id is None:
             raise InvalidInput("agent messages need the agent's id")
         if author != "agent":
             agent_id = None
         now = self.now()
+        stored: List[Message] = []
         async with self.unit() as work:
             conv = await self._conversation_row(work.conn, conversation_id, lock=True)
             self._check_author_may_write(conv, author, agent_id)
-            result = await work.conn.execute(
-                insert(messages)
-                .values(
+            agent_name = await self._agent_name(work.conn, agent_id)
+            for text, buttons in cleaned:
+                result = await work.conn.execute(
+                    insert(messages).values(
+                        conversation_id=conversation_id,
+                        author=author,
+                        agent_id=agent_id,
+                        text=text,
+                        buttons=buttons,
+                        created_at=now,
+                    )
+                )
+                message = Message(
+                    id=int(result.inserted_primary_key[0]),
                     conversation_id=conversation_id,
                     author=author,
-                    agent_id=agent_id,
                     text=text,
-                    buttons=buttons,
                     created_at=now,
+                    agent_id=agent_id,
+                    agent_name=agent_name,
+                    buttons=buttons,
                 )
-            )
-            message_id = int(result.inserted_primary_key[0])
-            await work.conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id)
-                .values(updated_at=now)
-            )
-            if author == "agent":
+                payload = message.to_json()
+                payload["conversation_state"] = conv["state"]
+                payload["conversation_agent_id"] = conv["agent_id"]
+                work.emit(MESSAGE_CREATED, payload, conversation_id)
+                stored.append(message)
+            if stored:
+                await work.conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == conversation_id)
+                    .values(updated_at=now)
+                )
+            if author == "agent" and stored:
                 await work.conn.execute(
                     update(handoffs)
                     .where(
@@ -123,21 +158,7 @@ class ConversationsMixin(ServiceBase):
                     )
                     .values(first_response_at=now)
                 )
-            message = Message(
-                id=message_id,
-                conversation_id=conversation_id,
-                author=author,
-                text=text,
-                created_at=now,
-                agent_id=agent_id,
-                agent_name=await self._agent_name(work.conn, agent_id),
-                buttons=buttons,
-            )
-            payload = message.to_json()
-            payload["conversation_state"] = conv["state"]
-            payload["conversation_agent_id"] = conv["agent_id"]
-            work.emit(MESSAGE_CREATED, payload, conversation_id)
-        return message
+        return stored
 
     @staticmethod
     def _check_author_may_write(conv: Any, author: str, agent_id: Optional[int]) -> None:

@@ -382,3 +382,16 @@ async def test_websocket_tells_the_customer_when_the_chat_is_closed(live):
         assert frame == {"type": "closed", "closed_by": "customer", "state": "closed"}
         await ws.send_json({"type": "ping"})
         assert (await ws.receive_json(timeout=20)) == {"type": "pong"}
+
+
+async def test_one_unusable_bot_reply_does_not_cost_the_others(live, fake_rasa):
+    cid, token, _ = await live.start_chat()
+    oversized = [{"title": f"option {n}", "payload": "x" * 100} for n in range(100)]
+    fake_rasa.reply = lambda text: [{"text": "Here is the answer."},
+                                    {"text": "Pick one:", "buttons": oversized},
+                                    {"text": "Anything else?"}]
+    status, body, _ = await live.say(cid, token, "returns?")
+    assert status == 201
+    assert [r["text"] for r in body["replies"]] == ["Here is the answer.", "Anything else?"]
+    stored = [m.text for m in await live.service.messages_since(cid, 0)]
+    assert stored[-3:] == ["returns?", "Here is the answer.", "Anything else?"]

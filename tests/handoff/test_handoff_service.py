@@ -273,3 +273,20 @@ async def test_agents_authenticate_and_can_be_disabled(service: HandoffService):
     await service.reset_password("alice", "battery staple")
     stored = await service.list_agents()
     assert [(a.login, a.disabled) for a in stored] == [("alice", True)]
+
+
+async def test_a_bot_turn_is_stored_in_order_all_or_none(service: HandoffService):
+    conv = await service.create_conversation()
+    sub = service.bus.subscribe(conv.id)
+    stored = await service.add_messages(conv.id, "bot", [
+        ("Returns are free within 30 days.", None),
+        ("Did that answer your question?", [{"title": "Yes"}, {"title": "No"}]),
+    ])
+    assert [m.text for m in stored] == ["Returns are free within 30 days.",
+                                        "Did that answer your question?"]
+    assert stored[0].id < stored[1].id and stored[1].buttons == [{"title": "Yes"}, {"title": "No"}]
+    assert [sub.queue.get_nowait().data["id"] for _ in stored] == [m.id for m in stored]
+    # One bad message refuses the whole turn before anything is stored.
+    with pytest.raises(InvalidInput):
+        await service.add_messages(conv.id, "bot", [("fine", None), ("   ", None)])
+    assert [m.text for m in await service.messages_since(conv.id, 0)] == [m.text for m in stored]
