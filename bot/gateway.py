@@ -32,6 +32,7 @@ from handoff.settings import MAX_MESSAGE_CHARS
 
 from .rasa_client import RasaBusy, RasaClient, RasaUnavailable
 from .router import (
+    CLOSED,
     Action,
     BotMessage,
     BotTurn,
@@ -171,12 +172,13 @@ class Gateway:
         # earlier messages is part of it, so the customer's wait stays bounded.
         arrived = asyncio.get_running_loop().time()
         async with self.lock(conversation_id):
-            conversation = await self.service.get_conversation(conversation_id)
-            route = route_customer_message(conversation.state, text)
-            if route.action is Action.REFUSE:
-                raise Conflict(route.reason)
-            stored = await self.service.add_message(conversation_id, "customer", text)
-            if route.action is Action.TO_AGENT:
+            # One transaction stores the message and reads the state it is routed on.
+            try:
+                stored, state = await self.service.add_customer_message(conversation_id, text)
+            except Conflict:
+                raise Conflict(CLOSED) from None
+            route = route_customer_message(state, text)
+            if route.action is not Action.ASK_BOT:
                 return Outcome(message=stored)
             try:
                 waited = asyncio.get_running_loop().time() - arrived

@@ -40,6 +40,10 @@ class Route:
     reason: str = ""
 
 
+#: Why a message to a closed conversation is refused (nothing is stored).
+CLOSED = "this conversation is closed: start a new chat"
+
+
 def route_customer_message(state: str, text: str) -> Route:
     """Decide what happens to ``text`` sent by the customer in a conversation in ``state``.
 
@@ -55,7 +59,7 @@ def route_customer_message(state: str, text: str) -> Route:
         return Route(Action.ASK_BOT, rasa_safe_text(text))
     if state in ("queued", "assigned"):
         return Route(Action.TO_AGENT, reason=f"a person handles this chat ({state})")
-    return Route(Action.REFUSE, reason="this conversation is closed: start a new chat")
+    return Route(Action.REFUSE, reason=CLOSED)
 
 
 def rasa_safe_text(text: str) -> str:

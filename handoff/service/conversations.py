@@ -98,6 +98,23 @@ class ConversationsMixin(ServiceBase):
         in order (a bot turn is often an answer and a question): all or none. Same rules
         and errors as :meth:`add_message`, checked for every message before any is stored.
         """
+        stored, _ = await self._store(conversation_id, author, items, agent_id)
+        return stored
+
+    async def add_customer_message(self, conversation_id: str, text: str) -> Tuple[Message, str]:
+        """Store a customer's message; with it, the conversation's state in the same
+        transaction, so the gateway routes the message without a read of its own.
+        Errors as :meth:`add_message` (a closed conversation is a ``Conflict``)."""
+        stored, state = await self._store(conversation_id, "customer", [(text, None)], None)
+        return stored[0], state
+
+    async def _store(
+        self,
+        conversation_id: str,
+        author: str,
+        items: Sequence[Tuple[str, Optional[List[Dict[str, Any]]]]],
+        agent_id: Optional[int],
+    ) -> Tuple[List[Message], str]:
         if author not in AUTHORS:
             raise InvalidInput(f"author must be one of {', '.join(AUTHORS)}")
         cleaned = []
@@ -158,7 +175,7 @@ class ConversationsMixin(ServiceBase):
                     )
                     .values(first_response_at=now)
                 )
-        return stored
+        return stored, conv["state"]
 
     @staticmethod
     def _check_author_may_write(conv: Any, author: str, agent_id: Optional[int]) -> None:

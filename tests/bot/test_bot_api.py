@@ -257,6 +257,16 @@ async def test_hand_back_without_action_handback_still_says_the_bot_is_back(live
     assert body["replies"][0]["author"] == "bot"  # the bot answers again
 
 
+async def test_a_closed_chat_refuses_messages_and_stores_nothing(live, fake_rasa):
+    cid, token, _ = await live.start_chat()
+    await live.call("POST", f"/api/conversations/{cid}/close", token)
+    before = await live.service.messages_since(cid, 0)
+    status, body, _ = await live.say(cid, token, "hello again?")
+    assert status == 409 and body["error"] == "this conversation is closed: start a new chat"
+    assert await live.service.messages_since(cid, 0) == before
+    assert "hello again?" not in fake_rasa.webhook_texts()
+
+
 async def test_csat_is_recorded_once(live):
     cid, token, _ = await live.start_chat()
     await live.call("POST", f"/api/conversations/{cid}/close", token)
