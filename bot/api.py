@@ -11,12 +11,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from handoff.http import read_json
 from handoff.service import HandoffService
 
 from . import tokens
 from .frames import message_view
 from .gateway import Gateway, Outcome
-from .http import ApiError, authorise, client_address, json_api, limit, read_json
+from .http import ApiError, authorise, client_address, json_api, limit
 from .mailer import MailError, build_email, format_transcript, send_email, valid_address
 from .settings import BotSettings
 

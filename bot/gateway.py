@@ -147,13 +147,10 @@ class Gateway:
                 turn = read_replies(await self.rasa.start(cid))
             except RasaUnavailable as problem:
                 logger.warning("conversation %s starts without the assistant: %s", cid, problem)
-                busy = isinstance(problem, RasaBusy)
-                notice = await self.service.add_message(
-                    cid, "system", BUSY_AT_START if busy else UNAVAILABLE_AT_START,
-                    buttons=[TALK_TO_PERSON, LEAVE_MESSAGE],
-                )
-                return Outcome(replies=[notice], assistant_unavailable=True,
-                               assistant_busy=busy, conversation_id=cid)
+                outcome = await self._without_assistant(cid, problem, BUSY_AT_START,
+                                                        UNAVAILABLE_AT_START)
+                outcome.conversation_id = cid
+                return outcome
             outcome = await self._apply_turn(cid, turn)
             outcome.conversation_id = cid
             return outcome
@@ -187,16 +184,23 @@ class Gateway:
             except RasaUnavailable as problem:
                 logger.warning("Rasa failed for %s: %s", conversation_id, problem)
                 # Busy: Rasa never saw the message, so sending it again is safe.
-                busy = isinstance(problem, RasaBusy)
-                notice = await self.service.add_message(
-                    conversation_id, "system", BUSY if busy else UNAVAILABLE,
-                    buttons=[TALK_TO_PERSON, LEAVE_MESSAGE],
-                )
-                return Outcome(message=stored, replies=[notice], assistant_unavailable=True,
-                               assistant_busy=busy)
+                outcome = await self._without_assistant(conversation_id, problem, BUSY,
+                                                        UNAVAILABLE)
+                outcome.message = stored
+                return outcome
             outcome = await self._apply_turn(conversation_id, read_replies(replies))
             outcome.message = stored
             return outcome
+
+    async def _without_assistant(self, conversation_id: str, problem: RasaUnavailable,
+                                 busy_text: str, down_text: str) -> Outcome:
+        """The honest notice when Rasa gave no answer: busy (load) or unavailable."""
+        busy = isinstance(problem, RasaBusy)
+        notice = await self.service.add_message(
+            conversation_id, "system", busy_text if busy else down_text,
+            buttons=[TALK_TO_PERSON, LEAVE_MESSAGE],
+        )
+        return Outcome(replies=[notice], assistant_unavailable=True, assistant_busy=busy)
 
     async def request_handoff(self, conversation_id: str) -> Outcome:
         """The "Talk to a person" button: run ``action_handoff`` and act on its request.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -51,17 +50,6 @@ def json_api(handler: Handler) -> Handler:
             return error(problem.status, getattr(problem, "message", None) or str(problem))
 
     return wrapped
-
-
-def read_json(request: Request) -> Dict[str, Any]:
-    """The body as a JSON object, or a 422 saying what is wrong."""
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(422, "the request body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(422, "the request body must be a JSON object")
-    return body
 
 
 def bearer_token(request: Request) -> Optional[str]:

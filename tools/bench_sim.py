@@ -114,12 +114,12 @@ class Tally:
 
 
 async def call(http: aiohttp.ClientSession, method: str, url: str, token: Optional[str] = None,
-               body: Any = None) -> Tuple[int, Any]:
+               body: Any = None, timeout_s: float = REQUEST_TIMEOUT_S) -> Tuple[int, Any]:
     """One request; (status, JSON or None). Network errors and timeouts are status 0."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         async with http.request(method, url, json=body, headers=headers,
-                                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as resp:
+                                timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
             try:
                 return resp.status, await resp.json(content_type=None)
             except ValueError:
@@ -451,17 +451,9 @@ async def overload(http: aiohttp.ClientSession, base: str, rate: float, seconds:
         return
 
     async def send(cid: str, token: str, text: str) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
         started = now()
-        status, body = 0, None
-        try:
-            async with http.post(f"{base}/api/conversations/{cid}/messages", json={"text": text},
-                                 headers=headers,
-                                 timeout=aiohttp.ClientTimeout(total=OVERLOAD_TIMEOUT_S)) as r:
-                status = r.status
-                body = await r.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            pass
+        status, body = await call(http, "POST", f"{base}/api/conversations/{cid}/messages",
+                                  token, {"text": text}, timeout_s=OVERLOAD_TIMEOUT_S)
         sent.append(Sent(cid, "customer", text, acked=status == 201))
         kind = classify(status, body)
         if kind == "answered":
