@@ -11,8 +11,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.http import read_json
+from handoff.http import int_arg, read_json
 from handoff.service import HandoffService
+from handoff.text import is_blank
 
 from . import tokens
 from .frames import message_view
@@ -63,7 +64,7 @@ def _message_text(body: Dict[str, Any], max_chars: int) -> str:
     text = body.get("text")
     if not isinstance(text, str):
         raise ApiError(422, "text must be a string")
-    if not text.strip():
+    if is_blank(text):
         raise ApiError(422, "the message is empty: write something first")
     if len(text) > max_chars:
         raise ApiError(
@@ -119,10 +120,8 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
     @json_api
     async def history(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
-        raw = request.args.get("after", "0")
-        if not raw.isdigit():
-            raise ApiError(422, "after must be a non-negative integer (the last id you saw)")
-        found = await _service(request).messages_since(conversation_id, int(raw))
+        after = int_arg(request, "after", 0)
+        found = await _service(request).messages_since(conversation_id, after)
         return json_response({"messages": [message_view(m.to_json()) for m in found]})
 
     @bp.post("/<conversation_id:str>/messages")

@@ -15,7 +15,7 @@ from .api import PREFIX, create_api_blueprint
 from .http import handle_error
 from .gateway import Gateway
 from .pages import SECURITY_HEADERS, create_pages_blueprint
-from .ratelimit import RateLimiter
+from handoff.ratelimit import RateLimiter
 from .rasa_client import RasaClient
 from .reactor import Reactor
 from .settings import BotSettings

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int
+from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int, env_seconds
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
-
-
-def _env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A duration in seconds (0 or more): a clear error when not a number."""
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
-    return value
 
 
 def _read_token_file(path: Path) -> Optional[str]:
@@ -94,7 +79,7 @@ class BotSettings:
             rasa_token=token,
             rasa_timeout_seconds=timeout,
             rasa_max_in_flight=env_int(env, "BOT_RASA_MAX_IN_FLIGHT", 8, 1),
-            rasa_queue_seconds=_env_seconds(env, "BOT_RASA_QUEUE_SECONDS", 10.0),
+            rasa_queue_seconds=env_seconds(env, "BOT_RASA_QUEUE_SECONDS", 10.0),
             secret_key=secret,
             token_ttl_seconds=env_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
             host=env.get("BOT_HOST") or "127.0.0.1",
