@@ -9,6 +9,7 @@ from typing import List, Optional
 
 from handoff.settings import Settings as HandoffSettings
 from handoff.settings import check_demo_host
+from handoff.protocol import GuardedProtocol
 
 from .app import create_app
 from .settings import BotSettings
@@ -36,7 +37,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               flush=True)
     # One worker: the in-process event bus and rate limits live in this process.
     app.run(host=settings.host, port=settings.port, access_log=False, workers=1,
-            motd=False)
+            motd=False, protocol=GuardedProtocol)
 
 
 if __name__ == "__main__":

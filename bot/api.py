@@ -19,7 +19,14 @@ from . import tokens
 from .frames import message_view
 from .gateway import Gateway, Outcome
 from .http import ApiError, authorise, client_address, json_api, limit
-from .mailer import MailError, build_email, format_transcript, send_email, valid_address
+from .mailer import (
+    MailError,
+    addresses_in,
+    build_email,
+    format_transcript,
+    send_email,
+    valid_address,
+)
 from .settings import BotSettings
 
 PREFIX = "/api/conversations"
@@ -191,10 +198,16 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
             raise ApiError(503, "e-mailing transcripts is not set up on this server")
         address = read_json(request).get("email")
         if not valid_address(address):
-            raise ApiError(422, "please give one valid e-mail address")
+            raise ApiError(422, "please give one valid e-mail address (on a domain name)")
         service = _service(request)
-        await service.get_conversation(conversation_id)
-        limit(request.app.ctx.limits["transcript"], conversation_id, "transcript e-mails")
+        # Only to an address the customer gave in this chat: the shop's mail server is
+        # nobody's relay to arbitrary recipients.
+        if address.lower() not in addresses_in(await service.contacts_given(conversation_id)):
+            raise ApiError(403, "we can only e-mail the transcript to the address you left "
+                                "in this chat: leave your contact details first")
+        limits = request.app.ctx.limits
+        limit(limits["transcript"], conversation_id, "transcript e-mails")
+        limit(limits["transcript_recipient"], address.lower(), "transcript e-mails to this address")
         text = format_transcript(await service.messages_since(conversation_id), settings.shop_name)
         email = build_email(address, settings.smtp_sender, settings.shop_name, text)
         try:

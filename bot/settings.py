@@ -44,6 +44,16 @@ class BotSettings:
     address_messages_per_minute: int = 120
     address_conversations_per_minute: int = 20
     transcripts_per_conversation: int = 3
+    transcripts_per_recipient: int = 3  # per day, whatever the conversation
+    # Header and body of one request must be in within this many seconds (slow clients).
+    request_seconds: int = 20
+    # Open connections one address may hold (0: no cap). Off behind a reverse proxy,
+    # where every connection comes from the proxy: cap there instead.
+    connections_per_address: int = 50
+    websockets_per_conversation: int = 5
+    # Reverse proxies in front of the app: with 1 or more, the client address (rate
+    # limits) is read from X-Forwarded-For, as many hops from the right. 0: the peer.
+    proxies_count: int = 0
     smtp_host: Optional[str] = None
     smtp_port: int = 25
     smtp_sender: str = "Larkspur & Co. <help@larkspur.example>"
@@ -60,7 +70,10 @@ class BotSettings:
         busy, default 10), ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
         ``BOT_HOST``, ``PORT`` / ``BOT_PORT``, ``BOT_MAX_MESSAGE_CHARS``,
         ``BOT_RATE_CONVERSATION``, ``BOT_RATE_ADDRESS``, ``BOT_RATE_NEW_CONVERSATIONS``
-        (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``, ``SMTP_HOST``,
+        (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``,
+        ``BOT_TRANSCRIPTS_PER_RECIPIENT`` (per day), ``BOT_REQUEST_SECONDS``,
+        ``BOT_CONNECTIONS_PER_ADDRESS``, ``BOT_WEBSOCKETS_PER_CONVERSATION``,
+        ``BOT_PROXIES_COUNT``, ``SMTP_HOST``,
         ``SMTP_PORT``, ``SMTP_SENDER``.
         """
         env = os.environ if env is None else env
@@ -89,6 +102,11 @@ class BotSettings:
             address_messages_per_minute=env_int(env, "BOT_RATE_ADDRESS", 120, 1),
             address_conversations_per_minute=env_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),
             transcripts_per_conversation=env_int(env, "BOT_TRANSCRIPTS_PER_CONVERSATION", 3, 0),
+            transcripts_per_recipient=env_int(env, "BOT_TRANSCRIPTS_PER_RECIPIENT", 3, 1),
+            request_seconds=env_int(env, "BOT_REQUEST_SECONDS", 20, 1),
+            connections_per_address=env_int(env, "BOT_CONNECTIONS_PER_ADDRESS", 50, 0),
+            websockets_per_conversation=env_int(env, "BOT_WEBSOCKETS_PER_CONVERSATION", 5, 1),
+            proxies_count=env_int(env, "BOT_PROXIES_COUNT", 0, 0),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=env_int(env, "SMTP_PORT", 25, 1),
             smtp_sender=env.get("SMTP_SENDER") or cls.smtp_sender,

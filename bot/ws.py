@@ -66,25 +66,43 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
         if after is None:
             await refuse(ws, 422, bad_message_id("after"))
             return
-        service: HandoffService = request.app.ctx.handoff
-        bus = request.app.ctx.handoff_bus
-        # Subscribe before the catch-up read so nothing falls between the two.
-        own = bus.subscribe(conversation_id=conversation_id)
-        queue = bus.subscribe(names=[QUEUE_CHANGED])
+        # A script holding hundreds of sockets to one chat would multiply every push.
+        open_sockets = request.app.ctx.sockets_per_conversation
+        cap = request.app.ctx.bot_settings.websockets_per_conversation
+        if open_sockets.get(conversation_id, 0) >= cap:
+            await refuse(ws, 429, "too many open connections to this chat: close another "
+                                  "tab or window of it first")
+            return
+        open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
         try:
-            await send_frame(ws, await _ready(service, conversation_id))
-            sent = set()
-            for message in await service.messages_since(conversation_id, after):
-                await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
-                sent.add(message.id)
-            await _pump(ws, service, conversation_id, own, queue, sent)
-        except (ConnectionClosed, NotFound):
-            pass
+            await _serve(request, ws, conversation_id, after)
         finally:
-            bus.unsubscribe(own)
-            bus.unsubscribe(queue)
+            open_sockets[conversation_id] -= 1
+            if open_sockets[conversation_id] <= 0:
+                del open_sockets[conversation_id]
 
     return bp
+
+
+async def _serve(request: Request, ws: Any, conversation_id: str, after: int) -> None:
+    """Catch up from ``after``, then push live frames until the socket closes."""
+    service: HandoffService = request.app.ctx.handoff
+    bus = request.app.ctx.handoff_bus
+    # Subscribe before the catch-up read so nothing falls between the two.
+    own = bus.subscribe(conversation_id=conversation_id)
+    queue = bus.subscribe(names=[QUEUE_CHANGED])
+    try:
+        await send_frame(ws, await _ready(service, conversation_id))
+        sent = set()
+        for message in await service.messages_since(conversation_id, after):
+            await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
+            sent.add(message.id)
+        await _pump(ws, service, conversation_id, own, queue, sent)
+    except (ConnectionClosed, NotFound):
+        pass
+    finally:
+        bus.unsubscribe(own)
+        bus.unsubscribe(queue)
 
 
 async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any]:

@@ -98,6 +98,16 @@ class TicketsMixin(ServiceBase):
             raise NotFound("no such ticket")
         return _ticket(row)
 
+    async def contacts_given(self, conversation_id: str) -> List[str]:
+        """The contact details the customer left in this conversation (its tickets)."""
+        query = select(offline_tickets.c.contact).where(
+            offline_tickets.c.conversation_id == conversation_id,
+            offline_tickets.c.contact.isnot(None),
+        ).order_by(offline_tickets.c.id)
+        async with self.engine.connect() as conn:
+            await self._conversation_row(conn, conversation_id)
+            return list((await conn.execute(query)).scalars())
+
     async def has_ticket(self, conversation_id: str) -> bool:
         """True when the conversation has an offline ticket (open or done)."""
         return await _has_ticket(self, conversation_id)

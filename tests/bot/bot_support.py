@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.settings import BotSettings
+from handoff.protocol import GuardedProtocol
 from handoff.settings import Settings as HandoffSettings
 
 RASA_TOKEN = "fake-rasa-token"
@@ -169,7 +170,8 @@ class LiveApp:
 
     async def start(self) -> None:
         self.server = await self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False)
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
+            protocol=GuardedProtocol)
         await self.server.startup()
         await self.server.before_start()
         await self.server.after_start()

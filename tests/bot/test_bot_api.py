@@ -299,6 +299,8 @@ async def test_transcript_email_reaches_a_real_smtp_server(make_live, fake_rasa)
         cid, token, body = await live.start_chat()
         assert body["features"]["transcript_email"] is True
         await live.say(cid, token, "Where is my order? <b>now</b>")
+        await live.call("POST", f"/api/conversations/{cid}/contact", token,
+                        json={"contact": "Sam@Example.com"})
         await live.call("POST", f"/api/conversations/{cid}/close", token)
         path = f"/api/conversations/{cid}/transcript"
         bad = await live.call("POST", path, token, json={"email": "a@b.c\nBcc: x@y.z"})

@@ -18,6 +18,7 @@ import pytest_asyncio
 from handoff import db
 from handoff.events import InProcessEventBus
 from handoff.hours import ALWAYS_OPEN, OfficeHours
+from handoff.protocol import GuardedProtocol
 from handoff.service import HandoffService
 from handoff.settings import Settings
 
@@ -227,7 +228,8 @@ class LiveDesk:
 
     async def start(self) -> None:
         self.server = await self.app.create_server(  # type: ignore[attr-defined]
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
+            protocol=GuardedProtocol,
         )
         await self.server.startup()
         await self.server.before_start()
