@@ -57,6 +57,9 @@ class GuardedProtocol(WebSocketProtocol):
             if receiving and monotonic() - self.request_started > self.request_timeout:
                 http.exception = RequestTimeout(
                     "the request took too long to arrive: send it at once")
+                http.keep_alive = False
+                # Else Sanic would wait, after answering, for the rest of the body.
+                http.request_body = None
                 self._task.cancel()
                 return
         super().check_timeouts()
