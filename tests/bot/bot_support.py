@@ -244,3 +244,14 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every mail it receives (a real SMTP server)."""
+
+    def __init__(self) -> None:
+        self.mails: List[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append(envelope)
+        return "250 OK"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bot_support import free_port, wait_for
+from bot_support import Inbox, free_port, wait_for
 
 pytestmark = pytest.mark.asyncio
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u2800\u180e"
@@ -54,15 +54,6 @@ async def test_a_ticket_marked_done_lets_a_new_request_open_a_new_one(live, fake
 
 
 # -- 8. transcripts by e-mail ----------------------------------------------------------
-
-class Inbox:
-    def __init__(self):
-        self.mails = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.mails.append(envelope)
-        return "250 OK"
-
 
 @pytest.fixture
 def smtp():
