@@ -11,14 +11,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.http import int_arg, read_json
+from handoff.http import client_address, int_arg, read_json
 from handoff.service import HandoffService
 from handoff.text import is_blank
 
 from . import tokens
 from .frames import message_view
 from .gateway import Gateway, Outcome
-from .http import ApiError, authorise, client_address, json_api, limit
+from .http import ApiError, authorise, json_api, limit
 from .mailer import (
     MailError,
     addresses_in,

@@ -11,7 +11,6 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from handoff.http import ApiError as DeskApiError
-from handoff.http import client_address
 from handoff.http import handle_error as desk_handle_error
 from handoff.service import ServiceError
 

@@ -56,7 +56,8 @@ def register_handoff(
     app.ctx.handoff_settings = settings
     app.ctx.handoff_bus = bus or InProcessEventBus()
     app.ctx.handoff_logger = logger
-    # On the app, not in a listener: failures are remembered across a server restart.
+    # On the app, not in a listener: like the rate limits, it outlives a server restart
+    # in tests (a new process starts with no failures counted).
     app.ctx.login_throttle = LoginThrottle(
         settings.login_failures_per_login, settings.login_failures_per_address,
         settings.login_window_seconds, settings.login_slowdown_seconds)

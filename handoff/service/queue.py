@@ -122,13 +122,6 @@ class QueueMixin(ServiceBase):
             message=self._offline_message(open_now, next_opening),
         )
 
-    async def _open_ticket_of(self, conn: AsyncConnection, conversation_id: str) -> Optional[int]:
-        query = select(offline_tickets.c.id).where(
-            offline_tickets.c.conversation_id == conversation_id,
-            offline_tickets.c.state == "open",
-        ).order_by(offline_tickets.c.id.desc()).limit(1)
-        return (await conn.execute(query)).scalar_one_or_none()
-
     async def _open_offline_ticket(self, work: Any, values: Dict[str, Any],
                                    now: dt.datetime) -> int:
         result = await work.conn.execute(

@@ -51,16 +51,7 @@ class TicketsMixin(ServiceBase):
         now = self.now()
         async with self.unit() as work:
             await self._conversation_row(work.conn, conversation_id, lock=True)
-            query = (
-                select(offline_tickets.c.id)
-                .where(
-                    offline_tickets.c.conversation_id == conversation_id,
-                    offline_tickets.c.state == "open",
-                )
-                .order_by(offline_tickets.c.id.desc())
-                .limit(1)
-            )
-            ticket_id = (await work.conn.execute(query)).scalar_one_or_none()
+            ticket_id = await self._open_ticket_of(work.conn, conversation_id)
             if ticket_id is None:
                 result = await work.conn.execute(
                     insert(offline_tickets).values(
