@@ -55,3 +55,24 @@ class SessionsMixin(ServiceBase):
             )
             if result.rowcount == 1:
                 work.emit(SESSION_REVOKED, {"session_id": session_id})
+
+    async def revoke_agent_sessions(self, agent_id: int) -> int:
+        """End every live session of an agent (a new password); returns how many."""
+        now = self.now()
+        async with self.unit() as work:
+            live = (await work.conn.execute(
+                select(agent_sessions.c.id).where(
+                    agent_sessions.c.agent_id == agent_id,
+                    agent_sessions.c.revoked_at.is_(None),
+                    agent_sessions.c.expires_at > now,
+                )
+            )).scalars().all()
+            if live:
+                await work.conn.execute(
+                    update(agent_sessions)
+                    .where(agent_sessions.c.id.in_(live))
+                    .values(revoked_at=now)
+                )
+            for session_id in live:
+                work.emit(SESSION_REVOKED, {"session_id": session_id})
+        return len(live)

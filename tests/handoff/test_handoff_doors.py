@@ -172,6 +172,21 @@ async def test_sign_out_ends_the_session_on_http_and_closes_its_sockets(live_des
             assert frame["status"] == 401 and "session has ended" in frame["error"]
 
 
+async def test_a_new_password_ends_every_session_of_the_agent(app_factory):
+    app = app_factory()
+    client = await started(app)
+    await app.ctx.handoff.create_agent("alice", "Alice", PASSWORD)
+    tokens = [(await sign_in(client, "alice", PASSWORD)).json["token"] for _ in range(2)]
+    await app.ctx.handoff.reset_password("alice", "a brand new secret")
+    for token in tokens:
+        _, response = await client.get("/api/agent/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status == 401
+    fresh = await sign_in(client, "alice", "a brand new secret")
+    _, response = await client.get("/api/agent/me",
+                                   headers={"Authorization": f"Bearer {fresh.json['token']}"})
+    assert response.status == 200
+
+
 async def test_a_token_without_a_session_is_refused(app_factory):
     from handoff.auth import issue_token
 
