@@ -343,3 +343,25 @@ async def test_rasa_tracker_file_is_created_private_and_an_old_one_is_fixed(tmp_
     os.chmod(old / "tracker.db", 0o644)
     write_endpoints(5055, path=old / "endpoints.yml")
     assert stat.S_IMODE((old / "tracker.db").stat().st_mode) == 0o600
+
+
+# -- settings ---------------------------------------------------------------------------
+
+async def test_the_new_settings_are_read_from_the_environment():
+    from bot.settings import BotSettings
+    from handoff.settings import Settings
+
+    bot = BotSettings.from_env({
+        "BOT_PROXIES_COUNT": "1", "BOT_REQUEST_SECONDS": "15", "BOT_CONNECTIONS_PER_ADDRESS": "0",
+        "BOT_WEBSOCKETS_PER_CONVERSATION": "3", "BOT_TRANSCRIPTS_PER_RECIPIENT": "2"})
+    assert (bot.proxies_count, bot.request_seconds, bot.connections_per_address,
+            bot.websockets_per_conversation, bot.transcripts_per_recipient) == (1, 15, 0, 3, 2)
+    desk = Settings.from_env({
+        "HANDOFF_LOGIN_FAILURES": "5", "HANDOFF_LOGIN_FAILURES_ADDRESS": "20",
+        "HANDOFF_LOGIN_WINDOW": "600", "HANDOFF_LOGIN_SLOWDOWN": "0.5"})
+    assert (desk.login_failures_per_login, desk.login_failures_per_address,
+            desk.login_window_seconds, desk.login_slowdown_seconds) == (5, 20, 600, 0.5)
+    with pytest.raises(ValueError, match="BOT_PROXIES_COUNT must be at least 0"):
+        BotSettings.from_env({"BOT_PROXIES_COUNT": "-1"})
+    with pytest.raises(ValueError, match="HANDOFF_LOGIN_SLOWDOWN must be a number of seconds"):
+        Settings.from_env({"HANDOFF_LOGIN_SLOWDOWN": "soon"})
