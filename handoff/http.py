@@ -13,7 +13,7 @@ from sanic.response import json as json_response
 
 from .auth import TokenError, read_session_token
 from .service import AuthFailed, HandoffService, NotFound, ServiceError
-from .text import MAX_ID, find_lone_surrogate, parse_message_id
+from .text import MAX_ID, find_lone_surrogate, parse_id
 
 API_PREFIX = "/api/agent"
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -67,7 +67,7 @@ def int_arg(request: Request, name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    value = parse_message_id(raw)
+    value = parse_id(raw)
     if value is None:
         raise ApiError(422, f"{name} must be a whole number from 0 to {MAX_ID}")
     return value

@@ -8,7 +8,7 @@ from typing import Any, Optional
 # space/non-joiner/joiner, word joiner, BOM, Braille blank, Mongolian vowel separator.
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u2800\u180e"
 _DROP_INVISIBLE = {ord(char): None for char in INVISIBLE}
-# Message ids are 64-bit integers in both databases; a larger "after" cannot be an id.
+# Ids are 64-bit integers in both databases: a larger number cannot name a row.
 MAX_ID = 2**63 - 1
 
 
@@ -39,9 +39,9 @@ def find_lone_surrogate(value: Any) -> Optional[str]:
     return None
 
 
-def parse_message_id(raw: Any) -> Optional[int]:
-    """A message id given by a client (int, or ASCII digits in a query string) as an
-    int from 0 to :data:`MAX_ID`; None when it is anything else."""
+def parse_id(raw: Any) -> Optional[int]:
+    """A row id given by a client (message, ticket: an int, or ASCII digits in a query
+    string) as an int from 0 to :data:`MAX_ID`; None when it is anything else."""
     if isinstance(raw, str):
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
             return None

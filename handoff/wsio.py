@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
 
 from websockets.exceptions import ConnectionClosed
 
-from .text import MAX_ID, find_lone_surrogate, parse_message_id
+from .text import MAX_ID, find_lone_surrogate, parse_id
 
 # Close codes are 4000 + the HTTP status that says why (4401, 4403, 4422, 4429).
 CLOSE_REASONS = {401: "unauthorised", 403: "forbidden", 422: "bad frame", 429: "too many"}
@@ -49,7 +49,7 @@ def hello_message_id(hello: Dict[str, Any], key: str) -> Optional[int]:
     raw = hello.get(key)
     if raw is None:
         return 0
-    return None if isinstance(raw, str) else parse_message_id(raw)
+    return None if isinstance(raw, str) else parse_id(raw)
 
 
 def bad_message_id(key: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
 from ..settings import MAX_MESSAGE_CHARS
-from ..text import MAX_ID, has_lone_surrogate, is_blank, parse_message_id
+from ..text import MAX_ID, has_lone_surrogate, is_blank, parse_id
 from .base import ServiceBase, to_conversation, to_handoff
 from .errors import Conflict, Forbidden, InvalidInput
 from .types import Conversation, ConversationDetail, Message
@@ -36,7 +36,7 @@ def clean_text(text: Any, max_chars: int = MAX_MESSAGE_CHARS, what: str = "text"
 
 
 def _after(after_id: Any) -> int:
-    value = parse_message_id(after_id) if not isinstance(after_id, str) else None
+    value = parse_id(after_id) if not isinstance(after_id, str) else None
     if value is None:
         raise InvalidInput(f"after must be a message id: a whole number from 0 to {MAX_ID}")
     return value

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..events import TICKET_CREATED, TICKET_UPDATED
 from ..models import csat_answers, handoffs, offline_tickets
 from ..settings import MAX_MESSAGE_CHARS
+from ..text import parse_id
 from .base import ServiceBase, as_utc
 from .conversations import clean_text
 from .errors import Conflict, InvalidInput, NotFound
@@ -120,6 +121,8 @@ class TicketsMixin(ServiceBase):
 
     async def mark_ticket_done(self, ticket_id: int, agent_id: int) -> Ticket:
         """An agent has answered the ticket by email or phone."""
+        if parse_id(ticket_id) is None:  # 40 digits fit a URL, not the database
+            raise NotFound("no such ticket")
         now = self.now()
         async with self.unit() as work:
             result = await work.conn.execute(

@@ -228,6 +228,14 @@ async def test_after_that_is_no_message_id_is_a_422(app_factory, after):
         422, {"error": "after must be a whole number from 0 to 9223372036854775807"})
 
 
+async def test_a_ticket_id_too_large_for_the_database_is_a_404(app_factory):
+    app = app_factory()
+    client = await started(app)
+    headers = await _agent_headers(app, client)
+    _, response = await client.post(f"/api/agent/tickets/{'1' * 40}/done", headers=headers)
+    assert (response.status, response.json) == (404, {"error": "no such ticket"})
+
+
 @pytest.mark.parametrize("raw, error", [
     ('{"text": "hello \\ud800"}', "the request body holds an invalid character (a lone surrogate)"),
     ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", "the request body is nested too deeply"),
