@@ -13,7 +13,7 @@ from sanic.response import json as json_response
 
 from .auth import TokenError, read_session_token
 from .service import AuthFailed, HandoffService, NotFound, ServiceError
-from .text import MAX_ID, find_lone_surrogate, parse_id
+from .text import MAX_ID, find_unstorable, parse_id
 
 API_PREFIX = "/api/agent"
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -52,9 +52,10 @@ def read_json(request: Request, required: Iterable[str] = ()) -> Dict[str, Any]:
         raise ApiError(422, "the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(422, "the request body must be a JSON object")
-    if find_lone_surrogate(body) is not None:
-        # "\ud800" is valid JSON but no character: it cannot be stored or shown.
-        raise ApiError(422, "the request body holds an invalid character (a lone surrogate)")
+    reason = find_unstorable(body)
+    if reason is not None:
+        # "\ud800" and "\u0000" are valid JSON, but no text we can store or show.
+        raise ApiError(422, f"the request body holds an invalid character ({reason})")
     missing = [key for key in required if key not in body]
     if missing:
         raise ApiError(422, f"missing field(s): {', '.join(missing)}")

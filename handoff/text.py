@@ -17,20 +17,26 @@ def is_blank(text: str) -> bool:
     return not text.translate(_DROP_INVISIBLE).strip()
 
 
-def has_lone_surrogate(text: str) -> bool:
-    """True when ``text`` holds a UTF-16 surrogate (JSON's ``\\ud800``): it cannot be
-    stored or sent as UTF-8."""
-    return any("\ud800" <= char <= "\udfff" for char in text)
+def unstorable(text: str) -> Optional[str]:
+    """What makes ``text`` impossible to store or send, or None: a UTF-16 surrogate
+    (JSON's ``\\ud800``: no UTF-8 for it) or a NUL (PostgreSQL text refuses it)."""
+    if "\x00" in text:
+        return "a NUL character"
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "a lone surrogate"
+    return None
 
 
-def find_lone_surrogate(value: Any) -> Optional[str]:
-    """The first string in a parsed JSON value (keys included) that holds a surrogate."""
+def find_unstorable(value: Any) -> Optional[str]:
+    """:func:`unstorable`'s answer for the first bad string in a parsed JSON value
+    (keys included), or None when every string can be stored."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if has_lone_surrogate(item):
-                return item
+            reason = unstorable(item)
+            if reason is not None:
+                return reason
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())

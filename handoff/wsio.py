@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
 
 from websockets.exceptions import ConnectionClosed
 
-from .text import MAX_ID, find_lone_surrogate, parse_id
+from .text import MAX_ID, find_unstorable, parse_id
 
 # Close codes are 4000 + the HTTP status that says why (4401, 4403, 4422, 4429).
 CLOSE_REASONS = {401: "unauthorised", 403: "forbidden", 422: "bad frame", 429: "too many"}
@@ -29,7 +29,7 @@ def parse_frame(raw: Any) -> Optional[Dict[str, Any]]:
         frame = json.loads(raw)
     except (TypeError, ValueError, RecursionError):
         return None
-    if not isinstance(frame, dict) or find_lone_surrogate(frame) is not None:
+    if not isinstance(frame, dict) or find_unstorable(frame) is not None:
         return None
     return frame
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
 from ..settings import MAX_MESSAGE_CHARS
-from ..text import MAX_ID, has_lone_surrogate, is_blank, parse_id
+from ..text import MAX_ID, is_blank, parse_id, unstorable
 from .base import ServiceBase, to_conversation, to_handoff
 from .errors import Conflict, Forbidden, InvalidInput
 from .types import Conversation, ConversationDetail, Message
@@ -28,8 +28,9 @@ def clean_text(text: Any, max_chars: int = MAX_MESSAGE_CHARS, what: str = "text"
         raise InvalidInput(f"{what} must be a string")
     if is_blank(text):
         raise InvalidInput(f"{what} must not be empty")
-    if has_lone_surrogate(text):
-        raise InvalidInput(f"{what} holds an invalid character (a lone surrogate)")
+    reason = unstorable(text)
+    if reason is not None:
+        raise InvalidInput(f"{what} holds an invalid character ({reason})")
     if len(text) > max_chars:
         raise InvalidInput(f"{what} is too long: {len(text)} characters, the limit is {max_chars}")
     return text

@@ -277,6 +277,8 @@ async def test_after_that_is_no_message_id_is_a_422(live, after):
     ('{"text": "hi \\ud800 there"}', "the request body holds an invalid character "
                                      "(a lone surrogate)"),
     ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", "the request body is nested too deeply"),
+    ('{"text": "nul \\u0000 inside"}', "the request body holds an invalid character "
+                                       "(a NUL character)"),
     (json.dumps({"text": INVISIBLE}), "the message is empty: write something first"),
     (json.dumps({"text": "\u200b \u200b\n\u2800"}), "the message is empty: write something first"),
 ])

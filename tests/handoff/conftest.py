@@ -251,3 +251,25 @@ async def live_desk(app_factory: Callable[..., object]) -> AsyncIterator[LiveDes
     await desk.start()
     yield desk
     await desk.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    """A free TCP port on 127.0.0.1 (for a server a test starts itself)."""
+    return free_port()
+
+
+@pytest_asyncio.fixture
+async def serve_desk() -> AsyncIterator[Callable[..., object]]:
+    """Factory: ``await serve_desk(app)`` -> a started :class:`LiveDesk`, stopped after."""
+    desks: List[LiveDesk] = []
+
+    async def factory(app: object) -> LiveDesk:
+        desk = LiveDesk(app, free_port())
+        await desk.start()
+        desks.append(desk)
+        return desk
+
+    yield factory
+    for desk in desks:
+        await desk.stop()

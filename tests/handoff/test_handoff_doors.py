@@ -16,8 +16,6 @@ import aiohttp
 import pytest
 import websockets
 
-from conftest import LiveDesk, free_port
-
 pytestmark = pytest.mark.asyncio
 PASSWORD = "correct horse"
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,15 +90,15 @@ async def test_a_correct_sign_in_clears_the_names_failures(app_factory, desk_set
     assert (await sign_in(client, "alice", PASSWORD)).status == 200
 
 
-def _run_web_app(tmp_path, **env):
+def _run_web_app(tmp_path, port, **env):
     return subprocess.run(
         [sys.executable, "-m", "bot"], cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "HANDOFF_DATA_DIR": str(tmp_path / "var"),
-             "RASA_TOKEN": "unused", "PORT": str(free_port()), **env})
+             "RASA_TOKEN": "unused", "PORT": str(port), **env})
 
 
-async def test_demo_mode_refuses_to_start_on_a_reachable_address(tmp_path):
-    result = await asyncio.to_thread(_run_web_app, tmp_path, HANDOFF_DEMO="1",
+async def test_demo_mode_refuses_to_start_on_a_reachable_address(tmp_path, port):
+    result = await asyncio.to_thread(_run_web_app, tmp_path, port, HANDOFF_DEMO="1",
                                      BOT_HOST="0.0.0.0")
     assert result.returncode == 2
     assert "demo mode (agent demo/demo) only runs on a loopback address" in result.stderr
@@ -108,10 +106,10 @@ async def test_demo_mode_refuses_to_start_on_a_reachable_address(tmp_path):
 
 
 async def test_demo_mode_is_refused_by_the_server_itself_on_a_reachable_address(
-        app_factory, desk_settings):
+        app_factory, desk_settings, port):
     # Whatever starts the app (not only python -m bot): the start-up listener refuses.
     app = app_factory(replace(desk_settings, demo=True))
-    server = await app.create_server(host="0.0.0.0", port=free_port(),
+    server = await app.create_server(host="0.0.0.0", port=port,
                                      return_asyncio_server=True, access_log=False)
     with pytest.raises(ValueError, match="loopback"):
         await server.startup()
@@ -120,16 +118,12 @@ async def test_demo_mode_is_refused_by_the_server_itself_on_a_reachable_address(
     await server.wait_closed()
 
 
-async def test_demo_mode_still_runs_on_loopback(app_factory, desk_settings):
-    desk = LiveDesk(app_factory(replace(desk_settings, demo=True)), free_port())
-    await desk.start()
-    try:
-        async with aiohttp.ClientSession() as http:
-            async with http.post(desk.url + "/api/agent/login",
-                                 json={"login": "demo", "password": "demo"}) as response:
-                assert response.status == 200
-    finally:
-        await desk.stop()
+async def test_demo_mode_still_runs_on_loopback(app_factory, desk_settings, serve_desk):
+    desk = await serve_desk(app_factory(replace(desk_settings, demo=True)))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(desk.url + "/api/agent/login",
+                             json={"login": "demo", "password": "demo"}) as response:
+            assert response.status == 200
 
 
 async def test_sign_out_ends_the_session_on_http_and_closes_its_sockets(live_desk):
@@ -277,3 +271,16 @@ async def test_desk_socket_answers_a_bad_last_message_id_with_an_error_frame(liv
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), TIMEOUT)
         assert ws.close_code == 4422
+
+
+@pytest.mark.parametrize("text, reason", [("a\x00b", "a NUL character"),
+                                          ("a\ud800b", "a lone surrogate"),
+                                          ("\u2060\u180e", None)])
+async def test_text_no_database_can_hold_or_show_is_refused_on_both_backends(service, text, reason):
+    from handoff.service import InvalidInput
+
+    conv = await service.create_conversation()
+    expected = f"text holds an invalid character ({reason})" if reason else "text must not be empty"
+    with pytest.raises(InvalidInput, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        await service.add_message(conv.id, "customer", text)
+    assert await service.messages_since(conv.id) == []
