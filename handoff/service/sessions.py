@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..auth import issue_token
 from ..events import SESSION_REVOKED
@@ -23,6 +23,10 @@ class SessionsMixin(ServiceBase):
         ttl = self.settings.token_ttl_seconds
         session_id = secrets.token_urlsafe(24)
         async with self.unit() as work:
+            # Expired sessions are useless (their tokens are refused anyway): keep the
+            # table as small as the sessions that can still be used.
+            await work.conn.execute(
+                delete(agent_sessions).where(agent_sessions.c.expires_at <= now))
             await work.conn.execute(
                 insert(agent_sessions).values(
                     id=session_id,

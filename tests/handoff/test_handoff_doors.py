@@ -284,3 +284,17 @@ async def test_text_no_database_can_hold_or_show_is_refused_on_both_backends(ser
     with pytest.raises(InvalidInput, match=expected.replace("(", r"\(").replace(")", r"\)")):
         await service.add_message(conv.id, "customer", text)
     assert await service.messages_since(conv.id) == []
+
+
+async def test_expired_sessions_are_cleared_at_the_next_sign_in(make_service, sqlite_url, clock):
+    from sqlalchemy import func, select
+
+    from handoff.models import agent_sessions
+
+    service = await make_service(sqlite_url, token_ttl_seconds=60)
+    agent = await service.create_agent("alice", "Alice", PASSWORD)
+    await service.open_session(agent.id)
+    clock.advance(120)
+    await service.open_session(agent.id)
+    async with service.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(agent_sessions))).scalar() == 1
