@@ -8,6 +8,8 @@ from dataclasses import replace
 from typing import List, Optional
 
 from handoff.settings import Settings as HandoffSettings
+from handoff.settings import check_demo_host
+from handoff.protocol import GuardedProtocol
 
 from .app import create_app
 from .settings import BotSettings
@@ -23,6 +25,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.port:
         settings = replace(settings, port=args.port)
     handoff_settings = HandoffSettings.from_env()
+    try:
+        check_demo_host(handoff_settings.demo, settings.host)
+    except ValueError as problem:
+        parser.exit(2, f"python -m bot: {problem}\n")
     app = create_app(settings, handoff_settings)
     base = f"http://{settings.host}:{settings.port}"
     print(f"Shop with the chat widget: {base}/   Agent desk: {base}/desk", flush=True)
@@ -31,7 +37,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               flush=True)
     # One worker: the in-process event bus and rate limits live in this process.
     app.run(host=settings.host, port=settings.port, access_log=False, workers=1,
-            motd=False)
+            motd=False, protocol=GuardedProtocol)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,22 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.http import read_json
+from handoff.http import client_address, int_arg, read_json
 from handoff.service import HandoffService
+from handoff.text import is_blank
 
 from . import tokens
 from .frames import message_view
 from .gateway import Gateway, Outcome
-from .http import ApiError, authorise, client_address, json_api, limit
-from .mailer import MailError, build_email, format_transcript, send_email, valid_address
+from .http import ApiError, authorise, json_api, limit
+from .mailer import (
+    MailError,
+    addresses_in,
+    build_email,
+    format_transcript,
+    send_email,
+    valid_address,
+)
 from .settings import BotSettings
 
 PREFIX = "/api/conversations"
@@ -63,7 +71,7 @@ def _message_text(body: Dict[str, Any], max_chars: int) -> str:
     text = body.get("text")
     if not isinstance(text, str):
         raise ApiError(422, "text must be a string")
-    if not text.strip():
+    if is_blank(text):
         raise ApiError(422, "the message is empty: write something first")
     if len(text) > max_chars:
         raise ApiError(
@@ -119,10 +127,8 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
     @json_api
     async def history(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
-        raw = request.args.get("after", "0")
-        if not raw.isdigit():
-            raise ApiError(422, "after must be a non-negative integer (the last id you saw)")
-        found = await _service(request).messages_since(conversation_id, int(raw))
+        after = int_arg(request, "after", 0)
+        found = await _service(request).messages_since(conversation_id, after)
         return json_response({"messages": [message_view(m.to_json()) for m in found]})
 
     @bp.post("/<conversation_id:str>/messages")
@@ -192,10 +198,16 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
             raise ApiError(503, "e-mailing transcripts is not set up on this server")
         address = read_json(request).get("email")
         if not valid_address(address):
-            raise ApiError(422, "please give one valid e-mail address")
+            raise ApiError(422, "please give one valid e-mail address (on a domain name)")
         service = _service(request)
-        await service.get_conversation(conversation_id)
-        limit(request.app.ctx.limits["transcript"], conversation_id, "transcript e-mails")
+        # Only to an address the customer gave in this chat: the shop's mail server is
+        # nobody's relay to arbitrary recipients.
+        if address.lower() not in addresses_in(await service.contacts_given(conversation_id)):
+            raise ApiError(403, "we can only e-mail the transcript to the address you left "
+                                "in this chat: leave your contact details first")
+        limits = request.app.ctx.limits
+        limit(limits["transcript"], conversation_id, "transcript e-mails")
+        limit(limits["transcript_recipient"], address.lower(), "transcript e-mails to this address")
         text = format_transcript(await service.messages_since(conversation_id), settings.shop_name)
         email = build_email(address, settings.smtp_sender, settings.shop_name, text)
         try:

@@ -15,7 +15,7 @@ from .api import PREFIX, create_api_blueprint
 from .http import handle_error
 from .gateway import Gateway
 from .pages import SECURITY_HEADERS, create_pages_blueprint
-from .ratelimit import RateLimiter
+from handoff.ratelimit import RateLimiter
 from .rasa_client import RasaClient
 from .reactor import Reactor
 from .settings import BotSettings
@@ -45,13 +45,23 @@ def create_app(
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = REQUEST_MAX_BYTES
+    # Whole header + body deadline and connection cap: enforced by GuardedProtocol.
+    app.config.REQUEST_TIMEOUT = settings.request_seconds
+    app.config.CONNECTIONS_PER_ADDRESS = (
+        0 if settings.proxies_count else settings.connections_per_address)
+    if settings.proxies_count:
+        app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
+    app.ctx.sockets_per_conversation = {}
     # Limits live on the app, not in a listener: they outlive a server restart in tests.
     app.ctx.limits = {
         "conversation": RateLimiter(settings.conversation_messages_per_minute, 60),
         "address": RateLimiter(settings.address_messages_per_minute, 60),
         "new": RateLimiter(settings.address_conversations_per_minute, 60),
         "transcript": RateLimiter(max(1, settings.transcripts_per_conversation), 24 * 3600),
+        # Across conversations: new chats must not multiply the mail one inbox receives.
+        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient),
+                                            24 * 3600),
     }
     register_handoff(app, handoff_settings, **handoff_options)
     # Replaces the desk's catch-all handler with one that also answers JSON on our paths.

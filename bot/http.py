@@ -15,7 +15,7 @@ from handoff.http import handle_error as desk_handle_error
 from handoff.service import ServiceError
 
 from . import tokens
-from .ratelimit import RateLimiter
+from handoff.ratelimit import RateLimiter
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -46,8 +46,10 @@ def json_api(handler: Handler) -> Handler:
             return error(problem.status, problem.message, problem.headers)
         except tokens.TokenError as problem:
             return error(problem.status, str(problem))
-        except (ServiceError, DeskApiError) as problem:
-            return error(problem.status, getattr(problem, "message", None) or str(problem))
+        except DeskApiError as problem:
+            return error(problem.status, problem.message, problem.headers)
+        except ServiceError as problem:
+            return error(problem.status, str(problem))
 
     return wrapped
 
@@ -62,11 +64,6 @@ def authorise(request: Request, conversation_id: str) -> None:
     """401 unless the request carries a valid token for ``conversation_id`` (403 if for
     another conversation)."""
     tokens.check(bearer_token(request), conversation_id, request.app.ctx.bot_secret)
-
-
-def client_address(request: Request) -> str:
-    """The peer's address (proxies' headers count only if Sanic is told to trust them)."""
-    return request.remote_addr or request.ip or "unknown"
 
 
 def limit(limiter: RateLimiter, key: str, what: str) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Iterable
+from typing import Iterable, Set
 
 from handoff.service import Message
 
@@ -22,10 +23,34 @@ class MailError(Exception):
     """The transcript could not be sent."""
 
 
+EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;\"()]+@[^@\s<>,;\"()]+")
+
+
 def valid_address(address: object) -> bool:
-    """A plausible single address (no display names, no lists, no header tricks)."""
-    return (isinstance(address, str) and len(address) <= MAX_EMAIL_CHARS
-            and EMAIL_PATTERN.match(address) is not None)
+    """A plausible single address on a domain name (no display names, no lists, no
+    header tricks, no IP-literal domains such as ``a@[127.0.0.1]`` or ``a@10.0.0.1``)."""
+    if not (isinstance(address, str) and len(address) <= MAX_EMAIL_CHARS
+            and EMAIL_PATTERN.match(address) is not None):
+        return False
+    domain = address.rpartition("@")[2]
+    if "[" in domain or "]" in domain:
+        return False
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return True
+    return False
+
+
+def addresses_in(texts: Iterable[str]) -> Set[str]:
+    """The e-mail addresses written in ``texts`` (contact details), lower-cased."""
+    found = set()
+    for text in texts:
+        for match in EMAIL_IN_TEXT.findall(text):
+            candidate = match.strip(".:")
+            if valid_address(candidate):
+                found.add(candidate.lower())
+    return found
 
 
 def format_transcript(messages: Iterable[Message], shop_name: str) -> str:

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int
+from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int, env_seconds
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
-
-
-def _env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A duration in seconds (0 or more): a clear error when not a number."""
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
-    return value
 
 
 def _read_token_file(path: Path) -> Optional[str]:
@@ -59,6 +44,16 @@ class BotSettings:
     address_messages_per_minute: int = 120
     address_conversations_per_minute: int = 20
     transcripts_per_conversation: int = 3
+    transcripts_per_recipient: int = 3  # per day, whatever the conversation
+    # Header and body of one request must be in within this many seconds (slow clients).
+    request_seconds: int = 20
+    # Open connections one address may hold (0: no cap). Off behind a reverse proxy,
+    # where every connection comes from the proxy: cap there instead.
+    connections_per_address: int = 50
+    websockets_per_conversation: int = 5
+    # Reverse proxies in front of the app: with 1 or more, the client address (rate
+    # limits) is read from X-Forwarded-For, as many hops from the right. 0: the peer.
+    proxies_count: int = 0
     smtp_host: Optional[str] = None
     smtp_port: int = 25
     smtp_sender: str = "Larkspur & Co. <help@larkspur.example>"
@@ -75,7 +70,10 @@ class BotSettings:
         busy, default 10), ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
         ``BOT_HOST``, ``PORT`` / ``BOT_PORT``, ``BOT_MAX_MESSAGE_CHARS``,
         ``BOT_RATE_CONVERSATION``, ``BOT_RATE_ADDRESS``, ``BOT_RATE_NEW_CONVERSATIONS``
-        (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``, ``SMTP_HOST``,
+        (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``,
+        ``BOT_TRANSCRIPTS_PER_RECIPIENT`` (per day), ``BOT_REQUEST_SECONDS``,
+        ``BOT_CONNECTIONS_PER_ADDRESS``, ``BOT_WEBSOCKETS_PER_CONVERSATION``,
+        ``BOT_PROXIES_COUNT``, ``SMTP_HOST``,
         ``SMTP_PORT``, ``SMTP_SENDER``.
         """
         env = os.environ if env is None else env
@@ -94,7 +92,7 @@ class BotSettings:
             rasa_token=token,
             rasa_timeout_seconds=timeout,
             rasa_max_in_flight=env_int(env, "BOT_RASA_MAX_IN_FLIGHT", 8, 1),
-            rasa_queue_seconds=_env_seconds(env, "BOT_RASA_QUEUE_SECONDS", 10.0),
+            rasa_queue_seconds=env_seconds(env, "BOT_RASA_QUEUE_SECONDS", 10.0),
             secret_key=secret,
             token_ttl_seconds=env_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
             host=env.get("BOT_HOST") or "127.0.0.1",
@@ -104,6 +102,11 @@ class BotSettings:
             address_messages_per_minute=env_int(env, "BOT_RATE_ADDRESS", 120, 1),
             address_conversations_per_minute=env_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),
             transcripts_per_conversation=env_int(env, "BOT_TRANSCRIPTS_PER_CONVERSATION", 3, 0),
+            transcripts_per_recipient=env_int(env, "BOT_TRANSCRIPTS_PER_RECIPIENT", 3, 1),
+            request_seconds=env_int(env, "BOT_REQUEST_SECONDS", 20, 1),
+            connections_per_address=env_int(env, "BOT_CONNECTIONS_PER_ADDRESS", 50, 0),
+            websockets_per_conversation=env_int(env, "BOT_WEBSOCKETS_PER_CONVERSATION", 5, 1),
+            proxies_count=env_int(env, "BOT_PROXIES_COUNT", 0, 0),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=env_int(env, "SMTP_PORT", 25, 1),
             smtp_sender=env.get("SMTP_SENDER") or cls.smtp_sender,

@@ -28,7 +28,16 @@ from handoff.events import (
     Event,
 )
 from handoff.service import HandoffService, NotFound
-from handoff.wsio import incoming_frames, is_ping, read_hello, run_until_first_done, send_frame
+from handoff.wsio import (
+    bad_message_id,
+    hello_message_id,
+    incoming_frames,
+    is_ping,
+    read_hello,
+    refuse,
+    run_until_first_done,
+    send_frame,
+)
 
 from . import tokens
 from .frames import event_frame, message_view, queue_frame
@@ -43,7 +52,7 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
     @bp.websocket("/<conversation_id:str>/ws")
     async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
         hello = await read_hello(
-            ws, HELLO_TIMEOUT_SECONDS, lambda m: _refuse(ws, 401, m), "the conversation token"
+            ws, HELLO_TIMEOUT_SECONDS, lambda m: refuse(ws, 401, m), "the conversation token"
         )
         if hello is None:
             return
@@ -51,30 +60,49 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
             tokens.check(hello.get("token") or request.args.get("token"), conversation_id,
                          request.app.ctx.bot_secret)
         except tokens.TokenError as problem:
-            await _refuse(ws, problem.status, str(problem))
+            await refuse(ws, problem.status, str(problem))
             return
-        after = hello.get("after", 0)
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            after = 0
-        service: HandoffService = request.app.ctx.handoff
-        bus = request.app.ctx.handoff_bus
-        # Subscribe before the catch-up read so nothing falls between the two.
-        own = bus.subscribe(conversation_id=conversation_id)
-        queue = bus.subscribe(names=[QUEUE_CHANGED])
+        after = hello_message_id(hello, "after")
+        if after is None:
+            await refuse(ws, 422, bad_message_id("after"))
+            return
+        # A script holding hundreds of sockets to one chat would multiply every push.
+        open_sockets = request.app.ctx.sockets_per_conversation
+        cap = request.app.ctx.bot_settings.websockets_per_conversation
+        if open_sockets.get(conversation_id, 0) >= cap:
+            await refuse(ws, 429, "too many open connections to this chat: close another "
+                                  "tab or window of it first")
+            return
+        open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
         try:
-            await send_frame(ws, await _ready(service, conversation_id))
-            sent = set()
-            for message in await service.messages_since(conversation_id, after):
-                await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
-                sent.add(message.id)
-            await _pump(ws, service, conversation_id, own, queue, sent)
-        except (ConnectionClosed, NotFound):
-            pass
+            await _serve(request, ws, conversation_id, after)
         finally:
-            bus.unsubscribe(own)
-            bus.unsubscribe(queue)
+            open_sockets[conversation_id] -= 1
+            if open_sockets[conversation_id] <= 0:
+                del open_sockets[conversation_id]
 
     return bp
+
+
+async def _serve(request: Request, ws: Any, conversation_id: str, after: int) -> None:
+    """Catch up from ``after``, then push live frames until the socket closes."""
+    service: HandoffService = request.app.ctx.handoff
+    bus = request.app.ctx.handoff_bus
+    # Subscribe before the catch-up read so nothing falls between the two.
+    own = bus.subscribe(conversation_id=conversation_id)
+    queue = bus.subscribe(names=[QUEUE_CHANGED])
+    try:
+        await send_frame(ws, await _ready(service, conversation_id))
+        sent = set()
+        for message in await service.messages_since(conversation_id, after):
+            await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
+            sent.add(message.id)
+        await _pump(ws, service, conversation_id, own, queue, sent)
+    except (ConnectionClosed, NotFound):
+        pass
+    finally:
+        bus.unsubscribe(own)
+        bus.unsubscribe(queue)
 
 
 async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any]:
@@ -89,14 +117,6 @@ async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any
         "agent_name": agent_name,
         "queue": status.to_json() if status else None,
     }
-
-
-async def _refuse(ws: Any, status: int, message: str) -> None:
-    try:
-        await send_frame(ws, {"type": "error", "status": status, "error": message})
-        await ws.close(code=4000 + status, reason="unauthorised")
-    except ConnectionClosed:
-        pass
 
 
 async def _frame_for(

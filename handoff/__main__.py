@@ -7,7 +7,8 @@ import logging
 from dataclasses import replace
 
 from .app import create_app
-from .settings import Settings
+from .protocol import GuardedProtocol
+from .settings import Settings, check_demo_host
 
 
 def main() -> None:
@@ -23,9 +24,14 @@ def main() -> None:
         settings = replace(settings, demo=True)
     if args.port:
         settings = replace(settings, port=args.port)
+    try:
+        check_demo_host(settings.demo, settings.host)
+    except ValueError as problem:
+        parser.exit(2, f"python -m handoff: {problem}\n")
     app = create_app(settings)
     print(f"Agent desk: http://{settings.host}:{settings.port}/desk")
-    app.run(host=settings.host, port=settings.port, access_log=False, workers=1)
+    app.run(host=settings.host, port=settings.port, access_log=False, workers=1,
+            protocol=GuardedProtocol)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from .auth import issue_token
-from .http import ApiError, agent_required, int_arg, read_json, service_of
+from .http import ApiError, agent_required, client_address, int_arg, read_json, service_of
 from .policy import can_view
-from .service import Conversation
+from .service import AuthFailed, Conversation
+from .throttle import login_key
 
 
 def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
@@ -20,14 +22,30 @@ def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
     async def login(request: Request) -> HTTPResponse:
         body = read_json(request, ("login", "password"))
         service = service_of(request)
-        agent = await service.authenticate(body["login"], body["password"])
+        throttle = request.app.ctx.login_throttle
+        name, address = login_key(body["login"]), client_address(request)
+        wait = throttle.retry_after(name, address)
+        if wait is not None:
+            raise ApiError(429, f"too many failed sign-ins: please wait {wait} s and try again",
+                           {"Retry-After": str(wait)})
+        try:
+            agent = await service.authenticate(body["login"], body["password"])
+        except AuthFailed:
+            await asyncio.sleep(throttle.failed(name, address))
+            raise
+        throttle.succeeded(name)
         settings = request.app.ctx.handoff_settings
-        token = issue_token(
-            agent.id, settings.secret_key, settings.token_ttl_seconds, service.now()
-        )
+        token = await service.open_session(agent.id)
         return json_response(
             {"token": token, "expires_in": settings.token_ttl_seconds, "agent": agent.to_json()}
         )
+
+    @bp.post("/logout")
+    @agent_required
+    async def logout(request: Request) -> HTTPResponse:
+        # The token stops working at once, on HTTP and on the desk's open websockets.
+        await service_of(request).revoke_session(request.ctx.agent_session)
+        return json_response({"signed_out": True})
 
     @bp.get("/me")
     @agent_required

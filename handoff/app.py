@@ -18,7 +18,8 @@ from .hours import OfficeHours, load_hours
 from .http import API_PREFIX, handle_error
 from .service import HandoffService
 from .service.base import Clock, utcnow
-from .settings import Settings
+from .settings import Settings, check_demo_host
+from .throttle import LoginThrottle
 from .ws import create_ws_blueprint
 
 logger = logging.getLogger("handoff")
@@ -55,6 +56,11 @@ def register_handoff(
     app.ctx.handoff_settings = settings
     app.ctx.handoff_bus = bus or InProcessEventBus()
     app.ctx.handoff_logger = logger
+    # On the app, not in a listener: like the rate limits, it outlives a server restart
+    # in tests (a new process starts with no failures counted).
+    app.ctx.login_throttle = LoginThrottle(
+        settings.login_failures_per_login, settings.login_failures_per_address,
+        settings.login_window_seconds, settings.login_slowdown_seconds)
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
     app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
 
@@ -76,6 +82,8 @@ def register_handoff(
                 response.headers.setdefault("Cache-Control", "no-store")
 
     async def start(app: Sanic, _loop: Any) -> None:
+        if not app.state.asgi:  # the in-process test client binds nothing
+            check_demo_host(settings.demo, app.state.host)
         engine = db.create_engine(settings.database_url)
         await db.upgrade(engine)
         app.ctx.handoff_engine = engine

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
 import jwt
 
@@ -52,19 +52,36 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
-def issue_token(agent_id: int, secret: str, ttl_seconds: int, now: dt.datetime) -> str:
-    """A signed token naming the agent, valid for ``ttl_seconds`` from ``now``."""
+def issue_token(
+    agent_id: int,
+    secret: str,
+    ttl_seconds: int,
+    now: dt.datetime,
+    session_id: Optional[str] = None,
+) -> str:
+    """A signed token naming the agent (and its session), valid for ``ttl_seconds``.
+
+    The desk accepts only tokens that name a live session (see ``SessionsMixin``).
+    """
     payload = {
         "sub": str(agent_id),
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + ttl_seconds,
         "typ": "agent",
     }
+    if session_id is not None:
+        payload["sid"] = session_id
     return jwt.encode(payload, secret, algorithm=_ALGORITHM)
 
 
 def read_token(token: str, secret: str) -> int:
     """Return the agent id of a valid token, or raise :class:`TokenError`."""
+    return read_session_token(token, secret)[0]
+
+
+def read_session_token(token: str, secret: str) -> Tuple[int, Optional[str]]:
+    """``(agent id, session id or None)`` of a validly signed, unexpired token, or
+    raise :class:`TokenError`."""
     try:
         payload: Dict[str, Any] = jwt.decode(
             token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
@@ -75,7 +92,10 @@ def read_token(token: str, secret: str) -> int:
         raise TokenError("invalid session token") from None
     if payload.get("typ") != "agent":
         raise TokenError("invalid session token")
+    session_id = payload.get("sid")
+    if session_id is not None and not isinstance(session_id, str):
+        raise TokenError("invalid session token")
     try:
-        return int(payload["sub"])
+        return int(payload["sub"]), session_id
     except (TypeError, ValueError):
         raise TokenError("invalid session token") from None

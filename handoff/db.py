@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,22 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def keep_private(path: Path) -> None:
+    """Create ``path`` (an SQLite file) readable by its owner only, or make it so.
+
+    Conversations, agents and password hashes live there: 0600 like the secrets beside
+    it. SQLite gives its -wal and -shm files the database file's mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for companion in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            companion.chmod(0o600)
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     """True when the engine talks to SQLite (no row locks; writers are serialised)."""
     return engine.dialect.name == "sqlite"
@@ -56,7 +73,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     parsed = make_url(target)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        keep_private(Path(parsed.database))
         kwargs = {**SQLITE_POOL, **kwargs}
     engine = create_async_engine(target, future=True, **kwargs)
     if is_sqlite(engine):

@@ -25,6 +25,8 @@ QUEUE_CHANGED = "queue.changed"
 TICKET_CREATED = "ticket.created"
 TICKET_UPDATED = "ticket.updated"
 AGENT_STATUS_CHANGED = "agent.status_changed"
+# Internal: closes the desk sockets of a signed-out session; never sent to a client.
+SESSION_REVOKED = "session.revoked"
 
 
 @dataclass(frozen=True)

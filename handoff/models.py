@@ -138,3 +138,16 @@ csat_answers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
 )
+
+# One row per desk sign-in: the token names its session, and signing out (or an admin)
+# revokes the row, so a copied token stops working at once instead of at its expiry.
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_agent_sessions_agent_id", "agent_id"),
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -24,6 +26,40 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds (0 or more): a clear error when not a number."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_demo_host(demo: bool, host: str) -> None:
+    """Refuse demo mode (agent ``demo``/``demo``) on an address others can reach."""
+    if demo and not is_loopback(host):
+        raise ValueError(
+            f"demo mode (agent demo/demo) only runs on a loopback address, not {host!r}: "
+            "bind to 127.0.0.1, or create real agents (python -m handoff.cli add) and "
+            "turn HANDOFF_DEMO off"
+        )
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -51,6 +87,12 @@ class Settings:
     port: int = 8000
     presence_timeout_seconds: int = 90
     housekeeping_interval_seconds: float = 5.0
+    # Failed sign-ins per login name and per address within the window; past half of
+    # either, each failure is answered after a pause; at the limit, 429 until it frees.
+    login_failures_per_login: int = 10
+    login_failures_per_address: int = 50
+    login_window_seconds: int = 900
+    login_slowdown_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -59,7 +101,9 @@ class Settings:
         Variables: ``DATABASE_URL``, ``HANDOFF_DATA_DIR``, ``HANDOFF_SECRET_KEY``,
         ``HANDOFF_TOKEN_TTL``, ``HANDOFF_REASSIGN_AFTER``, ``HANDOFF_AGENT_CAP``,
         ``HANDOFF_SHOP_FILE``, ``HANDOFF_AUTO_ASSIGN``, ``HANDOFF_DEMO``,
-        ``HANDOFF_HOST``, ``HANDOFF_PORT`` (or ``PORT``), ``HANDOFF_PRESENCE_TIMEOUT``.
+        ``HANDOFF_HOST``, ``HANDOFF_PORT`` (or ``PORT``), ``HANDOFF_PRESENCE_TIMEOUT``,
+        ``HANDOFF_LOGIN_FAILURES``, ``HANDOFF_LOGIN_FAILURES_ADDRESS``,
+        ``HANDOFF_LOGIN_WINDOW``, ``HANDOFF_LOGIN_SLOWDOWN``.
         """
         env = os.environ if env is None else env
         data_dir = Path(env.get("HANDOFF_DATA_DIR") or PROJECT_ROOT / "var")
@@ -77,6 +121,10 @@ class Settings:
             host=env.get("HANDOFF_HOST") or "127.0.0.1",
             port=env_int(env, "HANDOFF_PORT", env_int(env, "PORT", 8000, 1), 1),
             presence_timeout_seconds=env_int(env, "HANDOFF_PRESENCE_TIMEOUT", 90, 10),
+            login_failures_per_login=env_int(env, "HANDOFF_LOGIN_FAILURES", 10, 1),
+            login_failures_per_address=env_int(env, "HANDOFF_LOGIN_FAILURES_ADDRESS", 50, 1),
+            login_window_seconds=env_int(env, "HANDOFF_LOGIN_WINDOW", 900, 1),
+            login_slowdown_seconds=env_seconds(env, "HANDOFF_LOGIN_SLOWDOWN", 1.0),
         )
 
     def with_secret(self) -> "Settings":

@@ -20,13 +20,22 @@ from typing import Any
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
-from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, Event, Subscription
+from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
 from .http import ApiError, agent_from_token, service_of
+from .service import AuthFailed
 from .policy import sees_message
-from .wsio import incoming_frames, is_ping, read_hello, run_until_first_done, send_frame
+from .wsio import (
+    bad_message_id,
+    hello_message_id,
+    incoming_frames,
+    is_ping,
+    read_hello,
+    refuse,
+    run_until_first_done,
+    send_frame,
+)
 
 HELLO_TIMEOUT_SECONDS = 15
-CLOSE_UNAUTHORISED = 4401
 
 
 def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
@@ -45,6 +54,11 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
         except ApiError as problem:
             await _refuse(ws, problem.message)
             return
+        # Absent or null: a desk that never saw a message (no catch-up).
+        last_id = hello_message_id(hello, "last_message_id")
+        if last_id is None:
+            await refuse(ws, 422, bad_message_id("last_message_id"))
+            return
         service = service_of(request)
         bus = request.app.ctx.handoff_bus
         # Subscribe before reading the catch-up so nothing falls between the two.
@@ -57,8 +71,10 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
                 "agent": (await service.get_agent(agent.id)).to_json(),
                 "queue": [item.to_json() for item in queue],
             })
-            last_sent = await _catch_up(ws, service, agent.id, hello.get("last_message_id"))
-            await _pump(ws, service, sub, agent.id, last_sent)
+            last_sent = 0
+            if hello.get("last_message_id") is not None:
+                last_sent = await _catch_up(ws, service, agent.id, last_id)
+            await _pump(ws, service, sub, agent.id, last_sent, request.ctx.agent_session)
         except ConnectionClosed:
             pass
         finally:
@@ -68,17 +84,10 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
 
 
 async def _refuse(ws: Any, message: str) -> None:
-    try:
-        await send_frame(ws, {"type": "error", "status": 401, "error": message})
-        await ws.close(code=CLOSE_UNAUTHORISED, reason="unauthorised")
-    except ConnectionClosed:
-        pass
+    await refuse(ws, 401, message)
 
 
-async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: Any) -> int:
-    if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
-        # A desk that never saw a message loads transcripts over HTTP instead.
-        return 0
+async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: int) -> int:
     last_sent = last_id
     for message in await service.messages_for_agent_since(agent_id, last_id):
         await send_frame(ws, {"type": "event", "event": MESSAGE_CREATED, "data": message.to_json(),
@@ -88,6 +97,8 @@ async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: Any) -> int:
 
 
 def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
+    if event.name == SESSION_REVOKED:
+        return False  # internal: it carries session ids
     if event.name == MESSAGE_CREATED:
         data = event.data
         if data["id"] <= last_sent:
@@ -96,10 +107,14 @@ def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
     return event.name != AGENT_STATUS_CHANGED
 
 
-async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int) -> None:
+async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int,
+                session_id: str) -> None:
     async def push() -> None:
         while True:
             event = await sub.get()
+            if event.name == SESSION_REVOKED and event.data["session_id"] == session_id:
+                await _refuse(ws, "you signed out: this session has ended")
+                return
             if _wanted(event, agent_id, last_sent):
                 await send_frame(ws, {"type": "event", **event.to_json()})
 
@@ -109,6 +124,11 @@ async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_se
                 # The heartbeat doubles as a re-check: a disabled agent loses the feed.
                 if (await service.get_agent(agent_id)).disabled:
                     await _refuse(ws, "this agent account is disabled")
+                    return
+                try:
+                    await service.check_session(session_id, agent_id)
+                except AuthFailed as problem:
+                    await _refuse(ws, str(problem))
                     return
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})

@@ -12,6 +12,11 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
 
 from websockets.exceptions import ConnectionClosed
 
+from .text import MAX_ID, find_unstorable, parse_id
+
+# Close codes are 4000 + the HTTP status that says why (4401, 4403, 4422, 4429).
+CLOSE_REASONS = {401: "unauthorised", 403: "forbidden", 422: "bad frame", 429: "too many"}
+
 
 async def send_frame(ws: Any, frame: Dict[str, Any]) -> None:
     """Send one JSON frame."""
@@ -22,9 +27,34 @@ def parse_frame(raw: Any) -> Optional[Dict[str, Any]]:
     """The frame as a dict, or None when it is not a JSON object."""
     try:
         frame = json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
-    return frame if isinstance(frame, dict) else None
+    if not isinstance(frame, dict) or find_unstorable(frame) is not None:
+        return None
+    return frame
+
+
+async def refuse(ws: Any, status: int, message: str) -> None:
+    """Send an error frame, then close with code 4000 + ``status``."""
+    try:
+        await send_frame(ws, {"type": "error", "status": status, "error": message})
+        await ws.close(code=4000 + status, reason=CLOSE_REASONS.get(status, "refused"))
+    except ConnectionClosed:
+        pass
+
+
+def hello_message_id(hello: Dict[str, Any], key: str) -> Optional[int]:
+    """The last message id a hello frame names under ``key`` (0 when absent or null),
+    or None when it is not a message id (a string, -1, 10**30...)."""
+    raw = hello.get(key)
+    if raw is None:
+        return 0
+    return None if isinstance(raw, str) else parse_id(raw)
+
+
+def bad_message_id(key: str) -> str:
+    """The error text for a hello frame whose ``key`` is not a message id."""
+    return f"{key} must be a message id: a whole number from 0 to {MAX_ID}"
 
 
 async def read_hello(

@@ -40,6 +40,25 @@ def test_yaml_syntax_error_names_the_file_and_line(project):
     assert any("nlu.yml" in p for p in problems)
 
 
+@pytest.mark.parametrize("line, broken, expected", [
+    # An unclosed quote: the parser only notices at the end of the file (line 1627).
+    (4, '- intent: "faq/returns_policy', "while scanning a quoted scalar that starts here"),
+    # Stray text between examples: noticed on the line after it.
+    (12, "stray words with no dash", "while scanning a simple key that starts here"),
+    # A list never closed: the parser stops lines later, where it stops making sense.
+    (5, "  examples: [one, two", "while parsing a flow sequence that starts here"),
+])
+def test_yaml_errors_name_the_line_to_fix(project, line, broken, expected):
+    nlu = project / "data" / "nlu.yml"
+    lines = nlu.read_text().splitlines()
+    lines[line - 1] = broken
+    nlu.write_text("\n".join(lines) + "\n")
+    problems = [p for p in check(project).problems if "invalid YAML" in p]
+    assert problems, "the broken file was not reported"
+    for problem in problems:
+        assert f"nlu.yml:{line}: invalid YAML" in problem and expected in problem, problem
+
+
 def test_faq_with_too_few_examples_is_reported(project):
     nlu = project / "data" / "nlu.yml"
     text = nlu.read_text()

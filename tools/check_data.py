@@ -54,6 +54,26 @@ _LineLoader.add_constructor(
 )
 
 
+def yaml_error_position(error: yaml.MarkedYAMLError) -> Tuple[Optional[Any], str]:
+    """The mark of the line to fix, and what is wrong there.
+
+    The scanner notices an unclosed quote only at the end of the file, stray text only
+    on the line after it, an unclosed ``[`` wherever the list stops making sense: the
+    context mark ("while scanning a quoted scalar", "while parsing a flow sequence")
+    points where the broken token starts, which is the line a trainer must fix.
+    """
+    problem = error.problem or str(error)
+    unclosed = isinstance(error, yaml.scanner.ScannerError) or (
+        error.context or "").startswith("while parsing a flow")  # an unclosed [ or {
+    if unclosed and error.context_mark is not None:
+        found = f" (found at line {error.problem_mark.line + 1})" if error.problem_mark else ""
+        return error.context_mark, f"{problem}{found}, {error.context} that starts here"
+    if error.context and error.context_mark is not None:
+        return error.problem_mark, (
+            f"{problem}, {error.context} that starts at line {error.context_mark.line + 1}")
+    return error.problem_mark, problem
+
+
 def load(path: Path, report: Report) -> Optional[Dict[str, Any]]:
     """Parse a YAML file, reporting syntax errors with their line and column."""
     if not path.exists():
@@ -62,10 +82,10 @@ def load(path: Path, report: Report) -> Optional[Dict[str, Any]]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
+        mark, message = yaml_error_position(error)
         line = mark.line + 1 if mark else None
         column = f", column {mark.column + 1}" if mark else ""
-        report.add(path, line, f"invalid YAML{column}: {error.problem or error}")
+        report.add(path, line, f"invalid YAML{column}: {message}")
         return None
     if not isinstance(data, dict):
         report.add(path, 1, "expected a mapping (key: value) at the top level")

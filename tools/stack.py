@@ -27,6 +27,7 @@ from typing import Dict, List, Optional
 from urllib.parse import unquote, urlsplit
 
 from actions.content import PROJECT_ROOT
+from handoff.db import keep_private
 
 VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "logs"
@@ -94,9 +95,8 @@ def rasa_token() -> str:
         return os.environ["RASA_TOKEN"]
     path = VAR / "rasa-token"
     if not path.exists():
-        VAR.mkdir(parents=True, exist_ok=True)
+        keep_private(path)  # 0600 from the start, never readable by others
         path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -125,11 +125,14 @@ def write_endpoints(
     """The endpoints Rasa uses: the action server's port and the tracker store."""
     path = path or VAR / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
+    tracker_store = tracker_store_yaml(database_url, path.parent / "tracker.db")
+    if "dialect: sqlite" in tracker_store:
+        keep_private(path.parent / "tracker.db")  # Rasa's conversations: owner only, 0600
     path.write_text(
         "# Written by tools/stack.py from endpoints.yml; edit that one.\n"
         "action_endpoint:\n"
         f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        + tracker_store_yaml(database_url, path.parent / "tracker.db")
+        + tracker_store
     )
     return path
 

@@ -550,6 +550,8 @@
       .then(function () {
         ui.contact.hidden = true;
         ui.contactMsg.value = "";
+        // The transcript can only go to an address left here: offer that one.
+        if (contact.indexOf("@") > 0) ui.mailInput.value = contact;
         showAlert("");
         var note = el("div", { className: "lk-msg lk-system" });
         note.appendChild(el("p", { className: "lk-notice" },

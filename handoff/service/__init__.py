@@ -12,6 +12,7 @@ from .base import Clock, utcnow
 from .conversations import ConversationsMixin
 from .errors import AuthFailed, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from .queue import QueueMixin
+from .sessions import SessionsMixin
 from .tickets import TicketsMixin
 from .types import (
     Agent,
@@ -27,9 +28,9 @@ from .types import (
 
 
 class HandoffService(
-    ConversationsMixin, QueueMixin, AssignmentMixin, AgentsMixin, TicketsMixin
+    ConversationsMixin, QueueMixin, AssignmentMixin, AgentsMixin, SessionsMixin, TicketsMixin
 ):
-    """Conversations, queue, assignment, agents, tickets and CSAT in one object."""
+    """Conversations, queue, assignment, agents, sessions, tickets and CSAT in one object."""
 
 
 __all__ = [

@@ -198,7 +198,8 @@ class AgentsMixin(ServiceBase):
         return await self.get_agent(agent.id)
 
     async def reset_password(self, login: str, password: str) -> Agent:
-        """Set a new password (the old one stops working at once)."""
+        """Set a new password (the old one, and every session signed in with it, stop
+        working at once: a stolen token must not outlive the reset)."""
         check_password_strength(password)
         agent = await self.get_agent_by_login(login)
         hashed = await asyncio.to_thread(hash_password, password)
@@ -206,6 +207,7 @@ class AgentsMixin(ServiceBase):
             await work.conn.execute(
                 update(agents).where(agents.c.id == agent.id).values(password_hash=hashed)
             )
+        await self.revoke_agent_sessions(agent.id)  # type: ignore[attr-defined]
         return agent
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 from ..db import WRITE_OPTION
 from ..events import QUEUE_CHANGED, Event, EventBus
 from ..hours import ALWAYS_OPEN, OfficeHours
-from ..models import agents, conversations, handoffs, messages
+from ..models import agents, conversations, handoffs, messages, offline_tickets
 from ..settings import Settings
 from .errors import NotFound
 from .types import Agent, Conversation, Handoff, Message
@@ -123,6 +123,14 @@ class ServiceBase:
             .limit(1)
         )
         return (await conn.execute(query)).mappings().first()
+
+    async def _open_ticket_of(self, conn: AsyncConnection, conversation_id: str) -> Optional[int]:
+        """The id of the conversation's open offline ticket (at most one), if any."""
+        query = select(offline_tickets.c.id).where(
+            offline_tickets.c.conversation_id == conversation_id,
+            offline_tickets.c.state == "open",
+        ).order_by(offline_tickets.c.id.desc()).limit(1)
+        return (await conn.execute(query)).scalar_one_or_none()
 
     async def _queue_ids(self, conn: AsyncConnection) -> List[str]:
         """Queued conversations, oldest handoff first."""

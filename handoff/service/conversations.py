@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
 from ..settings import MAX_MESSAGE_CHARS
+from ..text import MAX_ID, is_blank, parse_id, unstorable
 from .base import ServiceBase, to_conversation, to_handoff
 from .errors import Conflict, Forbidden, InvalidInput
 from .types import Conversation, ConversationDetail, Message
@@ -25,11 +26,21 @@ def clean_text(text: Any, max_chars: int = MAX_MESSAGE_CHARS, what: str = "text"
     """
     if not isinstance(text, str):
         raise InvalidInput(f"{what} must be a string")
-    if not text.strip():
+    if is_blank(text):
         raise InvalidInput(f"{what} must not be empty")
+    reason = unstorable(text)
+    if reason is not None:
+        raise InvalidInput(f"{what} holds an invalid character ({reason})")
     if len(text) > max_chars:
         raise InvalidInput(f"{what} is too long: {len(text)} characters, the limit is {max_chars}")
     return text
+
+
+def _after(after_id: Any) -> int:
+    value = parse_id(after_id) if not isinstance(after_id, str) else None
+    if value is None:
+        raise InvalidInput(f"after must be a message id: a whole number from 0 to {MAX_ID}")
+    return value
 
 
 class ConversationsMixin(ServiceBase):
@@ -199,8 +210,7 @@ class ConversationsMixin(ServiceBase):
 
         A client that reconnects passes the last id it saw and gets what it missed.
         """
-        if not isinstance(after_id, int) or after_id < 0:
-            raise InvalidInput("after must be a non-negative integer")
+        after_id = _after(after_id)
         async with self.engine.connect() as conn:
             await self._conversation_row(conn, conversation_id)
             return await self._message_rows(
@@ -230,6 +240,7 @@ class ConversationsMixin(ServiceBase):
     ) -> List[Message]:
         """What a reconnecting desk missed: messages after ``after_id`` in waiting chats
         and in the agent's own chats, oldest first."""
+        after_id = _after(after_id)
         visible = conversations.c.state == "queued"
         visible |= (conversations.c.state == "assigned") & (conversations.c.agent_id == agent_id)
         ids = select(conversations.c.id).where(visible)

@@ -14,6 +14,7 @@ from ..events import (
     CONVERSATION_QUEUED,
     CONVERSATION_RETURNED_TO_BOT,
     TICKET_CREATED,
+    TICKET_UPDATED,
 )
 from ..models import HANDOFF_REASONS, agents, conversations, handoffs, messages, offline_tickets
 from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
@@ -104,6 +105,25 @@ class QueueMixin(ServiceBase):
     async def _go_offline(
         self, work: Any, values: Dict[str, Any], open_now: bool, now: dt.datetime
     ) -> EnqueueResult:
+        ticket_id = await self._open_ticket_of(work.conn, values["conversation_id"])
+        if ticket_id is None:
+            ticket_id = await self._open_offline_ticket(work, values, now)
+        else:
+            # One open ticket per conversation: a further request adds its reason and
+            # context (a longer transcript) to the ticket's handoff instead of a new one.
+            await self._add_to_offline_ticket(work, ticket_id, values, now)
+        next_opening = None if open_now else self.hours.next_opening(now)
+        return EnqueueResult(
+            outcome="offline",
+            conversation_id=values["conversation_id"],
+            ticket_id=ticket_id,
+            offline_reason="no_agents" if open_now else "closed",
+            next_opening=next_opening,
+            message=self._offline_message(open_now, next_opening),
+        )
+
+    async def _open_offline_ticket(self, work: Any, values: Dict[str, Any],
+                                   now: dt.datetime) -> int:
         result = await work.conn.execute(
             insert(handoffs).values(offline=True, outcome="offline", closed_at=now, **values)
         )
@@ -128,15 +148,26 @@ class QueueMixin(ServiceBase):
             reason=values["reason"],
         ).to_json()
         work.emit(TICKET_CREATED, {"ticket": ticket_json}, values["conversation_id"])
-        next_opening = None if open_now else self.hours.next_opening(now)
-        return EnqueueResult(
-            outcome="offline",
-            conversation_id=values["conversation_id"],
-            ticket_id=ticket_id,
-            offline_reason="no_agents" if open_now else "closed",
-            next_opening=next_opening,
-            message=self._offline_message(open_now, next_opening),
-        )
+        return ticket_id
+
+    async def _add_to_offline_ticket(self, work: Any, ticket_id: int, values: Dict[str, Any],
+                                     now: dt.datetime) -> None:
+        handoff_id = (await work.conn.execute(
+            select(offline_tickets.c.handoff_id).where(offline_tickets.c.id == ticket_id)
+        )).scalar_one()
+        if handoff_id is None:  # opened by the contact form alone: give it a handoff
+            result = await work.conn.execute(
+                insert(handoffs).values(offline=True, outcome="offline", closed_at=now, **values))
+            handoff_id = int(result.inserted_primary_key[0])
+        else:
+            await work.conn.execute(
+                update(handoffs).where(handoffs.c.id == handoff_id)
+                .values(reason=values["reason"], context=values["context"], closed_at=now))
+        await work.conn.execute(
+            update(offline_tickets).where(offline_tickets.c.id == ticket_id)
+            .values(handoff_id=handoff_id, updated_at=now))
+        ticket = await self._ticket_row(work.conn, ticket_id)  # type: ignore[attr-defined]
+        work.emit(TICKET_UPDATED, {"ticket": ticket.to_json()}, values["conversation_id"])
 
     def _offline_message(self, open_now: bool, next_opening: Optional[dt.datetime]) -> str:
         hours = f" Our support hours: {self.hours.summary}." if self.hours.summary else ""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..events import TICKET_CREATED, TICKET_UPDATED
 from ..models import csat_answers, handoffs, offline_tickets
 from ..settings import MAX_MESSAGE_CHARS
+from ..text import parse_id
 from .base import ServiceBase, as_utc
 from .conversations import clean_text
 from .errors import Conflict, InvalidInput, NotFound
@@ -51,16 +52,7 @@ class TicketsMixin(ServiceBase):
         now = self.now()
         async with self.unit() as work:
             await self._conversation_row(work.conn, conversation_id, lock=True)
-            query = (
-                select(offline_tickets.c.id)
-                .where(
-                    offline_tickets.c.conversation_id == conversation_id,
-                    offline_tickets.c.state == "open",
-                )
-                .order_by(offline_tickets.c.id.desc())
-                .limit(1)
-            )
-            ticket_id = (await work.conn.execute(query)).scalar_one_or_none()
+            ticket_id = await self._open_ticket_of(work.conn, conversation_id)
             if ticket_id is None:
                 result = await work.conn.execute(
                     insert(offline_tickets).values(
@@ -98,6 +90,16 @@ class TicketsMixin(ServiceBase):
             raise NotFound("no such ticket")
         return _ticket(row)
 
+    async def contacts_given(self, conversation_id: str) -> List[str]:
+        """The contact details the customer left in this conversation (its tickets)."""
+        query = select(offline_tickets.c.contact).where(
+            offline_tickets.c.conversation_id == conversation_id,
+            offline_tickets.c.contact.isnot(None),
+        ).order_by(offline_tickets.c.id)
+        async with self.engine.connect() as conn:
+            await self._conversation_row(conn, conversation_id)
+            return list((await conn.execute(query)).scalars())
+
     async def has_ticket(self, conversation_id: str) -> bool:
         """True when the conversation has an offline ticket (open or done)."""
         return await _has_ticket(self, conversation_id)
@@ -119,6 +121,8 @@ class TicketsMixin(ServiceBase):
 
     async def mark_ticket_done(self, ticket_id: int, agent_id: int) -> Ticket:
         """An agent has answered the ticket by email or phone."""
+        if parse_id(ticket_id) is None:  # 40 digits fit a URL, not the database
+            raise NotFound("no such ticket")
         now = self.now()
         async with self.unit() as work:
             result = await work.conn.execute(

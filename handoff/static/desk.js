@@ -526,6 +526,8 @@
 
   async function logout() {
     try { await api("POST", "/status", { online: false }); } catch (_) { /* signing out anyway */ }
+    // Ends the session on the server: the token stops working everywhere at once.
+    try { await api("POST", "/logout"); } catch (_) { /* signing out anyway */ }
     signOut("");
   }
 

@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.settings import BotSettings
+from handoff.protocol import GuardedProtocol
 from handoff.settings import Settings as HandoffSettings
 
 RASA_TOKEN = "fake-rasa-token"
@@ -169,7 +170,8 @@ class LiveApp:
 
     async def start(self) -> None:
         self.server = await self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False)
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
+            protocol=GuardedProtocol)
         await self.server.startup()
         await self.server.before_start()
         await self.server.after_start()
@@ -242,3 +244,14 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every mail it receives (a real SMTP server)."""
+
+    def __init__(self) -> None:
+        self.mails: List[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append(envelope)
+        return "250 OK"

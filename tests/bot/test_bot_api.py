@@ -280,15 +280,7 @@ async def test_csat_is_recorded_once(live):
 
 async def test_transcript_email_reaches_a_real_smtp_server(make_live, fake_rasa):
     from aiosmtpd.controller import Controller
-    from bot_support import free_port
-
-    class Inbox:
-        def __init__(self):
-            self.mails = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.mails.append(envelope)
-            return "250 OK"
+    from bot_support import Inbox, free_port
 
     inbox = Inbox()
     port = free_port()
@@ -299,6 +291,8 @@ async def test_transcript_email_reaches_a_real_smtp_server(make_live, fake_rasa)
         cid, token, body = await live.start_chat()
         assert body["features"]["transcript_email"] is True
         await live.say(cid, token, "Where is my order? <b>now</b>")
+        await live.call("POST", f"/api/conversations/{cid}/contact", token,
+                        json={"contact": "Sam@Example.com"})
         await live.call("POST", f"/api/conversations/{cid}/close", token)
         path = f"/api/conversations/{cid}/transcript"
         bad = await live.call("POST", path, token, json={"email": "a@b.c\nBcc: x@y.z"})

@@ -10,7 +10,7 @@ import pytest
 from bot import tokens
 from bot.frames import event_frame, message_view
 from bot.mailer import build_email, valid_address
-from bot.ratelimit import RateLimiter
+from handoff.ratelimit import RateLimiter
 from bot.router import (
     NEUTRALISER,
     Action,

@@ -18,6 +18,7 @@ import pytest_asyncio
 from handoff import db
 from handoff.events import InProcessEventBus
 from handoff.hours import ALWAYS_OPEN, OfficeHours
+from handoff.protocol import GuardedProtocol
 from handoff.service import HandoffService
 from handoff.settings import Settings
 
@@ -227,7 +228,8 @@ class LiveDesk:
 
     async def start(self) -> None:
         self.server = await self.app.create_server(  # type: ignore[attr-defined]
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
+            protocol=GuardedProtocol,
         )
         await self.server.startup()
         await self.server.before_start()
@@ -249,3 +251,25 @@ async def live_desk(app_factory: Callable[..., object]) -> AsyncIterator[LiveDes
     await desk.start()
     yield desk
     await desk.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    """A free TCP port on 127.0.0.1 (for a server a test starts itself)."""
+    return free_port()
+
+
+@pytest_asyncio.fixture
+async def serve_desk() -> AsyncIterator[Callable[..., object]]:
+    """Factory: ``await serve_desk(app)`` -> a started :class:`LiveDesk`, stopped after."""
+    desks: List[LiveDesk] = []
+
+    async def factory(app: object) -> LiveDesk:
+        desk = LiveDesk(app, free_port())
+        await desk.start()
+        desks.append(desk)
+        return desk
+
+    yield factory
+    for desk in desks:
+        await desk.stop()

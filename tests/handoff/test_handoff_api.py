@@ -194,7 +194,8 @@ async def test_404_and_422_for_unknown_ids_and_bad_arguments(desk):
     conv = await queued(service)
     _, response = await client.get(
         f"/api/agent/conversations/{conv.id}/messages?after=-3", headers=headers)
-    assert (response.status, response.json) == (422, {"error": "after must be a non-negative integer"})
+    assert (response.status, response.json) == (
+        422, {"error": "after must be a whole number from 0 to 9223372036854775807"})
     _, response = await client.post("/api/agent/status", headers=headers, json={"online": "yes"})
     assert (response.status, response.json) == (422, {"error": "online must be true or false"})
     _, response = await client.get("/api/agent/unknown-route", headers=headers)

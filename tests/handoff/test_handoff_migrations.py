@@ -9,7 +9,8 @@ from handoff import db
 from handoff.models import metadata
 
 pytestmark = pytest.mark.asyncio
-TABLES = {"agents", "conversations", "messages", "handoffs", "offline_tickets", "csat_answers"}
+TABLES = {"agents", "conversations", "messages", "handoffs", "offline_tickets", "csat_answers",
+          "agent_sessions"}
 
 
 def _diff(sync_conn):
@@ -28,7 +29,7 @@ async def test_upgrade_matches_models_and_downgrade_removes_all(database_url):
             assert TABLES <= names
             assert await conn.run_sync(_diff) == []
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-            assert version == "0001_initial"
+            assert version == "0002_agent_sessions"
         await db.downgrade(engine, "base")
         async with engine.connect() as conn:
             names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))

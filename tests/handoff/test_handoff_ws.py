@@ -9,7 +9,6 @@ import websockets
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
-from handoff.auth import issue_token
 
 pytestmark = pytest.mark.asyncio
 PASSWORD = "correct horse"
@@ -37,8 +36,7 @@ async def closing(ws):
 
 
 async def hello(desk, agent, last_message_id=None):
-    token = issue_token(agent.id, desk.app.ctx.handoff_settings.secret_key, 600,
-                        desk.service.now())
+    token = await desk.service.open_session(agent.id)
     ws = await websockets.connect(desk.ws_url)
     frame = {"type": "hello", "token": token}
     if last_message_id is not None:

@@ -1,4 +1,6 @@
-"""A sliding-window rate limiter kept in memory (one web worker; see handoff/README)."""
+"""A sliding-window rate limiter kept in memory (one web worker; see handoff/README).
+
+The customer API (bot/) limits messages with it, the desk limits failed sign-ins."""
 
 from __future__ import annotations
 
@@ -44,6 +46,26 @@ class RateLimiter:
             return max(1, math.ceil(hits[0] + self.window - now))
         hits.append(now)
         return None
+
+    def retry_after(self, key: str) -> Optional[int]:
+        """Seconds until ``key`` may hit again (None if it may now); records nothing."""
+        now = self._clock()
+        hits = self._hits.get(key)
+        if not hits:
+            return None
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil(hits[0] + self.window - now))
+        return None
+
+    def count(self, key: str) -> int:
+        """Hits of ``key`` within the window (as of the last hit or check)."""
+        return len(self._hits.get(key, ()))
+
+    def reset(self, key: str) -> None:
+        """Forget ``key``'s hits (a correct sign-in clears its failures)."""
+        self._hits.pop(key, None)
 
     def _forget_idle(self, now: float) -> None:
         # Keeps memory bounded under a flood of new keys.
