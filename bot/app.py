@@ -18,6 +18,7 @@ from .pages import SECURITY_HEADERS, create_pages_blueprint
 from .ratelimit import RateLimiter
 from .rasa_client import RasaClient
 from .reactor import Reactor
+from .recovery import Recovery
 from .settings import BotSettings
 from .tokens import derive_secret
 from .ws import create_ws_blueprint
@@ -81,12 +82,16 @@ def create_app(
 
     async def started(app: Sanic, _loop: Any) -> None:
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
+        # Questions the last run left unanswered (stopped mid-answer): in the background,
+        # since it may wait for Rasa.
+        app.ctx.recovery_task = asyncio.ensure_future(Recovery(app.ctx.gateway).run())
 
     async def stopping(app: Sanic, _loop: Any) -> None:
-        task = getattr(app.ctx, "reactor_task", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        for name in ("recovery_task", "reactor_task"):
+            task = getattr(app.ctx, name, None)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def stopped(app: Sanic, _loop: Any) -> None:
         # After the connections closed (requests done or cut off), before the desk's

@@ -6,7 +6,7 @@ import json
 import secrets
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
@@ -208,6 +208,21 @@ class ConversationsMixin(ServiceBase):
                 (messages.c.conversation_id == conversation_id) & (messages.c.id > after_id),
                 limit,
             )
+
+    async def unanswered_customer_messages(self, limit: int = 1000) -> List[Message]:
+        """Customer messages that are the last word in a conversation still with the bot:
+        nobody answered them (the web app stopped while the assistant was thinking).
+        Oldest first."""
+        latest = (
+            select(func.max(messages.c.id))
+            .where(messages.c.conversation_id == conversations.c.id)
+            .correlate(conversations)
+            .scalar_subquery()
+        )
+        last_ids = select(latest).where(conversations.c.state == "bot")
+        async with self.engine.connect() as conn:
+            return await self._message_rows(
+                conn, messages.c.id.in_(last_ids) & (messages.c.author == "customer"), limit)
 
     async def conversation_detail(self, conversation_id: str) -> ConversationDetail:
         """The conversation, its latest handoff (with context) and the full transcript."""
