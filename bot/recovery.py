@@ -22,13 +22,15 @@ from .router import BotTurn, rasa_safe_text, read_replies
 logger = logging.getLogger(__name__)
 
 MISSED = (
-    "Sorry, the automated assistant missed your last message (our chat service "
+    "Sorry, the automated assistant missed your message \"{text}\" (our chat service "
     "restarted). Please send it again, or talk to a person from our team or leave us "
     "a message."
 )
+QUOTE_CHARS = 80
 #: Rasa stores a turn when it has finished it, so a message it is still working on is
-#: not in the tracker yet: look again for this long before saying it was missed.
-ANSWER_WAIT_SECONDS = 15.0
+#: not in the tracker yet: look again for this long before saying it was missed. (Rasa
+#: drops a message whose sender hung up, so a long wait rarely finds more.)
+ANSWER_WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.5
 #: Rasa's timestamps and ours come from the same clock; this allows for rounding.
 CLOCK_SLACK_SECONDS = 1.0
@@ -57,6 +59,14 @@ def answer_in_tracker(events: Sequence[Mapping[str, Any]], text: str,
         ]
         return read_replies(replies)
     return None
+
+
+def missed_notice(text: str) -> str:
+    """The notice for a message the assistant never answered, quoting it (shortened)."""
+    quote = " ".join(text.split())
+    if len(quote) > QUOTE_CHARS:
+        quote = quote[:QUOTE_CHARS - 1].rstrip() + "…"
+    return MISSED.format(text=quote)
 
 
 class Recovery:
@@ -94,16 +104,19 @@ class Recovery:
                 latest = await self.gateway.service.messages_since(cid, message.id - 1, 2)
             except NotFound:
                 return
-            if conversation.state != "bot" or [m.id for m in latest] != [message.id]:
-                return  # answered, handed off or followed up in the meantime
+            if conversation.state != "bot":
+                return  # a person handles it and sees the message
             try:
-                if turn is not None and not turn.silent:
+                if [m.id for m in latest] == [message.id] and turn is not None \
+                        and not turn.silent:
                     logger.info("delivering Rasa's answer to message %s in %s", message.id, cid)
                     await self.gateway.store_turn(cid, turn)
                 else:
+                    # Missed, or the customer wrote again meanwhile (a late answer would
+                    # then read as the answer to the newer message): say which one.
                     logger.info("telling %s that the assistant missed message %s",
                                 cid, message.id)
-                    await self.gateway.notice(cid, MISSED)
+                    await self.gateway.notice(cid, missed_notice(message.text))
             except Conflict:
                 pass  # closed meanwhile
 
