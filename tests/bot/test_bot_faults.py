@@ -132,13 +132,19 @@ def test_the_answer_is_the_turn_after_the_customers_last_message_in_the_tracker(
     assert answer_in_tracker([user("x", 5.0)], "x", 5.0).silent
 
 
-async def test_a_question_left_unanswered_gets_rasas_answer_at_the_next_start(
-        make_live, fake_rasa):
+async def stopped_mid_answer(make_live, question: str) -> str:
+    """A chat whose web app stopped after storing ``question``, before any answer."""
     first = await make_live()
     cid, _, _ = await first.start_chat()
-    # The web app stopped after storing the question, while Rasa answered it.
-    await first.service.add_customer_message(cid, "Can I return sale items?")
+    await first.service.add_customer_message(cid, question)
     await first.stop()
+    return cid
+
+
+async def test_a_question_left_unanswered_gets_rasas_answer_at_the_next_start(
+        make_live, fake_rasa):
+    cid = await stopped_mid_answer(make_live, "Can I return sale items?")
+    # Rasa answered it meanwhile.
     fake_rasa.trackers[cid] = [user("Can I return sale items?", time.time()),
                                bot("Yes, within 30 days.")]
     second = await make_live()
@@ -152,11 +158,8 @@ async def test_a_question_left_unanswered_gets_rasas_answer_at_the_next_start(
 
 async def test_a_question_rasa_never_got_gets_an_honest_notice_at_the_next_start(
         make_live, fake_rasa):
-    first = await make_live()
-    cid, _, _ = await first.start_chat()
-    await first.service.add_customer_message(cid, "Can I return sale items?")
-    await first.stop()
-    second = await make_live()  # Rasa's tracker has only the opening
+    cid = await stopped_mid_answer(make_live, "Can I return sale items?")
+    second = await make_live()  # Rasa's tracker does not have it
 
     async def settled():
         return (await texts(second, cid))[-1][0] == "system"

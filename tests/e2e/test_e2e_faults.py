@@ -9,49 +9,32 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import aiohttp
 import pytest
 
-from tools.evaluate import _free_port
-from tools.stack import (
-    Service,
-    action_service,
-    rasa_service,
-    sandbox_web_env,
-    wait_until_healthy,
-    web_service,
-    write_endpoints,
-)
+from tests.e2e.conftest import Stack
+from tools.bench import RASA_TOKEN, start_stack
+from tools.stack import Service, wait_until_healthy
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.integration]
-TOKEN = "faults-rasa-token"
 WAIT = 60
 
 
 @dataclass
-class Faulty:
+class Faulty(Stack):
     """The stack of this module, and how to break and mend it."""
 
     actions: Service
     rasa: Service
     web: Service
-    web_env: dict
-    url: str
-    database: Path
-
-    def rows(self, cid: str) -> List[Tuple[int, str, str]]:
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
-            return list(conn.execute(
-                "SELECT id, author, text FROM messages WHERE conversation_id = ? ORDER BY id",
-                (cid,)))
+    envs: Dict[str, Dict[str, str]]
 
     def start(self, service: Service) -> None:
-        service.start(self.web_env if service is self.web else dict(os.environ))
+        service.start(self.envs[service.name])
         wait_until_healthy([service])
 
     @staticmethod
@@ -63,36 +46,28 @@ class Faulty:
 
 @pytest.fixture(scope="module")
 def faulty(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
-    folder = tmp_path_factory.mktemp("faults")
-    action_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
-    endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
-    actions = action_service(action_port)
-    rasa = rasa_service(rasa_port, endpoints, TOKEN, model=trained_model)
-    web = web_service(web_port)
-    for service, log in ((actions, "actions.log"), (rasa, "rasa.log"), (web, "web.log")):
-        service.log_path = folder / log
-    base = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    web_env = {**sandbox_web_env(base, folder, rasa_port, TOKEN),
-               "BOT_RATE_ADDRESS": "1000", "BOT_RATE_NEW_CONVERSATIONS": "1000"}
-    actions.start(base)
-    rasa.start(base)
-    web.start(web_env)
-    stack = Faulty(actions, rasa, web, web_env, f"http://127.0.0.1:{web_port}",
-                   folder / "app.db")
+    """Its own action server, Rasa and web app (the way `make bench` starts them)."""
+    parts = start_stack(tmp_path_factory.mktemp("faults"), trained_model)
+    actions, rasa, web = services = parts["services"]
+    envs = dict(zip((s.name for s in services), parts["envs"]))
+    for service in services:
+        service.start(envs[service.name])
+    stack = Faulty(str(parts["url"]), str(parts["rasa_url"]), RASA_TOKEN, parts["db"],
+                   actions, rasa, web, envs)
     try:
         try:
-            wait_until_healthy([actions, rasa, web])
+            wait_until_healthy(services)
         except RuntimeError as problem:
             pytest.fail(f"the stack did not start: {problem}\n{rasa.log_tail()}")
         yield stack
     finally:
-        for service in (web, rasa, actions):
+        for service in reversed(services):
             if service.exit_code() is None and service.process is not None:
                 os.kill(service.process.pid, signal.SIGCONT)  # in case a test paused it
             service.stop()
 
 
-async def call(http: aiohttp.ClientSession, stack: Faulty, method: str, path: str,
+async def call(http: aiohttp.ClientSession, stack: Stack, method: str, path: str,
                token: Optional[str] = None, json: Any = None) -> Tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with http.request(method, stack.url + path, json=json, headers=headers,
