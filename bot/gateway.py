@@ -202,12 +202,13 @@ class Gateway:
 
             rasa_text = route.rasa_text or text
             opening: List[Message] = []
+            owed = conversation_id in self._unopened
             try:
-                if conversation_id in self._unopened:
+                if owed:
                     opening = await self._open_again(conversation_id, remaining())
                 turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
                                                          wait=remaining()))
-                if turn.silent and not opening and not await self._bot_has_spoken(
+                if turn.silent and not owed and not await self._bot_has_spoken(
                         conversation_id):
                     # Opened during an outage by an earlier run of the web app: owe the
                     # disclosure, then ask again in the fresh session.

@@ -2,7 +2,8 @@
 
 When the web app stops while Rasa is thinking, Rasa's tracker gets the answer and our
 database does not, and the customer would find their question unanswered for good. At
-start-up, every conversation still with the bot whose last word is the customer's gets
+start-up, every conversation still with the bot whose last word is the customer's (of
+the last day: a customer's token lasts that long by default) gets
 the answer from Rasa's tracker when Rasa has it, or else an honest notice that the
 assistant missed the message (with the person and message buttons).
 """

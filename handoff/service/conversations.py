@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -209,10 +210,11 @@ class ConversationsMixin(ServiceBase):
                 limit,
             )
 
-    async def unanswered_customer_messages(self, limit: int = 1000) -> List[Message]:
-        """Customer messages that are the last word in a conversation still with the bot:
-        nobody answered them (the web app stopped while the assistant was thinking).
-        Oldest first."""
+    async def unanswered_customer_messages(self, max_age_seconds: float = 86_400,
+                                           limit: int = 1000) -> List[Message]:
+        """Customer messages of the last ``max_age_seconds`` that are the last word in a
+        conversation still with the bot: nobody answered them (the web app stopped while
+        the assistant was thinking). Oldest first."""
         latest = (
             select(func.max(messages.c.id))
             .where(messages.c.conversation_id == conversations.c.id)
@@ -222,7 +224,10 @@ class ConversationsMixin(ServiceBase):
         last_ids = select(latest).where(conversations.c.state == "bot")
         async with self.engine.connect() as conn:
             return await self._message_rows(
-                conn, messages.c.id.in_(last_ids) & (messages.c.author == "customer"), limit)
+                conn,
+                messages.c.id.in_(last_ids) & (messages.c.author == "customer")
+                & (messages.c.created_at >= self.now() - dt.timedelta(seconds=max_age_seconds)),
+                limit)
 
     async def conversation_detail(self, conversation_id: str) -> ConversationDetail:
         """The conversation, its latest handoff (with context) and the full transcript."""
