@@ -82,13 +82,18 @@ def create_app(
 
     async def started(app: Sanic, _loop: Any) -> None:
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
-        # Questions the last run left unanswered (stopped mid-answer): in the background,
-        # since it may wait for Rasa.
-        app.ctx.recovery_task = asyncio.ensure_future(Recovery(app.ctx.gateway).run())
+        # Questions the last run left unanswered (stopped mid-answer): found now, settled
+        # in the background, since that may wait for Rasa.
+        recovery = Recovery(app.ctx.gateway)
+        found = await recovery.find()
+        app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
 
     async def stopping(app: Sanic, _loop: Any) -> None:
-        for name in ("recovery_task", "reactor_task"):
-            task = getattr(app.ctx, name, None)
+        recovery = getattr(app.ctx, "recovery_task", None)
+        if recovery is not None:
+            # Let answers being stored finish, as the gateway's drain does.
+            await asyncio.wait({recovery}, timeout=DRAIN_SECONDS)
+        for task in (recovery, getattr(app.ctx, "reactor_task", None)):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

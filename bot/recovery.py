@@ -77,23 +77,26 @@ class Recovery:
         self.gateway = gateway
         self.wait_seconds = wait_seconds
 
-    async def run(self) -> int:
-        """Settle every unanswered message (concurrently); returns how many were found."""
+    async def find(self) -> List[Message]:
+        """The customer messages the last run left unanswered (a quick query)."""
         try:
             found = await self.gateway.service.unanswered_customer_messages()
         except Exception:  # a start-up chore must not take the web app down
             logger.exception("could not look for unanswered customer messages")
-            return 0
+            return []
         if found:
             logger.info("%d customer messages were left unanswered by the last run: "
                         "settling them", len(found))
+        return found
+
+    async def settle(self, found: Sequence[Message]) -> None:
+        """Settle each message (concurrently; this may wait for Rasa)."""
         results = await asyncio.gather(*(self._settle(message) for message in found),
                                        return_exceptions=True)
         for message, result in zip(found, results):
             if isinstance(result, Exception):
                 logger.error("could not settle message %s in %s", message.id,
                              message.conversation_id, exc_info=result)
-        return len(found)
 
     async def _settle(self, message: Message) -> None:
         cid = message.conversation_id

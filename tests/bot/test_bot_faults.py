@@ -13,7 +13,7 @@ from bot.router import NEUTRALISER, asks_for_person
 
 from bot_support import DISCLOSURE, online_agent, wait_for
 
-pytestmark = pytest.mark.asyncio
+# Async tests run under asyncio_mode = "auto" (pyproject.toml); the pure ones are plain.
 
 
 async def texts(live, cid: str) -> List[tuple]:
