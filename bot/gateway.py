@@ -33,10 +33,10 @@ from handoff.settings import MAX_MESSAGE_CHARS
 from .rasa_client import RasaBusy, RasaClient, RasaSilent, RasaUnavailable
 from .router import (
     CLOSED,
-    asks_for_person,
     Action,
     BotMessage,
     BotTurn,
+    asks_for_person,
     handoff_reason,
     queued_notice,
     read_replies,
@@ -162,8 +162,8 @@ class Gateway:
                 turn = read_replies(await self.rasa.start(cid))
                 if turn.silent:
                     self._unopened.add(cid)
-                    raise RasaSilent("the session start showed nothing (are the "
-                                          "custom actions down?)")
+                    raise RasaSilent("the session start showed nothing (are the custom "
+                                     "actions down?)")
             except RasaUnavailable as problem:
                 logger.warning("conversation %s starts without the assistant: %s", cid, problem)
                 outcome = await self._without_assistant(cid, problem, BUSY_AT_START,
@@ -196,41 +196,45 @@ class Gateway:
             route = route_customer_message(state, text)
             if route.action is not Action.ASK_BOT:
                 return Outcome(message=stored)
-            def remaining() -> float:
-                waited = asyncio.get_running_loop().time() - arrived
-                return max(0.0, self.rasa.queue_seconds - waited)
-
-            rasa_text = route.rasa_text or text
-            opening: List[Message] = []
-            owed = conversation_id in self._unopened
-            try:
-                if owed:
-                    opening = await self._open_again(conversation_id, remaining())
-                turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
-                                                         wait=remaining()))
-                if turn.silent and not owed and not await self._bot_has_spoken(
-                        conversation_id):
-                    # Opened during an outage by an earlier run of the web app: owe the
-                    # disclosure, then ask again in the fresh session.
-                    opening = await self._open_again(conversation_id, remaining())
-                    if opening:
-                        turn = read_replies(await self.rasa.send(
-                            conversation_id, rasa_text, wait=remaining()))
-                if turn.silent:
-                    # Rasa answers 200 with nothing when a custom action fails.
-                    raise RasaSilent("Rasa's answer showed nothing (are the custom "
-                                          "actions down?)")
-            except RasaUnavailable as problem:
-                logger.warning("Rasa failed for %s: %s", conversation_id, problem)
-                # Busy: Rasa never saw the message, so sending it again is safe.
-                outcome = await self._outage_answer(conversation_id, text, rasa_text, problem)
-                outcome.replies[:0] = opening
-                outcome.message = stored
-                return outcome
-            outcome = await self._apply_turn(conversation_id, turn)
-            outcome.replies[:0] = opening
+            outcome = await self._ask_bot(conversation_id, text, route.rasa_text or text,
+                                          arrived)
             outcome.message = stored
             return outcome
+
+    async def _ask_bot(self, conversation_id: str, text: str, rasa_text: str,
+                       arrived: float) -> Outcome:
+        """Rasa's answer to a stored customer message; without one, the honest notice
+        (or a handoff, when the customer asked for a person)."""
+        def remaining() -> float:
+            waited = asyncio.get_running_loop().time() - arrived
+            return max(0.0, self.rasa.queue_seconds - waited)
+
+        opening: List[Message] = []
+        owed = conversation_id in self._unopened
+        try:
+            if owed:
+                opening = await self._open_again(conversation_id, remaining())
+            turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
+                                                     wait=remaining()))
+            if turn.silent and not owed and not await self._bot_has_spoken(conversation_id):
+                # Opened during an outage by an earlier run of the web app: owe the
+                # disclosure, then ask again in the fresh session.
+                opening = await self._open_again(conversation_id, remaining())
+                if opening:
+                    turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
+                                                             wait=remaining()))
+            if turn.silent:
+                # Rasa answers 200 with nothing when a custom action fails.
+                raise RasaSilent("Rasa's answer showed nothing (are the custom actions "
+                                 "down?)")
+        except RasaUnavailable as problem:
+            logger.warning("Rasa failed for %s: %s", conversation_id, problem)
+            # Busy: Rasa never saw the message, so sending it again is safe.
+            outcome = await self._outage_answer(conversation_id, text, rasa_text, problem)
+        else:
+            outcome = await self._apply_turn(conversation_id, turn)
+        outcome.replies[:0] = opening
+        return outcome
 
     async def _open_again(self, conversation_id: str, wait: float) -> List[Message]:
         """Run the session start again for a chat opened while the actions were down:

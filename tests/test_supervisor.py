@@ -66,8 +66,8 @@ def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path: Pat
 
 
 def test_a_process_that_keeps_failing_stops_everything_with_its_log(tmp_path: Path) -> None:
-    broken = Service("action server", [sys.executable, "-c",
-                                       "print('boom: no such module actions.x'); raise SystemExit(3)"],
+    crash = "print('boom: no such module actions.x'); raise SystemExit(3)"
+    broken = Service("action server", [sys.executable, "-c", crash],
                      "http://127.0.0.1:9/", tmp_path / "actions.log")
     said: List[str] = []
     broken.start(dict(os.environ))
