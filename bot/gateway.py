@@ -30,6 +30,21 @@ from handoff.service import (
 )
 from handoff.settings import MAX_MESSAGE_CHARS
 
+from .notices import (
+    BACK_BUSY,
+    BACK_UNAVAILABLE,
+    BOT_BACK,
+    BUSY,
+    BUSY_AT_START,
+    BUTTON_REQUEST_SUMMARY,
+    HUMAN_REQUEST_INTENT,
+    LEAVE_CONTACT,
+    LEAVE_MESSAGE,
+    OUTAGE_REQUEST_SUMMARY,
+    TALK_TO_PERSON,
+    UNAVAILABLE,
+    UNAVAILABLE_AT_START,
+)
 from .rasa_client import RasaBusy, RasaClient, RasaSilent, RasaUnavailable
 from .router import (
     CLOSED,
@@ -46,43 +61,6 @@ from .router import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: Widget buttons that run a widget action instead of sending their title as text.
-TALK_TO_PERSON = {"title": "Talk to a person", "action": "handoff"}
-LEAVE_MESSAGE = {"title": "Leave a message", "action": "contact"}
-LEAVE_CONTACT = {"title": "Leave my contact details", "action": "contact"}
-
-UNAVAILABLE_AT_START = (
-    "Hi! This is the Larkspur & Co. chat. Our automated assistant (a bot) is unavailable "
-    "right now. You can talk to a person from our team or leave us a message."
-)
-UNAVAILABLE = (
-    "Sorry, the automated assistant is unavailable right now. Your message is saved. "
-    "You can talk to a person from our team or leave us a message."
-)
-BUSY_AT_START = (
-    "Hi! This is the Larkspur & Co. chat. Our automated assistant (a bot) is very busy "
-    "right now: please write again in a moment, or talk to a person from our team or "
-    "leave us a message."
-)
-BUSY = (
-    "The assistant is very busy right now. Your message is saved: please send it again "
-    "in a moment, or talk to a person."
-)
-BOT_BACK = "The assistant is back."
-BACK_UNAVAILABLE = (
-    "This chat is back with our automated assistant (a bot), but it is unavailable right "
-    "now. You can talk to a person from our team or leave us a message."
-)
-BACK_BUSY = (
-    "This chat is back with our automated assistant (a bot), but it is very busy right "
-    "now: please write again in a moment, or talk to a person from our team."
-)
-BUTTON_REQUEST_SUMMARY = 'The customer pressed "Talk to a person".'
-OUTAGE_REQUEST_SUMMARY = "The customer asked for a person while the assistant was unavailable."
-#: Rasa's intent for "I want a person" (data/nlu.yml).
-HUMAN_REQUEST_INTENT = "human_request"
-
 
 @dataclass
 class Outcome:

@@ -17,17 +17,12 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from handoff.service import Conflict, Message, NotFound
 
 from .gateway import Gateway
+from .notices import missed_notice
 from .rasa_client import RasaUnavailable
 from .router import BotTurn, rasa_safe_text, read_replies
 
 logger = logging.getLogger(__name__)
 
-MISSED = (
-    "Sorry, the automated assistant missed your message \"{text}\" (our chat service "
-    "restarted). Please send it again, or talk to a person from our team or leave us "
-    "a message."
-)
-QUOTE_CHARS = 80
 #: Rasa stores a turn when it has finished it, so a message it is still working on is
 #: not in the tracker yet: look again for this long before saying it was missed. (Rasa
 #: drops a message whose sender hung up, so a long wait rarely finds more.)
@@ -60,14 +55,6 @@ def answer_in_tracker(events: Sequence[Mapping[str, Any]], text: str,
         ]
         return read_replies(replies)
     return None
-
-
-def missed_notice(text: str) -> str:
-    """The notice for a message the assistant never answered, quoting it (shortened)."""
-    quote = " ".join(text.split())
-    if len(quote) > QUOTE_CHARS:
-        quote = quote[:QUOTE_CHARS - 1].rstrip() + "…"
-    return MISSED.format(text=quote)
 
 
 class Recovery:
