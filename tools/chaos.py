@@ -11,7 +11,9 @@ once the stack serves everyone again, and reports for each process:
 - lost: messages the web app acknowledged (201) that are not in the database;
 - without notice: customers with a stored message that got nothing after it, neither an
   answer nor an honest notice (checked in the database once the stack has settled);
-- refused: requests that failed outright (the web app was down; the customer sees it).
+- refused: requests that failed outright (the web app was down; the customer sees it);
+- agent chat: requests of a customer and an agent talking (through the desk API) that
+  failed: a chat with a person needs neither Rasa nor the action server.
 
 The last line is machine-readable, e.g. ``recovery_s_max=3.2 lost=0 without_notice=0``.
 The exit status is 1 if a message was lost or a customer left without a notice.
@@ -65,6 +67,7 @@ class Kill:
     at: float
     recovered_at: Optional[float] = None
     refused: int = 0
+    agent_failures: int = 0
     lost: int = 0
     without_notice: int = 0
 
@@ -82,12 +85,44 @@ class Load:
     think_s: float
     answers: List[Answer] = field(default_factory=list)
     conversations: Set[str] = field(default_factory=set)
+    agent_answers: List[Answer] = field(default_factory=list)
     running: bool = True
 
     async def run(self) -> None:
         async with aiohttp.ClientSession() as http:
-            await asyncio.gather(*(self._customer(http, index)
-                                   for index in range(self.customers)))
+            await asyncio.gather(self._agent_chat(http), *(
+                self._customer(http, index) for index in range(self.customers)))
+
+    async def _agent_chat(self, http: aiohttp.ClientSession) -> None:
+        """A customer and the demo agent writing to each other, turn about."""
+        status, login = await call(http, "POST", f"{self.base}/api/agent/login",
+                                   body={"login": "demo", "password": "demo"})
+        if status != 200:
+            raise RuntimeError(f"agent login failed: {status} {login}")
+        agent = login["token"]
+        await call(http, "POST", f"{self.base}/api/agent/status", agent, {"online": True})
+        status, chat = await call(http, "POST", f"{self.base}/api/conversations")
+        cid, token = chat["conversation_id"], chat["token"]
+        status, body = await call(http, "POST", f"{self.base}/api/conversations/{cid}/handoff",
+                                  token)
+        desk = f"{self.base}/api/agent/conversations/{cid}"
+        status, claimed = await call(http, "POST", desk + "/claim", agent)
+        if status != 200:
+            raise RuntimeError(f"the agent could not take the chat: {status} {claimed}")
+        turn = 0
+        while self.running:
+            turn += 1
+            for url, who, text in (
+                    (f"{self.base}/api/conversations/{cid}/messages", token, f"customer {turn}"),
+                    (desk + "/messages", agent, f"agent {turn}")):
+                sent = now()
+                status, body = await call(http, "POST", url, who, {"text": text}, timeout_s=40)
+                answer = Answer(cid, sent, status, now())
+                stored = body.get("message") if isinstance(body, dict) else None
+                if status == 201 and isinstance(stored, dict):
+                    answer.message_id = stored.get("id")
+                self.agent_answers.append(answer)
+            await asyncio.sleep(self.think_s)
 
     async def _customer(self, http: aiohttp.ClientSession, index: int) -> None:
         await asyncio.sleep(index * self.think_s / self.customers)  # spread the arrivals
@@ -205,6 +240,11 @@ def attribute(kills: List[Kill], load: Load, db: Path, left: Dict[str, List[int]
             continue
         kill.refused += answer.status == 0
         kill.lost += answer.message_id is not None and answer.message_id not in stored_ids
+    for answer in load.agent_answers:
+        kill = in_force(answer.answered_at if answer.status == 0 else answer.sent_at)
+        if kill is not None:
+            kill.agent_failures += answer.status != 201
+            kill.lost += answer.message_id is not None and answer.message_id not in stored_ids
     sent_at = {(a.conversation_id, a.message_id): a.sent_at for a in load.answers}
     silent: Dict[str, Set[str]] = {}
     for cid, mids in left.items():
@@ -222,15 +262,17 @@ def report(kills: List[Kill], load: Load, quick: bool) -> str:
     lines = [
         "",
         f"Chaos run{' (quick)' if quick else ''}: {load.customers} customers, one question "
-        f"every {load.think_s:g} s each; {len(load.answers)} messages sent.",
+        f"every {load.think_s:g} s each; {len(load.answers)} messages sent; beside them a "
+        f"customer and an agent exchanged {len(load.agent_answers)} messages.",
         "",
-        "| killed | served again after (s) | refused requests | lost | customers without notice |",
-        "|---|---|---|---|---|",
+        "| killed | served again after (s) | refused requests | lost | customers without "
+        "notice | agent chat: failed requests |",
+        "|---|---|---|---|---|---|",
     ]
     for kill in kills:
         recovery = f"{kill.recovery_s:.1f}" if kill.recovery_s is not None else "never"
         lines.append(f"| {kill.name} | {recovery} | {kill.refused} | {kill.lost} | "
-                     f"{kill.without_notice} |")
+                     f"{kill.without_notice} | {kill.agent_failures} |")
     times = [k.recovery_s for k in kills]
     worst = max((t for t in times if t is not None), default=0.0)
     recovery_max = "inf" if any(t is None for t in times) else f"{worst:.1f}"

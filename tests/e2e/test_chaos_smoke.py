@@ -12,7 +12,7 @@ from pathlib import Path
 
 LAST_LINE = re.compile(r"^recovery_s_max=(\d+\.\d|inf) lost=(\d+) without_notice=(\d+)$")
 ROW = re.compile(r"^\| (action server|Rasa server|web app) \| (\d+\.\d|never) \| (\d+) \| "
-                 r"(\d+) \| (\d+) \|$", re.MULTILINE)
+                 r"(\d+) \| (\d+) \| (\d+) \|$", re.MULTILINE)
 
 
 def test_quick_chaos_kills_each_process_and_nobody_is_lost_or_left_uninformed(
@@ -27,11 +27,13 @@ def test_quick_chaos_kills_each_process_and_nobody_is_lost_or_left_uninformed(
     match = LAST_LINE.match(done.stdout.strip().splitlines()[-1])
     assert match, output[-2000:]
     assert match.group(1) != "inf" and (match.group(2), match.group(3)) == ("0", "0")
-    rows = {name: (recovery, lost, silent) for name, recovery, _, lost, silent
-            in ROW.findall(done.stdout)}
+    rows = {name: (recovery, lost, silent, agent_chat) for name, recovery, _, lost, silent,
+            agent_chat in ROW.findall(done.stdout)}
     assert set(rows) == {"action server", "Rasa server", "web app"}, done.stdout
-    for name, (recovery, lost, silent) in rows.items():
+    for name, (recovery, lost, silent, _) in rows.items():
         assert recovery != "never" and lost == "0" and silent == "0", (name, rows)
+    # A chat with a person goes on while Rasa or the action server is down.
+    assert rows["action server"][3] == "0" and rows["Rasa server"][3] == "0", rows
     # The supervisor restarted each one and said so (the web app never went down with Rasa).
     for name in ("action server", "Rasa server", "web app"):
         assert f"The {name} stopped (exit code -9); restarting it in 1 s" in done.stdout
