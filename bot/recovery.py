@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 #: not in the tracker yet: look again for this long before saying it was missed. (Rasa
 #: drops a message whose sender hung up, so a long wait rarely finds more.)
 ANSWER_WAIT_SECONDS = 5.0
+#: How long to wait for a Rasa that does not answer at all (starting: about 30 s).
+RASA_WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.5
 #: Rasa's timestamps and ours come from the same clock; this allows for rounding.
 CLOCK_SLACK_SECONDS = 1.0
@@ -60,9 +62,11 @@ def answer_in_tracker(events: Sequence[Mapping[str, Any]], text: str,
 class Recovery:
     """Finds the unanswered customer messages once, at start-up, and settles each."""
 
-    def __init__(self, gateway: Gateway, wait_seconds: float = ANSWER_WAIT_SECONDS) -> None:
+    def __init__(self, gateway: Gateway, wait_seconds: float = ANSWER_WAIT_SECONDS,
+                 unreachable_seconds: float = RASA_WAIT_SECONDS) -> None:
         self.gateway = gateway
         self.wait_seconds = wait_seconds
+        self.unreachable_seconds = unreachable_seconds
 
     async def find(self) -> List[Message]:
         """The customer messages the last run left unanswered (a quick query)."""
@@ -112,8 +116,10 @@ class Recovery:
                 pass  # closed meanwhile
 
     async def _answer(self, message: Message) -> Optional[BotTurn]:
+        # Rasa may be starting too (the whole stack restarted): wait for it longer than
+        # for the answer itself, which, once Rasa answers, is there or nearly so.
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.wait_seconds
+        give_up = loop.time() + self.unreachable_seconds
         sent_at = message.created_at.timestamp()
         while True:
             try:
@@ -121,9 +127,10 @@ class Recovery:
                 turn = answer_in_tracker(events, message.text, sent_at)
                 if turn is not None:
                     return turn
+                give_up = min(give_up, loop.time() + self.wait_seconds)
             except RasaUnavailable as problem:
                 logger.debug("tracker of %s not readable yet: %s",
                              message.conversation_id, problem)
-            if loop.time() >= deadline:
+            if loop.time() >= give_up:
                 return None
             await asyncio.sleep(POLL_SECONDS)
