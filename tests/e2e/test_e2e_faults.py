@@ -176,6 +176,53 @@ async def test_a_web_app_killed_mid_answer_settles_the_question_when_it_starts_a
     assert answered or missed, after
 
 
+async def rasa_answered(http: aiohttp.ClientSession, stack: Faulty, cid: str,
+                        question: str) -> bool:
+    """Rasa's tracker has a bot event after the customer's ``question``."""
+    async with http.get(f"{stack.rasa_url}/conversations/{cid}/tracker",
+                        params={"token": stack.rasa_token}) as response:
+        events = (await response.json())["events"]
+    asked = [i for i, e in enumerate(events) if e["event"] == "user" and e["text"] == question]
+    return bool(asked) and any(e["event"] == "bot" for e in events[asked[-1]:])
+
+
+async def test_an_answer_rasa_gave_while_the_web_app_died_is_delivered_after_restart(
+        faulty: Faulty) -> None:
+    async with aiohttp.ClientSession() as http:
+        status, chat = await call(http, faulty, "POST", "/api/conversations")
+        cid, token = chat["conversation_id"], chat["token"]
+        question = "how long does delivery take?"
+        rasa, web = faulty.rasa.process, faulty.web.process
+        assert rasa is not None and web is not None
+        os.kill(rasa.pid, signal.SIGSTOP)
+        try:
+            asking = asyncio.ensure_future(call(
+                http, faulty, "POST", f"/api/conversations/{cid}/messages", token,
+                {"text": question}))
+            await wait_until(lambda: faulty.rows(cid)[-1][2] == question)
+            await asyncio.sleep(0.5)  # the question is on its way to Rasa
+            os.kill(web.pid, signal.SIGSTOP)  # the web app freezes before the answer ...
+        finally:
+            os.kill(rasa.pid, signal.SIGCONT)
+        for _ in range(WAIT * 10):  # ... which Rasa gives and keeps in its tracker
+            if await rasa_answered(http, faulty, cid, question):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("Rasa never answered")
+        faulty.kill(faulty.web)  # ... and dies without storing it
+        with pytest.raises(aiohttp.ClientError):
+            await asking
+    assert faulty.rows(cid)[-1][1:] == ("customer", question)
+    faulty.start(faulty.web)
+    # Today the question stays unanswered; now the answer comes from Rasa's tracker.
+    await wait_until(lambda: faulty.rows(cid)[-1][1] != "customer", timeout=30)
+    rows = faulty.rows(cid)
+    after = rows[[r[2] for r in rows].index(question) + 1:]
+    assert after[0][1] == "bot" and "business days" in after[0][2], after
+    assert not any("missed your message" in r[2] for r in after)
+
+
 async def test_a_hand_back_while_rasa_is_down_does_not_say_the_assistant_is_back(
         faulty: Faulty) -> None:
     async with aiohttp.ClientSession() as http:
