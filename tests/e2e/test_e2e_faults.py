@@ -144,7 +144,7 @@ async def wait_until(predicate, timeout: float = WAIT) -> None:
     raise AssertionError("timed out")
 
 
-async def test_a_web_app_killed_mid_answer_settles_the_question_when_it_starts_again(
+async def test_a_question_the_web_app_died_on_gets_an_honest_notice_after_restart(
         faulty: Faulty) -> None:
     async with aiohttp.ClientSession() as http:
         status, chat = await call(http, faulty, "POST", "/api/conversations")
@@ -170,10 +170,10 @@ async def test_a_web_app_killed_mid_answer_settles_the_question_when_it_starts_a
     await wait_until(lambda: faulty.rows(cid)[-1][1] != "customer", timeout=30)
     after = faulty.rows(cid)[[r[2] for r in faulty.rows(cid)].index(question) + 1:]
     first = after[0]
-    answered = first[1] == "bot" and "30 days" in first[2]
-    missed = first[1] == "system" and first[2].startswith(
-        f'Sorry, the automated assistant missed your message "{question}"')
-    assert answered or missed, after
+    # Rasa drops a request whose sender hung up before it was read: nothing to fetch,
+    # so the customer is told the assistant missed it.
+    assert first[1] == "system" and first[2].startswith(
+        f'Sorry, the automated assistant missed your message "{question}"'), after
 
 
 async def rasa_answered(http: aiohttp.ClientSession, stack: Faulty, cid: str,
