@@ -18,6 +18,7 @@ from .pages import SECURITY_HEADERS, create_pages_blueprint
 from handoff.ratelimit import RateLimiter
 from .rasa_client import RasaClient
 from .reactor import Reactor
+from .recovery import Recovery
 from .settings import BotSettings
 from .tokens import derive_secret
 from .ws import create_ws_blueprint
@@ -91,12 +92,21 @@ def create_app(
 
     async def started(app: Sanic, _loop: Any) -> None:
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
+        # Questions the last run left unanswered (stopped mid-answer): found now, settled
+        # in the background, since that may wait for Rasa.
+        recovery = Recovery(app.ctx.gateway)
+        found = await recovery.find()
+        app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
 
     async def stopping(app: Sanic, _loop: Any) -> None:
-        task = getattr(app.ctx, "reactor_task", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        recovery = getattr(app.ctx, "recovery_task", None)
+        if recovery is not None:
+            # Let answers being stored finish, as the gateway's drain does.
+            await asyncio.wait({recovery}, timeout=DRAIN_SECONDS)
+        for task in (recovery, getattr(app.ctx, "reactor_task", None)):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def stopped(app: Sanic, _loop: Any) -> None:
         # After the connections closed (requests done or cut off), before the desk's

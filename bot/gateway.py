@@ -30,12 +30,28 @@ from handoff.service import (
 )
 from handoff.settings import MAX_MESSAGE_CHARS
 
-from .rasa_client import RasaBusy, RasaClient, RasaUnavailable
+from .notices import (
+    BACK_BUSY,
+    BACK_UNAVAILABLE,
+    BOT_BACK,
+    BUSY,
+    BUSY_AT_START,
+    BUTTON_REQUEST_SUMMARY,
+    HUMAN_REQUEST_INTENT,
+    LEAVE_CONTACT,
+    LEAVE_MESSAGE,
+    OUTAGE_REQUEST_SUMMARY,
+    TALK_TO_PERSON,
+    UNAVAILABLE,
+    UNAVAILABLE_AT_START,
+)
+from .rasa_client import RasaBusy, RasaClient, RasaSilent, RasaUnavailable
 from .router import (
     CLOSED,
     Action,
     BotMessage,
     BotTurn,
+    asks_for_person,
     handoff_reason,
     queued_notice,
     read_replies,
@@ -45,32 +61,6 @@ from .router import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: Widget buttons that run a widget action instead of sending their title as text.
-TALK_TO_PERSON = {"title": "Talk to a person", "action": "handoff"}
-LEAVE_MESSAGE = {"title": "Leave a message", "action": "contact"}
-LEAVE_CONTACT = {"title": "Leave my contact details", "action": "contact"}
-
-UNAVAILABLE_AT_START = (
-    "Hi! This is the Larkspur & Co. chat. Our automated assistant (a bot) is unavailable "
-    "right now. You can talk to a person from our team or leave us a message."
-)
-UNAVAILABLE = (
-    "Sorry, the automated assistant is unavailable right now. Your message is saved. "
-    "You can talk to a person from our team or leave us a message."
-)
-BUSY_AT_START = (
-    "Hi! This is the Larkspur & Co. chat. Our automated assistant (a bot) is very busy "
-    "right now: please write again in a moment, or talk to a person from our team or "
-    "leave us a message."
-)
-BUSY = (
-    "The assistant is very busy right now. Your message is saved: please send it again "
-    "in a moment, or talk to a person."
-)
-BOT_BACK = "The assistant is back."
-BUTTON_REQUEST_SUMMARY = 'The customer pressed "Talk to a person".'
-
 
 @dataclass
 class Outcome:
@@ -98,6 +88,9 @@ class Gateway:
             weakref.WeakValueDictionary()
         )
         self._tasks: "Set[asyncio.Task[Any]]" = set()
+        # Conversations whose session start showed nothing (the action server was down):
+        # the disclosure is still owed, and Rasa's tracker ends in the failed start.
+        self._unopened: Set[str] = set()
 
     @property
     def pending(self) -> int:
@@ -145,6 +138,10 @@ class Gateway:
         async with self.lock(cid):
             try:
                 turn = read_replies(await self.rasa.start(cid))
+                if turn.silent:
+                    self._unopened.add(cid)
+                    raise RasaSilent("the session start showed nothing (are the custom "
+                                     "actions down?)")
             except RasaUnavailable as problem:
                 logger.warning("conversation %s starts without the assistant: %s", cid, problem)
                 outcome = await self._without_assistant(cid, problem, BUSY_AT_START,
@@ -177,30 +174,100 @@ class Gateway:
             route = route_customer_message(state, text)
             if route.action is not Action.ASK_BOT:
                 return Outcome(message=stored)
-            try:
-                waited = asyncio.get_running_loop().time() - arrived
-                replies = await self.rasa.send(conversation_id, route.rasa_text or text,
-                                               wait=max(0.0, self.rasa.queue_seconds - waited))
-            except RasaUnavailable as problem:
-                logger.warning("Rasa failed for %s: %s", conversation_id, problem)
-                # Busy: Rasa never saw the message, so sending it again is safe.
-                outcome = await self._without_assistant(conversation_id, problem, BUSY,
-                                                        UNAVAILABLE)
-                outcome.message = stored
-                return outcome
-            outcome = await self._apply_turn(conversation_id, read_replies(replies))
+            outcome = await self._ask_bot(conversation_id, text, route.rasa_text or text,
+                                          arrived)
             outcome.message = stored
             return outcome
+
+    async def _ask_bot(self, conversation_id: str, text: str, rasa_text: str,
+                       arrived: float) -> Outcome:
+        """Rasa's answer to a stored customer message; without one, the honest notice
+        (or a handoff, when the customer asked for a person)."""
+        def remaining() -> float:
+            waited = asyncio.get_running_loop().time() - arrived
+            return max(0.0, self.rasa.queue_seconds - waited)
+
+        opening: List[Message] = []
+        owed = conversation_id in self._unopened
+        try:
+            if owed:
+                opening = await self._open_again(conversation_id, remaining())
+            turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
+                                                     wait=remaining()))
+            if turn.silent and not owed and not await self._bot_has_spoken(conversation_id):
+                # Opened during an outage by an earlier run of the web app: owe the
+                # disclosure, then ask again in the fresh session.
+                opening = await self._open_again(conversation_id, remaining())
+                if opening:
+                    turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
+                                                             wait=remaining()))
+            if turn.silent:
+                # Rasa answers 200 with nothing when a custom action fails.
+                raise RasaSilent("Rasa's answer showed nothing (are the custom actions "
+                                 "down?)")
+        except RasaUnavailable as problem:
+            logger.warning("Rasa failed for %s: %s", conversation_id, problem)
+            # Busy: Rasa never saw the message, so sending it again is safe.
+            outcome = await self._outage_answer(conversation_id, text, rasa_text, problem)
+        else:
+            outcome = await self._apply_turn(conversation_id, turn)
+        outcome.replies[:0] = opening
+        return outcome
+
+    async def _open_again(self, conversation_id: str, wait: float) -> List[Message]:
+        """Run the session start again for a chat opened while the actions were down:
+        stores and returns the disclosure, or nothing while they are still down."""
+        turn = read_replies(await self.rasa.start(conversation_id, wait=wait))
+        if turn.silent:
+            self._unopened.add(conversation_id)
+            return []
+        self._unopened.discard(conversation_id)
+        return (await self._apply_turn(conversation_id, turn)).replies
+
+    async def _bot_has_spoken(self, conversation_id: str) -> bool:
+        history = await self.service.messages_since(conversation_id)
+        return any(message.author == "bot" for message in history)
+
+    async def _outage_answer(self, conversation_id: str, text: str, rasa_text: str,
+                             problem: RasaUnavailable) -> Outcome:
+        """Without the assistant a typed request for a person still reaches one; any
+        other message gets the honest notice (busy or unavailable)."""
+        if await self._asks_for_person(text, rasa_text, problem):
+            request = await self._fallback_request(conversation_id, OUTAGE_REQUEST_SUMMARY)
+            outcome = await self._apply_turn(conversation_id, BotTurn([], request))
+            outcome.assistant_unavailable = True
+            outcome.assistant_busy = isinstance(problem, RasaBusy)
+            return outcome
+        return await self._without_assistant(conversation_id, problem, BUSY, UNAVAILABLE)
+
+    async def _asks_for_person(self, text: str, rasa_text: str,
+                               problem: RasaUnavailable) -> bool:
+        # Rasa's NLU still works when only the custom actions are down; when Rasa
+        # itself is down or full, a plain word match decides.
+        if isinstance(problem, RasaSilent):
+            try:
+                return await self.rasa.intent(rasa_text, wait=0) == HUMAN_REQUEST_INTENT
+            except RasaUnavailable:
+                pass
+        return asks_for_person(text)
 
     async def _without_assistant(self, conversation_id: str, problem: RasaUnavailable,
                                  busy_text: str, down_text: str) -> Outcome:
         """The honest notice when Rasa gave no answer: busy (load) or unavailable."""
         busy = isinstance(problem, RasaBusy)
-        notice = await self.service.add_message(
-            conversation_id, "system", busy_text if busy else down_text,
-            buttons=[TALK_TO_PERSON, LEAVE_MESSAGE],
-        )
+        notice = await self.notice(conversation_id, busy_text if busy else down_text)
         return Outcome(replies=[notice], assistant_unavailable=True, assistant_busy=busy)
+
+    async def notice(self, conversation_id: str, text: str) -> Message:
+        """Store a notice that the assistant cannot help, with the person and message
+        buttons (the caller holds the conversation's lock)."""
+        return await self.service.add_message(conversation_id, "system", text,
+                                              buttons=[TALK_TO_PERSON, LEAVE_MESSAGE])
+
+    async def store_turn(self, conversation_id: str, turn: BotTurn) -> Outcome:
+        """Store a bot turn that arrived late, and act on its handoff request (the caller
+        holds the conversation's lock)."""
+        return await self._apply_turn(conversation_id, turn)
 
     async def request_handoff(self, conversation_id: str) -> Outcome:
         """The "Talk to a person" button: run ``action_handoff`` and act on its request.
@@ -224,15 +291,16 @@ class Gateway:
                 logger.warning("action_handoff failed for %s: %s", conversation_id, problem)
                 turn = BotTurn()
             if turn.handoff is None:
-                turn = BotTurn(turn.messages, await self._fallback_request(conversation_id))
+                turn = BotTurn(turn.messages, await self._fallback_request(
+                    conversation_id, BUTTON_REQUEST_SUMMARY))
             return await self._apply_turn(conversation_id, turn)
 
-    async def _fallback_request(self, conversation_id: str) -> Dict[str, Any]:
+    async def _fallback_request(self, conversation_id: str, summary: str) -> Dict[str, Any]:
         # Without the action layer the agent still gets the reason and the transcript.
         history = await self.service.messages_since(conversation_id)
         return {
             "reason": "customer_request",
-            "summary": BUTTON_REQUEST_SUMMARY,
+            "summary": summary,
             "transcript": [
                 {"author": m.author, "text": m.text, "time": m.created_at.timestamp()}
                 for m in history if m.author in ("customer", "bot")
@@ -312,19 +380,24 @@ class Gateway:
     async def bot_is_back(self, conversation_id: str) -> List[Message]:
         """After a hand-back (or a cancel): the notice, then the bot's welcome back.
 
-        ``action_handback`` greets the customer and resets the escalation counters; if
-        Rasa cannot run it, the notice alone tells the customer what happened.
+        ``action_handback`` greets the customer and resets the escalation counters. It
+        runs first, so the notice says what is true: the assistant is back, or the chat
+        is back with an assistant that cannot answer right now (with the person and
+        message buttons).
         """
         async with self.lock(conversation_id):
             conversation = await self.service.get_conversation(conversation_id)
             if conversation.state != "bot":
                 return []
-            stored = [await self.service.add_message(conversation_id, "system", BOT_BACK)]
             try:
                 turn = read_replies(await self.rasa.execute(conversation_id, "action_handback"))
+                if turn.silent:
+                    raise RasaSilent("action_handback showed nothing")
             except RasaUnavailable as problem:
                 logger.warning("action_handback failed for %s: %s", conversation_id, problem)
-                return stored
+                return (await self._without_assistant(conversation_id, problem, BACK_BUSY,
+                                                      BACK_UNAVAILABLE)).replies
+            stored = [await self.service.add_message(conversation_id, "system", BOT_BACK)]
             outcome = await self._apply_turn(conversation_id, turn)
             return stored + outcome.replies
 

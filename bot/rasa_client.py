@@ -47,6 +47,11 @@ class RasaBusy(RasaUnavailable):
     """No request slot came free in time: Rasa has not seen this request at all."""
 
 
+class RasaSilent(RasaUnavailable):
+    """Rasa answered, but with nothing to show: its custom actions failed (Rasa logs
+    the error and answers 200 with an empty list)."""
+
+
 class Slots:
     """At most ``size`` holders at once; waiters are served first come, first served.
 
@@ -186,16 +191,39 @@ class RasaClient:
                                    action, conversation_id, problem)
             return messages
 
+    async def intent(self, text: str, wait: Optional[float] = None) -> Optional[str]:
+        """The intent Rasa's NLU gives ``text`` (no tracker is touched); None if unsure."""
+        async with self._slot(wait):
+            body = await self._request("POST", "/model/parse", {"text": text})
+        intent = body.get("intent") if isinstance(body, dict) else None
+        name = intent.get("name") if isinstance(intent, dict) else None
+        return name if isinstance(name, str) else None
+
+    async def tracker_events(self, conversation_id: str,
+                             wait: Optional[float] = None) -> List[Dict[str, Any]]:
+        """The events of the conversation's tracker as Rasa stored them."""
+        async with self._slot(wait):
+            body = await self._request("GET", f"/conversations/{conversation_id}/tracker")
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            raise RasaUnavailable("Rasa answered the tracker request with something unexpected")
+        return [event for event in events if isinstance(event, dict)]
+
     async def _execute(self, conversation_id: str, action: str) -> List[Dict[str, Any]]:
         body = await self._post(f"/conversations/{conversation_id}/execute", {"name": action})
         messages = body.get("messages") if isinstance(body, dict) else None
         return messages if isinstance(messages, list) else []
 
     async def _post(self, path: str, payload: Any, api: bool = True) -> Any:
+        return await self._request("POST", path, payload, api)
+
+    async def _request(self, method: str, path: str, payload: Any = None,
+                       api: bool = True) -> Any:
         params = {"token": self.token} if api and self.token else None
         url = self.base_url + path
         try:
-            async with self._http().post(url, json=payload, params=params) as response:
+            async with self._http().request(method, url, json=payload,
+                                            params=params) as response:
                 if response.status >= 400:
                     detail = (await response.text())[:300]
                     raise RasaUnavailable(

@@ -2,7 +2,8 @@
 
 One app-wide subscription (not one per websocket, so a notice is stored once however
 many tabs are open): a person joined -> store "<name> joined the chat"; the chat went
-back to the bot -> store "The assistant is back." and run ``action_handback``.
+back to the bot -> run ``action_handback`` and store "The assistant is back." (or, when
+the assistant cannot answer, a notice that says so).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ test: the bot is asked only in state ``bot``, and a customer can never type an i
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -62,6 +63,18 @@ def route_customer_message(state: str, text: str) -> Route:
     return Route(Action.REFUSE, reason=CLOSED)
 
 
+#: Words that ask for a person. Only used while Rasa cannot tell (it is down or full):
+#: then a wrong "yes" costs a person's look at the chat, a wrong "no" a stranded customer.
+_PERSON_WORDS = re.compile(
+    r"\b(human|person|people|agent|someone|somebody|representative|operator|staff|"
+    r"manager|customer service|real person|live chat)\b", re.IGNORECASE)
+
+
+def asks_for_person(text: str) -> bool:
+    """Does the customer ask for a person? The fallback used when NLU is out of reach."""
+    return bool(_PERSON_WORDS.search(text))
+
+
 def rasa_safe_text(text: str) -> str:
     """The text as Rasa must receive it: never an ``/intent`` command."""
     if text.strip().startswith(INTENT_PREFIX):
@@ -83,6 +96,12 @@ class BotTurn:
 
     messages: List[BotMessage] = field(default_factory=list)
     handoff: Optional[Dict[str, Any]] = None
+
+    @property
+    def silent(self) -> bool:
+        """Nothing to show and no handoff: every real turn has one or the other, so
+        this is a failed action (Rasa answers 200 with an empty list then)."""
+        return not self.messages and self.handoff is None
 
 
 def read_replies(replies: Sequence[Mapping[str, Any]]) -> BotTurn:

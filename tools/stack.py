@@ -2,8 +2,10 @@
 
 `python -m tools.stack` (what `make run` calls) starts the action server, the Rasa
 server and the web app (shop page with the chat widget + agent desk, in demo mode),
-waits until all three answer, prints the shop and desk URLs, and on Ctrl-C stops them.
-A process that dies is reported with the end of its log, and the others are stopped.
+waits until all three answer, prints the shop and desk URLs, and on Ctrl-C (or SIGTERM)
+stops them. A process that stops later is restarted with backoff and the others keep
+serving (``tools.supervisor``); only one that keeps failing stops everything, with the
+end of its log. One that fails while starting stops everything at once (a set-up error).
 `python -m tools.stack --shell` starts the action server and opens `rasa shell`.
 
 SQLite files under var/ by default; with `DATABASE_URL=postgresql://...` the web app
@@ -28,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from actions.content import PROJECT_ROOT
 from handoff.db import keep_private
+from tools.supervisor import Supervisor
 
 VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "logs"
@@ -48,15 +51,16 @@ class Service:
     def start(self, env: Dict[str, str]) -> None:
         """Start the process with its output going to its log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-        )
+        # The child keeps its own copy of the file; ours closes (restarts would leak it).
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+            )
 
     def exit_code(self) -> Optional[int]:
         """None while running."""
@@ -233,21 +237,6 @@ def died_message(service: Service, code: int) -> str:
     )
 
 
-def supervise(services: List[Service]) -> int:
-    """Wait for Ctrl-C or for a process to die; report which."""
-    try:
-        while True:
-            for service in services:
-                code = service.exit_code()
-                if code is not None:
-                    print(died_message(service, code), file=sys.stderr)
-                    return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("\nStopping ...", flush=True)
-        return 0
-
-
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -294,7 +283,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 cwd=PROJECT_ROOT,
             )
         print_how_to_chat(args.web_port, demo=not args.no_demo)
-        return supervise(services)
+        return Supervisor(services, envs).run()
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 1

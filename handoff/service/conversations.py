@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
@@ -218,6 +219,25 @@ class ConversationsMixin(ServiceBase):
                 (messages.c.conversation_id == conversation_id) & (messages.c.id > after_id),
                 limit,
             )
+
+    async def unanswered_customer_messages(self, max_age_seconds: float = 86_400,
+                                           limit: int = 1000) -> List[Message]:
+        """Customer messages of the last ``max_age_seconds`` that are the last word in a
+        conversation still with the bot: nobody answered them (the web app stopped while
+        the assistant was thinking). Oldest first."""
+        latest = (
+            select(func.max(messages.c.id))
+            .where(messages.c.conversation_id == conversations.c.id)
+            .correlate(conversations)
+            .scalar_subquery()
+        )
+        last_ids = select(latest).where(conversations.c.state == "bot")
+        async with self.engine.connect() as conn:
+            return await self._message_rows(
+                conn,
+                messages.c.id.in_(last_ids) & (messages.c.author == "customer")
+                & (messages.c.created_at >= self.now() - dt.timedelta(seconds=max_age_seconds)),
+                limit)
 
     async def conversation_detail(self, conversation_id: str) -> ConversationDetail:
         """The conversation, its latest handoff (with context) and the full transcript."""

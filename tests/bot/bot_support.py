@@ -59,6 +59,9 @@ class FakeRasa:
                 {"custom": {"handoff": {**HANDOFF_REQUEST, "reason": "customer_request"}}},
             ]),
         }
+        # Rasa's stored events per conversation (GET .../tracker) and its NLU's verdict.
+        self.trackers: Dict[str, List[Dict[str, Any]]] = {}
+        self.intent: Callable[[str], str] = lambda text: "faq"
         self._runner: Optional[web.AppRunner] = None
 
     @property
@@ -85,6 +88,8 @@ class FakeRasa:
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_post("/conversations/{cid}/tracker/events", self._events)
         app.router.add_post("/conversations/{cid}/execute", self._execute)
+        app.router.add_get("/conversations/{cid}/tracker", self._tracker)
+        app.router.add_post("/model/parse", self._parse)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -138,6 +143,27 @@ class FakeRasa:
         if status >= 400:
             return web.json_response({"message": "ConversationError"}, status=status)
         return web.json_response({"tracker": {}, "messages": messages})
+
+
+    async def _tracker(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"message": "bad token"}, status=401)
+        cid = request.match_info["cid"]
+        self.calls.append(("tracker", cid, None))
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        return web.json_response({"sender_id": cid, "events": self.trackers.get(cid, [])})
+
+    async def _parse(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"message": "bad token"}, status=401)
+        body = await request.json()
+        self.calls.append(("parse", "", body))
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        return web.json_response({"text": body["text"],
+                                  "intent": {"name": self.intent(body["text"]),
+                                             "confidence": 0.97}})
 
 
 _counter = 0

@@ -240,21 +240,45 @@ async def _has(texts, wanted):
     return wanted in await texts()
 
 
-async def test_hand_back_without_action_handback_still_says_the_bot_is_back(live, fake_rasa):
+async def test_hand_back_while_rasa_is_down_says_the_assistant_is_unavailable(live, fake_rasa):
     agent = await online_agent(live.service)
     cid, token, _ = await live.start_chat()
     await live.say(cid, token, "this is useless")
+    await live.service.claim(cid, agent.id)
+    fake_rasa.down = True
+    await live.service.hand_back(cid, agent.id)
+
+    async def last():
+        history = await stored(live, cid)
+        return history[-1].author == "system" and "unavailable" in history[-1].text
+
+    await wait_for(last)
+    history = await stored(live, cid)
+    assert "action_handback" in fake_rasa.executed()  # tried, Rasa answered 500
+    assert not any(m.text == "The assistant is back." for m in history)
+    assert history[-1].text.startswith("This chat is back with our automated assistant")
+    assert [b["action"] for b in history[-1].buttons] == ["handoff", "contact"]
+    fake_rasa.down = False
+    status, body, _ = await live.say(cid, token, "thanks")
+    assert body["replies"][0]["author"] == "bot"  # the bot answers again
+
+
+async def test_hand_back_with_a_silent_action_handback_says_the_assistant_is_unavailable(
+        live, fake_rasa):
+    # The custom actions are down: Rasa runs action_handback and answers 200 with nothing.
+    fake_rasa.actions["action_handback"] = (200, [])
+    agent = await online_agent(live.service)
+    cid, _, _ = await live.start_chat()
+    await live.service.enqueue(cid, "customer_request")
     await live.service.claim(cid, agent.id)
     await live.service.hand_back(cid, agent.id)
 
     async def last():
         history = await stored(live, cid)
-        return history[-1].text == "The assistant is back."
+        return history[-1].author == "system" and "unavailable" in history[-1].text
 
     await wait_for(last)
-    assert "action_handback" in fake_rasa.executed()  # tried, Rasa answered 500
-    status, body, _ = await live.say(cid, token, "thanks")
-    assert body["replies"][0]["author"] == "bot"  # the bot answers again
+    assert not any(m.text == "The assistant is back." for m in await stored(live, cid))
 
 
 async def test_a_closed_chat_refuses_messages_and_stores_nothing(live, fake_rasa):

@@ -290,3 +290,28 @@ async def test_a_bot_turn_is_stored_in_order_all_or_none(service: HandoffService
     with pytest.raises(InvalidInput):
         await service.add_messages(conv.id, "bot", [("fine", None), ("   ", None)])
     assert [m.text for m in await service.messages_since(conv.id, 0)] == [m.text for m in stored]
+
+
+async def test_unanswered_customer_messages_are_the_last_word_in_chats_with_the_bot(
+        service: HandoffService, clock):
+    async def chat(*authors: str):
+        conv = await service.create_conversation()
+        for index, author in enumerate(authors):
+            await service.add_message(conv.id, author, f"{author} {index}")
+        return conv.id
+
+    old = await chat("bot", "customer")
+    clock.advance(2 * 86_400)
+    left = await chat("bot", "customer")
+    await chat("bot", "customer", "bot")  # answered
+    await chat("bot", "customer", "system")  # told the assistant is unavailable
+    queued = await chat("bot", "customer")
+    await online_agent(service)
+    result = await service.enqueue(queued, "customer_request")
+    assert result.outcome == "queued"  # a person will see it
+    twice = await chat("bot", "customer", "customer")
+    found = await service.unanswered_customer_messages()
+    assert [(m.conversation_id, m.text) for m in found] == [(left, "customer 1"),
+                                                           (twice, "customer 2")]
+    assert old not in [m.conversation_id for m in found]  # older than a day
+    assert len(await service.unanswered_customer_messages(max_age_seconds=3 * 86_400)) == 3
