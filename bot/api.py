@@ -11,14 +11,15 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.http import client_address, int_arg, read_json
 from handoff.service import HandoffService
 from handoff.text import is_blank
+from handoff.web.errors import ApiError
+from handoff.web.requests import client_address, int_arg, read_json
 
 from . import tokens
 from .frames import message_view
 from .gateway import Gateway, Outcome
-from .http import ApiError, authorise, json_api, limit
+from .http import authorise, limit
 from .mailer import (
     MailError,
     addresses_in,
@@ -85,7 +86,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
     bp = Blueprint(name, url_prefix=PREFIX)
 
     @bp.post("")
-    @json_api
     async def start(request: Request) -> HTTPResponse:
         limit(request.app.ctx.limits["new"], client_address(request), "new chats")
         outcome = await _gateway(request).start_conversation()
@@ -106,7 +106,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         }, status=201)
 
     @bp.get("/<conversation_id:str>")
-    @json_api
     async def status(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         service = _service(request)
@@ -124,7 +123,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         })
 
     @bp.get("/<conversation_id:str>/messages")
-    @json_api
     async def history(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         after = int_arg(request, "after", 0)
@@ -132,7 +130,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response({"messages": [message_view(m.to_json()) for m in found]})
 
     @bp.post("/<conversation_id:str>/messages")
-    @json_api
     async def send(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         text = _message_text(read_json(request), _settings(request).max_message_chars)
@@ -143,7 +140,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response(_outcome_json(outcome), status=201)
 
     @bp.post("/<conversation_id:str>/handoff")
-    @json_api
     async def talk_to_a_person(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         limit(request.app.ctx.limits["conversation"], conversation_id, "requests in this chat")
@@ -151,14 +147,12 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response(_outcome_json(outcome))
 
     @bp.post("/<conversation_id:str>/cancel")
-    @json_api
     async def cancel(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         conversation = await _service(request).cancel(conversation_id)
         return json_response({"state": conversation.state})
 
     @bp.post("/<conversation_id:str>/contact")
-    @json_api
     async def contact(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         body = read_json(request)
@@ -170,14 +164,12 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response({"ticket_id": ticket.id, "state": ticket.state}, status=201)
 
     @bp.post("/<conversation_id:str>/close")
-    @json_api
     async def close(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         conversation = await _service(request).close(conversation_id, reason="customer_left")
         return json_response({"state": conversation.state})
 
     @bp.post("/<conversation_id:str>/csat")
-    @json_api
     async def csat(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         body = read_json(request)
@@ -190,7 +182,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response({"recorded": True}, status=201)
 
     @bp.post("/<conversation_id:str>/transcript")
-    @json_api
     async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         settings = _settings(request)

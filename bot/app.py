@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Optional
 
-from sanic import Request, Sanic
-from sanic.response import HTTPResponse
+from sanic import Sanic
 
 from handoff.app import register_handoff
 from handoff.settings import Settings as HandoffSettings
+from handoff.web.security import security_headers
 
-from .api import PREFIX, create_api_blueprint
-from .http import handle_error
+from .api import create_api_blueprint
 from .gateway import Gateway
-from .pages import SECURITY_HEADERS, create_pages_blueprint
+from .pages import create_pages_blueprint
 from handoff.ratelimit import RateLimiter
 from .rasa_client import RasaClient
 from .reactor import Reactor
@@ -65,18 +64,12 @@ def create_app(
                                             24 * 3600),
     }
     register_handoff(app, handoff_settings, **handoff_options)
-    # Replaces the desk's catch-all handler with one that also answers JSON on our paths.
-    app.error_handler.add(Exception, handle_error)
     app.blueprint(create_pages_blueprint(f"{name}_pages"))
     app.blueprint(create_api_blueprint(f"{name}_customer_api"))
     app.blueprint(create_ws_blueprint(f"{name}_customer_ws"))
 
-    @app.middleware("response")
-    async def security_headers(request: Request, response: HTTPResponse) -> None:
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if request.path.startswith(PREFIX):
-            response.headers.setdefault("Cache-Control", "no-store")
+    # The shop page and widget files too (the desk's middleware covers only its paths).
+    app.register_middleware(security_headers(), "response")
 
     async def start(app: Sanic, _loop: Any) -> None:
         # Runs after the desk's own start-up listener, so app.ctx.handoff exists.

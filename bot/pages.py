@@ -1,4 +1,4 @@
-"""The demo shop page and the widget's files, served with a strict CSP."""
+"""The demo shop page and the widget's files (headers and CSP: ``handoff.web.security``)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 ASSETS = {
     "widget.js": "application/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",

@@ -28,12 +28,12 @@ from handoff.events import (
     Event,
 )
 from handoff.service import HandoffService, NotFound
-from handoff.wsio import (
+from handoff.web.sockets import (
     bad_message_id,
     hello_message_id,
     incoming_frames,
     is_ping,
-    read_hello,
+    open_with_hello,
     refuse,
     run_until_first_done,
     send_frame,
@@ -42,8 +42,6 @@ from handoff.wsio import (
 from . import tokens
 from .frames import event_frame, message_view, queue_frame
 
-HELLO_TIMEOUT_SECONDS = 15
-
 
 def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
     """A fresh blueprint holding the customer websocket route."""
@@ -51,14 +49,12 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
 
     @bp.websocket("/<conversation_id:str>/ws")
     async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
-        hello = await read_hello(
-            ws, HELLO_TIMEOUT_SECONDS, lambda m: refuse(ws, 401, m), "the conversation token"
-        )
+        hello = await open_with_hello(ws, "the conversation token")
         if hello is None:
             return
         try:
-            tokens.check(hello.get("token") or request.args.get("token"), conversation_id,
-                         request.app.ctx.bot_secret)
+            # Only from the frame: a token in the URL would land in access logs.
+            tokens.check(hello.get("token"), conversation_id, request.app.ctx.bot_secret)
         except tokens.TokenError as problem:
             await refuse(ws, problem.status, str(problem))
             return

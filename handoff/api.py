@@ -8,7 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from .http import ApiError, agent_required, client_address, int_arg, read_json, service_of
+from .http import agent_required, service_of
+from .web.errors import ApiError
+from .web.requests import client_address, int_arg, read_json
 from .policy import can_view
 from .service import AuthFailed, Conversation
 from .throttle import login_key

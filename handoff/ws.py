@@ -21,21 +21,20 @@ from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
 from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
-from .http import ApiError, agent_from_token, service_of
+from .http import agent_from_token, service_of
 from .service import AuthFailed
 from .policy import sees_message
-from .wsio import (
+from .web.errors import ApiError
+from .web.sockets import (
     bad_message_id,
     hello_message_id,
     incoming_frames,
     is_ping,
-    read_hello,
+    open_with_hello,
     refuse,
     run_until_first_done,
     send_frame,
 )
-
-HELLO_TIMEOUT_SECONDS = 15
 
 
 def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
@@ -44,15 +43,13 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
 
     @bp.websocket("/ws")
     async def agent_socket(request: Request, ws: Any) -> None:
-        hello = await read_hello(
-            ws, HELLO_TIMEOUT_SECONDS, lambda m: _refuse(ws, m), "your session token"
-        )
+        hello = await open_with_hello(ws, "your session token")
         if hello is None:
             return
         try:
             agent = await agent_from_token(request, hello.get("token"))
         except ApiError as problem:
-            await _refuse(ws, problem.message)
+            await refuse(ws, problem.status, problem.message)
             return
         # Absent or null: a desk that never saw a message (no catch-up).
         last_id = hello_message_id(hello, "last_message_id")
@@ -83,10 +80,6 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
     return bp
 
 
-async def _refuse(ws: Any, message: str) -> None:
-    await refuse(ws, 401, message)
-
-
 async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: int) -> int:
     last_sent = last_id
     for message in await service.messages_for_agent_since(agent_id, last_id):
@@ -113,7 +106,7 @@ async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_se
         while True:
             event = await sub.get()
             if event.name == SESSION_REVOKED and event.data["session_id"] == session_id:
-                await _refuse(ws, "you signed out: this session has ended")
+                await refuse(ws, 401, "you signed out: this session has ended")
                 return
             if _wanted(event, agent_id, last_sent):
                 await send_frame(ws, {"type": "event", **event.to_json()})
@@ -123,12 +116,12 @@ async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_se
             if is_ping(frame):
                 # The heartbeat doubles as a re-check: a disabled agent loses the feed.
                 if (await service.get_agent(agent_id)).disabled:
-                    await _refuse(ws, "this agent account is disabled")
+                    await refuse(ws, 401, "this agent account is disabled")
                     return
                 try:
                     await service.check_session(session_id, agent_id)
                 except AuthFailed as problem:
-                    await _refuse(ws, str(problem))
+                    await refuse(ws, 401, str(problem))
                     return
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})

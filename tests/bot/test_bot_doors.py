@@ -367,3 +367,15 @@ async def test_the_new_settings_are_read_from_the_environment():
         BotSettings.from_env({"BOT_PROXIES_COUNT": "-1"})
     with pytest.raises(ValueError, match="HANDOFF_LOGIN_SLOWDOWN must be a number of seconds"):
         Settings.from_env({"HANDOFF_LOGIN_SLOWDOWN": "soon"})
+
+
+async def test_a_token_in_the_socket_url_is_not_accepted(live):
+    # Tokens travel in the hello frame only: a URL lands in access logs.
+    cid, token, _ = await live.start_chat()
+    url = f"{live.url.replace('http', 'ws')}/api/conversations/{cid}/ws?token={token}"
+    async with live.http.ws_connect(url) as ws:
+        await ws.send_json({"type": "hello", "after": 0})
+        frame = await ws.receive_json(timeout=20)
+        assert frame["type"] == "error" and frame["status"] == 401
+        await ws.receive(timeout=20)
+        assert ws.close_code == 4401

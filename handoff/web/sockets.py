@@ -1,7 +1,8 @@
 """Websocket plumbing shared by the desk's socket and the customer's (bot/ws.py).
 
-JSON text frames in both directions; a first `hello` frame carrying the token; pings
-answered by the caller; several loops run until the first one ends.
+JSON text frames in both directions; a first `hello` frame carrying the token (never the
+URL: it would land in access logs); pings answered by the caller; several loops run until
+the first one ends.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
 
 from websockets.exceptions import ConnectionClosed
 
-from .text import MAX_ID, find_unstorable, parse_id
+from ..text import MAX_ID, find_unstorable, parse_id
 
+# A client that opens a socket and says nothing is dropped after this long.
+HELLO_TIMEOUT_SECONDS = 15
 # Close codes are 4000 + the HTTP status that says why (4401, 4403, 4422, 4429).
 CLOSE_REASONS = {401: "unauthorised", 403: "forbidden", 422: "bad frame", 429: "too many"}
 
@@ -74,6 +77,14 @@ async def read_hello(
         await refuse('the first frame must be {"type": "hello", "token": "..."}')
         return None
     return frame
+
+
+async def open_with_hello(ws: Any, what: str) -> Optional[Dict[str, Any]]:
+    """The client's hello frame, or None after refusing with 401 (late, malformed, not a
+    hello) or when the socket closed. ``what`` names the token the hello must carry."""
+    return await read_hello(
+        ws, HELLO_TIMEOUT_SECONDS, lambda message: refuse(ws, 401, message), what
+    )
 
 
 async def incoming_frames(ws: Any) -> AsyncIterator[Optional[Dict[str, Any]]]:
