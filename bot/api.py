@@ -11,6 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from handoff.contract import widget_limits
 from handoff.service import HandoffService
 from handoff.text import is_blank
 from handoff.web.errors import ApiError
@@ -103,6 +104,7 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
             "assistant_unavailable": outcome.assistant_unavailable,
             "assistant_busy": outcome.assistant_busy,
             "features": {"transcript_email": settings.transcript_email_enabled},
+            "limits": widget_limits(settings.max_message_chars),
         }, status=201)
 
     @bp.get("/<conversation_id:str>")
@@ -120,6 +122,7 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
             "agent_name": agent_name,
             "queue": queue.to_json() if queue else None,
             "features": {"transcript_email": _settings(request).transcript_email_enabled},
+            "limits": widget_limits(_settings(request).max_message_chars),
         })
 
     @bp.get("/<conversation_id:str>/messages")

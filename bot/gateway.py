@@ -18,7 +18,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Coroutine, Dict, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Coroutine, Dict, List, Mapping, Optional, Set, Tuple, TypeVar
 
 from handoff.service import (
     Conflict,
@@ -28,7 +28,12 @@ from handoff.service import (
     Message,
     ServiceError,
 )
-from handoff.settings import MAX_MESSAGE_CHARS
+from handoff.contract import (
+    HANDOFF_REQUEST_VERSION,
+    MAX_MESSAGE_CHARS,
+    HandoffReason,
+    read_handoff_request,
+)
 
 from .notices import (
     BACK_BUSY,
@@ -52,7 +57,6 @@ from .router import (
     BotMessage,
     BotTurn,
     asks_for_person,
-    handoff_reason,
     queued_notice,
     read_replies,
     route_customer_message,
@@ -233,7 +237,7 @@ class Gateway:
         """Without the assistant a typed request for a person still reaches one; any
         other message gets the honest notice (busy or unavailable)."""
         if await self._asks_for_person(text, rasa_text, problem):
-            request = await self._fallback_request(conversation_id, OUTAGE_REQUEST_SUMMARY)
+            request = self._fallback_request(OUTAGE_REQUEST_SUMMARY)
             outcome = await self._apply_turn(conversation_id, BotTurn([], request))
             outcome.assistant_unavailable = True
             outcome.assistant_busy = isinstance(problem, RasaBusy)
@@ -291,20 +295,17 @@ class Gateway:
                 logger.warning("action_handoff failed for %s: %s", conversation_id, problem)
                 turn = BotTurn()
             if turn.handoff is None:
-                turn = BotTurn(turn.messages, await self._fallback_request(
-                    conversation_id, BUTTON_REQUEST_SUMMARY))
+                turn = BotTurn(turn.messages, self._fallback_request(BUTTON_REQUEST_SUMMARY))
             return await self._apply_turn(conversation_id, turn)
 
-    async def _fallback_request(self, conversation_id: str, summary: str) -> Dict[str, Any]:
-        # Without the action layer the agent still gets the reason and the transcript.
-        history = await self.service.messages_since(conversation_id)
+    @staticmethod
+    def _fallback_request(summary: str) -> Dict[str, Any]:
+        # Without the action layer the agent still gets the reason and a summary; the
+        # desk shows the stored messages themselves.
         return {
-            "reason": "customer_request",
+            "version": HANDOFF_REQUEST_VERSION,
+            "reason": HandoffReason.CUSTOMER_REQUEST.value,
             "summary": summary,
-            "transcript": [
-                {"author": m.author, "text": m.text, "time": m.created_at.timestamp()}
-                for m in history if m.author in ("customer", "bot")
-            ],
         }
 
     async def _apply_turn(self, conversation_id: str, turn: BotTurn) -> Outcome:
@@ -347,15 +348,16 @@ class Gateway:
         return stored
 
     async def _enqueue(
-        self, conversation_id: str, request: Dict[str, Any]
+        self, conversation_id: str, sent: Mapping[str, Any]
     ) -> "tuple[EnqueueResult, List[Message]]":
-        reason = handoff_reason(request)
+        request = read_handoff_request(sent)  # version 1 or 2, as version 2
+        reason = request["reason"]
         try:
-            result = await self.service.enqueue(conversation_id, reason, context=request)
+            result = await self.service.enqueue(conversation_id, reason, context=dict(request))
         except InvalidInput:
             # An oversized context must not cost the customer their place in line:
-            # the desk shows the stored transcript anyway.
-            slim = {k: v for k, v in request.items() if k not in ("transcript", "intents")}
+            # the intents seen are the one part that grows with the chat.
+            slim = {k: v for k, v in request.items() if k != "intents"}
             result = await self.service.enqueue(conversation_id, reason, context=slim)
         notices: List[Message] = []
         if result.outcome == "queued":

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from handoff.contract import HANDOFF_KEY, read_handoff_request
+
 #: Rasa's RegexMessageHandler reads a text starting with "/" (after ``str.strip()``)
 #: as ``/intent{entities}``. A zero-width space is not whitespace for ``str.strip`` and
 #: is dropped by the tokenizer, so the text reaches NLU as plain words.
 INTENT_PREFIX = "/"
 NEUTRALISER = "\u200b"
-HANDOFF_KEY = "handoff"
-HANDOFF_REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
 BOT_LABEL = "Assistant (bot)"
 CUSTOMER_LABEL = "You"
 SYSTEM_LABEL = "Notice"
@@ -95,7 +95,7 @@ class BotTurn:
     """Rasa's replies, split into what the customer sees and a handoff request."""
 
     messages: List[BotMessage] = field(default_factory=list)
-    handoff: Optional[Dict[str, Any]] = None
+    handoff: Optional[Dict[str, Any]] = None  # as sent: read_handoff_request reads it
 
     @property
     def silent(self) -> bool:
@@ -159,8 +159,7 @@ def _buttons(raw: Any) -> Optional[List[Dict[str, str]]]:
 
 def handoff_reason(request: Mapping[str, Any]) -> str:
     """The handoff reason the action layer gave, ``customer_request`` if none or unknown."""
-    reason = request.get("reason")
-    return reason if reason in HANDOFF_REASONS else "customer_request"
+    return read_handoff_request(request)["reason"]
 
 
 def author_label(author: str, agent_name: Optional[str] = None) -> str:

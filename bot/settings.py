@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int, env_seconds
+from handoff.contract import MAX_MESSAGE_CHARS
+from handoff.settings import PROJECT_ROOT, env_int, env_seconds
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
@@ -87,6 +88,11 @@ class BotSettings:
             timeout = float(env.get("RASA_TIMEOUT") or 30.0)
         except ValueError:
             raise ValueError("RASA_TIMEOUT must be a number of seconds") from None
+        max_chars = env_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1)
+        if max_chars > MAX_MESSAGE_CHARS:
+            # A longer message would pass here and be refused by the store.
+            raise ValueError(f"BOT_MAX_MESSAGE_CHARS must be at most {MAX_MESSAGE_CHARS} "
+                             f"(the longest message the desk stores), got {max_chars}")
         return cls(
             rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
             rasa_token=token,
@@ -97,7 +103,7 @@ class BotSettings:
             token_ttl_seconds=env_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
             host=env.get("BOT_HOST") or "127.0.0.1",
             port=env_int(env, "BOT_PORT", env_int(env, "PORT", 8000, 1), 1),
-            max_message_chars=env_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1),
+            max_message_chars=max_chars,
             conversation_messages_per_minute=env_int(env, "BOT_RATE_CONVERSATION", 20, 1),
             address_messages_per_minute=env_int(env, "BOT_RATE_ADDRESS", 120, 1),
             address_conversations_per_minute=env_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),

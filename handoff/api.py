@@ -8,6 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from .contract import desk_config
 from .http import agent_required, service_of
 from .web.errors import ApiError
 from .web.requests import client_address, int_arg, read_json
@@ -19,6 +20,11 @@ from .throttle import login_key
 def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
     """A fresh blueprint with every agent route (fresh, so tests can build many apps)."""
     bp = Blueprint(name, url_prefix="/api/agent")
+
+    @bp.get("/config")
+    async def config(request: Request) -> HTTPResponse:
+        # Public on purpose: the sign-in page needs no secret to know the limits.
+        return json_response(desk_config())
 
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:

@@ -13,20 +13,23 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Dict, FrozenSet, Iterable, Optional, Protocol, Set
 
+from .contract import EventName
+
 logger = logging.getLogger(__name__)
 
-CONVERSATION_QUEUED = "conversation.queued"
-CONVERSATION_ASSIGNED = "conversation.assigned"
-MESSAGE_CREATED = "message.created"
-CONVERSATION_RETURNED_TO_BOT = "conversation.returned_to_bot"
-CONVERSATION_CLOSED = "conversation.closed"
-CONVERSATION_CANCELLED = "conversation.cancelled"
-QUEUE_CHANGED = "queue.changed"
-TICKET_CREATED = "ticket.created"
-TICKET_UPDATED = "ticket.updated"
-AGENT_STATUS_CHANGED = "agent.status_changed"
+# The names are the contract's (handoff.contract.EventName), as plain strings.
+CONVERSATION_QUEUED = EventName.CONVERSATION_QUEUED.value
+CONVERSATION_ASSIGNED = EventName.CONVERSATION_ASSIGNED.value
+MESSAGE_CREATED = EventName.MESSAGE_CREATED.value
+CONVERSATION_RETURNED_TO_BOT = EventName.CONVERSATION_RETURNED_TO_BOT.value
+CONVERSATION_CLOSED = EventName.CONVERSATION_CLOSED.value
+CONVERSATION_CANCELLED = EventName.CONVERSATION_CANCELLED.value
+QUEUE_CHANGED = EventName.QUEUE_CHANGED.value
+TICKET_CREATED = EventName.TICKET_CREATED.value
+TICKET_UPDATED = EventName.TICKET_UPDATED.value
+AGENT_STATUS_CHANGED = EventName.AGENT_STATUS_CHANGED.value
 # Internal: closes the desk sockets of a signed-out session; never sent to a client.
-SESSION_REVOKED = "session.revoked"
+SESSION_REVOKED = EventName.SESSION_REVOKED.value
 
 
 @dataclass(frozen=True)

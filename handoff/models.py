@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
 )
 
+from .contract import reason_check_sql
+
 # Stable constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
 metadata = MetaData(
     naming_convention={
@@ -30,7 +32,6 @@ metadata = MetaData(
 
 CONVERSATION_STATES = ("bot", "queued", "assigned", "closed")
 AUTHORS = ("customer", "bot", "agent", "system")
-HANDOFF_REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
 TICKET_STATES = ("open", "done")
 
 agents = Table(
@@ -99,11 +100,7 @@ handoffs = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("outcome", String(16)),
     Column("agent_id", Integer, ForeignKey("agents.id")),
-    CheckConstraint(
-        "reason IN ('customer_request', 'low_confidence', 'frustration', "
-        "'unhelpful_answer')",
-        name="reason_valid",
-    ),
+    CheckConstraint(reason_check_sql(), name="reason_valid"),
     Index("ix_handoffs_conversation_id", "conversation_id"),
 )
 

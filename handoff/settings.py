@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MAX_MESSAGE_CHARS = 2000
 
 
 def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
-from ..settings import MAX_MESSAGE_CHARS
+from ..contract import MAX_MESSAGE_CHARS
 from ..text import MAX_ID, is_blank, parse_id, unstorable
 from .base import ServiceBase, to_conversation, to_handoff
 from .errors import Conflict, Forbidden, InvalidInput

@@ -16,7 +16,8 @@ from ..events import (
     TICKET_CREATED,
     TICKET_UPDATED,
 )
-from ..models import HANDOFF_REASONS, agents, conversations, handoffs, messages, offline_tickets
+from ..contract import REASONS as HANDOFF_REASONS
+from ..models import agents, conversations, handoffs, messages, offline_tickets
 from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
 from .errors import Conflict, InvalidInput
 from .types import Conversation, EnqueueResult, QueueItem, QueueStatus, Ticket

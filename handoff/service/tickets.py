@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..events import TICKET_CREATED, TICKET_UPDATED
 from ..models import csat_answers, handoffs, offline_tickets
-from ..settings import MAX_MESSAGE_CHARS
+from ..contract import MAX_MESSAGE_CHARS
 from ..text import parse_id
 from .base import ServiceBase, as_utc
 from .conversations import clean_text

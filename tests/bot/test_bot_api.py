@@ -184,8 +184,10 @@ async def test_talk_to_a_person_works_while_rasa_is_down(live, fake_rasa):
     detail = await live.service.conversation_detail(cid)
     assert detail.handoff.reason == "customer_request"
     assert "Talk to a person" in detail.handoff.context["summary"]
-    said = [line["text"] for line in detail.handoff.context["transcript"]]
+    # The agent reads what was said from the stored messages (request version 2).
+    said = [message.text for message in detail.messages]
     assert said[:2] == [DISCLOSURE, "Where is my parcel?"]
+    assert detail.handoff.context["version"] == 2 and "transcript" not in detail.handoff.context
 
 
 async def test_nobody_online_is_an_honest_offline_ticket(live, fake_rasa):
@@ -423,3 +425,11 @@ async def test_one_unusable_bot_reply_does_not_cost_the_others(live, fake_rasa):
     assert [r["text"] for r in body["replies"]] == ["Here is the answer.", "Anything else?"]
     stored = [m.text for m in await live.service.messages_since(cid, 0)]
     assert stored[-3:] == ["returns?", "Here is the answer.", "Anything else?"]
+
+
+async def test_the_widget_gets_the_message_limit_from_the_server(make_live):
+    live = await make_live(bot_overrides={"max_message_chars": 300})
+    cid, token, body = await live.start_chat()
+    assert body["limits"] == {"max_message_chars": 300}
+    status, body, _ = await live.call("GET", f"/api/conversations/{cid}", token)
+    assert status == 200 and body["limits"] == {"max_message_chars": 300}

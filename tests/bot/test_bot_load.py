@@ -119,7 +119,7 @@ async def test_talk_to_a_person_is_never_refused_under_load(make_live, fake_rasa
     detail = await live.service.conversation_detail(cid)
     assert detail.conversation.state == "queued"
     assert "Talk to a person" in detail.handoff.context["summary"]
-    assert "where is my parcel?" in [line["text"] for line in detail.handoff.context["transcript"]]
+    assert "where is my parcel?" in [message.text for message in detail.messages]
     status, body, _ = await occupying
     assert body["replies"][0]["text"] == "Bot answer to: a slow question"
 
