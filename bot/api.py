@@ -191,7 +191,7 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         if not settings.transcript_email_enabled or settings.smtp_host is None:
             raise ApiError(503, "e-mailing transcripts is not set up on this server")
         address = read_json(request).get("email")
-        if not valid_address(address):
+        if not isinstance(address, str) or not valid_address(address):
             raise ApiError(422, "please give one valid e-mail address (on a domain name)")
         service = _service(request)
         # Only to an address the customer gave in this chat: the shop's mail server is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typing import Awaitable, Callable
+from typing import Any, Callable, Coroutine
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file
@@ -31,7 +31,7 @@ def create_pages_blueprint(name: str = "customer_pages") -> Blueprint:
     return bp
 
 
-def _asset_handler(asset: str, mime: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+def _asset_handler(asset: str, mime: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
     async def handler(request: Request) -> HTTPResponse:
         return await file(STATIC_DIR / asset, mime_type=mime,
                           headers={"Cache-Control": "no-cache"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Callable, Coroutine, Optional
 
 from sanic import Request
 from sanic.response import HTTPResponse
@@ -14,7 +14,7 @@ from .web.errors import ApiError
 from .web.requests import bearer_token
 
 API_PREFIX = "/api/agent"
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 def service_of(request: Request) -> HandoffService:

@@ -28,7 +28,7 @@ TOO_MANY_CONNECTIONS = (
 class _TimedHttp(Http):
     """Notes when each request's header starts to arrive (pipelined ones included)."""
 
-    async def http1_request_header(self) -> None:  # type: ignore[override]
+    async def http1_request_header(self) -> None:
         self.protocol.request_started = monotonic()
         await super().http1_request_header()
 

@@ -9,6 +9,7 @@ its timing tells whether a name exists.
 
 from __future__ import annotations
 
+import time
 from typing import Callable, Optional
 
 from .ratelimit import RateLimiter
@@ -32,9 +33,9 @@ class LoginThrottle:
         slowdown_seconds: float,
         clock: Optional[Callable[[], float]] = None,
     ) -> None:
-        options = {"clock": clock} if clock is not None else {}
-        self._logins = RateLimiter(per_login, window_seconds, **options)
-        self._addresses = RateLimiter(per_address, window_seconds, **options)
+        clock = clock or time.monotonic
+        self._logins = RateLimiter(per_login, window_seconds, clock)
+        self._addresses = RateLimiter(per_address, window_seconds, clock)
         self.slowdown_seconds = slowdown_seconds
 
     def retry_after(self, login: str, address: str) -> Optional[int]:

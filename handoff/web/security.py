@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Optional, Tuple
+from typing import Any, Callable, Coroutine, Optional, Tuple
 
 from sanic import Request
-from sanic.response import HTTPResponse
+from sanic.response import BaseHTTPResponse
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -21,13 +21,13 @@ SECURITY_HEADERS = {
 # API answers hold conversations and tokens: no cache may keep them.
 NO_STORE_PREFIX = "/api/"
 
-Middleware = Callable[[Request, HTTPResponse], Awaitable[None]]
+Middleware = Callable[[Request, BaseHTTPResponse], Coroutine[Any, Any, None]]
 
 
 def security_headers(prefixes: Optional[Tuple[str, ...]] = None) -> Middleware:
     """A response middleware adding the headers on ``prefixes`` (every path when None)."""
 
-    async def add_headers(request: Request, response: HTTPResponse) -> None:
+    async def add_headers(request: Request, response: BaseHTTPResponse) -> None:
         if prefixes is not None and not request.path.startswith(prefixes):
             return
         for key, value in SECURITY_HEADERS.items():

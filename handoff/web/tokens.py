@@ -69,7 +69,7 @@ def read(
 ) -> Dict[str, Any]:
     """The claims of a valid, unexpired token for ``audience``, or :class:`TokenError`
     with ``expired`` or ``invalid`` as its message. ``now`` replaces the clock (tests)."""
-    options: Dict[str, Any] = {"require": ["sub", "exp"], "verify_aud": False}
+    options: Any = {"require": ["sub", "exp"], "verify_aud": False}  # PyJWT's Options
     if now is not None:
         options.update(verify_exp=False, verify_iat=False)
     try:
