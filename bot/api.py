@@ -5,7 +5,7 @@ Every route but "start" needs the conversation's token (``Authorization: Bearer`
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -46,7 +46,7 @@ def _service(request: Request) -> HandoffService:
     return request.app.ctx.handoff
 
 
-def _outcome_json(outcome: Outcome) -> Dict[str, Any]:
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     return {
         "message": message_view(outcome.message.to_json()) if outcome.message else None,
         "replies": [message_view(m.to_json()) for m in outcome.replies],
@@ -56,7 +56,7 @@ def _outcome_json(outcome: Outcome) -> Dict[str, Any]:
     }
 
 
-def _handoff_json(outcome: Outcome) -> Optional[Dict[str, Any]]:
+def _handoff_json(outcome: Outcome) -> dict[str, Any] | None:
     result = outcome.handoff
     if result is None:
         return None
@@ -69,7 +69,7 @@ def _handoff_json(outcome: Outcome) -> Optional[Dict[str, Any]]:
     }
 
 
-def _message_text(body: Dict[str, Any], max_chars: int) -> str:
+def _message_text(body: dict[str, Any], max_chars: int) -> str:
     text = body.get("text")
     if not isinstance(text, str):
         raise ApiError(422, "text must be a string")
@@ -93,19 +93,26 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         settings = _settings(request)
         conversation_id = outcome.conversation_id
         assert conversation_id is not None  # start_conversation always sets it
-        token = tokens.issue(conversation_id, request.app.ctx.bot_secret,
-                             settings.token_ttl_seconds, _service(request).now())
-        return json_response({
-            "conversation_id": conversation_id,
-            "token": token,
-            "expires_in": settings.token_ttl_seconds,
-            "state": "bot",
-            "messages": [message_view(m.to_json()) for m in outcome.replies],
-            "assistant_unavailable": outcome.assistant_unavailable,
-            "assistant_busy": outcome.assistant_busy,
-            "features": {"transcript_email": settings.transcript_email_enabled},
-            "limits": widget_limits(settings.max_message_chars),
-        }, status=201)
+        token = tokens.issue(
+            conversation_id,
+            request.app.ctx.bot_secret,
+            settings.token_ttl_seconds,
+            _service(request).now(),
+        )
+        return json_response(
+            {
+                "conversation_id": conversation_id,
+                "token": token,
+                "expires_in": settings.token_ttl_seconds,
+                "state": "bot",
+                "messages": [message_view(m.to_json()) for m in outcome.replies],
+                "assistant_unavailable": outcome.assistant_unavailable,
+                "assistant_busy": outcome.assistant_busy,
+                "features": {"transcript_email": settings.transcript_email_enabled},
+                "limits": widget_limits(settings.max_message_chars),
+            },
+            status=201,
+        )
 
     @bp.get("/<conversation_id:str>")
     async def status(request: Request, conversation_id: str) -> HTTPResponse:
@@ -116,14 +123,16 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         agent_name = None
         if conversation.state == "assigned" and conversation.agent_id is not None:
             agent_name = (await service.get_agent(conversation.agent_id)).name
-        return json_response({
-            "conversation_id": conversation.id,
-            "state": conversation.state,
-            "agent_name": agent_name,
-            "queue": queue.to_json() if queue else None,
-            "features": {"transcript_email": _settings(request).transcript_email_enabled},
-            "limits": widget_limits(_settings(request).max_message_chars),
-        })
+        return json_response(
+            {
+                "conversation_id": conversation.id,
+                "state": conversation.state,
+                "agent_name": agent_name,
+                "queue": queue.to_json() if queue else None,
+                "features": {"transcript_email": _settings(request).transcript_email_enabled},
+                "limits": widget_limits(_settings(request).max_message_chars),
+            }
+        )
 
     @bp.get("/<conversation_id:str>/messages")
     async def history(request: Request, conversation_id: str) -> HTTPResponse:
@@ -162,8 +171,7 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         note = body.get("message")
         if note is not None and not isinstance(note, str):
             raise ApiError(422, "message must be a string")
-        ticket = await _service(request).leave_contact(
-            conversation_id, body.get("contact"), note)  # type: ignore[arg-type]
+        ticket = await _service(request).leave_contact(conversation_id, body.get("contact"), note)  # type: ignore[arg-type]
         return json_response({"ticket_id": ticket.id, "state": ticket.state}, status=201)
 
     @bp.post("/<conversation_id:str>/close")
@@ -197,8 +205,11 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         # Only to an address the customer gave in this chat: the shop's mail server is
         # nobody's relay to arbitrary recipients.
         if address.lower() not in addresses_in(await service.contacts_given(conversation_id)):
-            raise ApiError(403, "we can only e-mail the transcript to the address you left "
-                                "in this chat: leave your contact details first")
+            raise ApiError(
+                403,
+                "we can only e-mail the transcript to the address you left "
+                "in this chat: leave your contact details first",
+            )
         limits = request.app.ctx.limits
         limit(limits["transcript"], conversation_id, "transcript e-mails")
         limit(limits["transcript_recipient"], address.lower(), "transcript e-mails to this address")

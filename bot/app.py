@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional
+from typing import Any
 
 from sanic import Sanic
 
 from handoff.app import register_handoff
+from handoff.ratelimit import RateLimiter
 from handoff.settings import Settings as HandoffSettings
 from handoff.web.security import security_headers
 
 from .api import create_api_blueprint
 from .gateway import Gateway
 from .pages import create_pages_blueprint
-from handoff.ratelimit import RateLimiter
 from .rasa_client import RasaClient
 from .reactor import Reactor
 from .recovery import Recovery
@@ -29,8 +29,8 @@ DRAIN_SECONDS = 5.0
 
 
 def create_app(
-    settings: Optional[BotSettings] = None,
-    handoff_settings: Optional[HandoffSettings] = None,
+    settings: BotSettings | None = None,
+    handoff_settings: HandoffSettings | None = None,
     *,
     name: str = "larkspur",
     **handoff_options: Any,
@@ -48,7 +48,8 @@ def create_app(
     # Whole header + body deadline and connection cap: enforced by GuardedProtocol.
     app.config.REQUEST_TIMEOUT = settings.request_seconds
     app.config.CONNECTIONS_PER_ADDRESS = (
-        0 if settings.proxies_count else settings.connections_per_address)
+        0 if settings.proxies_count else settings.connections_per_address
+    )
     if settings.proxies_count:
         app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
@@ -60,8 +61,7 @@ def create_app(
         "new": RateLimiter(settings.address_conversations_per_minute, 60),
         "transcript": RateLimiter(max(1, settings.transcripts_per_conversation), 24 * 3600),
         # Across conversations: new chats must not multiply the mail one inbox receives.
-        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient),
-                                            24 * 3600),
+        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
     }
     register_handoff(app, handoff_settings, **handoff_options)
     app.blueprint(create_pages_blueprint(f"{name}_pages"))
@@ -74,11 +74,15 @@ def create_app(
     async def start(app: Sanic, _loop: Any) -> None:
         # Runs after the desk's own start-up listener, so app.ctx.handoff exists.
         app.ctx.bot_secret = settings.secret_key or derive_secret(
-            app.ctx.handoff_settings.secret_key)
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
-                                  settings.rasa_timeout_seconds,
-                                  max_in_flight=settings.rasa_max_in_flight,
-                                  queue_seconds=settings.rasa_queue_seconds)
+            app.ctx.handoff_settings.secret_key
+        )
+        app.ctx.rasa = RasaClient(
+            settings.rasa_url,
+            settings.rasa_token,
+            settings.rasa_timeout_seconds,
+            max_in_flight=settings.rasa_max_in_flight,
+            queue_seconds=settings.rasa_queue_seconds,
+        )
         app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa)
         app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()

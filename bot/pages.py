@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any, Callable, Coroutine
 
 from sanic import Blueprint, Request
@@ -26,14 +25,14 @@ def create_pages_blueprint(name: str = "customer_pages") -> Blueprint:
         return await file(STATIC_DIR / "shop.html", mime_type="text/html; charset=utf-8")
 
     for asset, mime in ASSETS.items():
-        bp.add_route(_asset_handler(asset, mime), f"/{asset}", methods=["GET"],
-                     name=asset.replace(".", "_"))
+        bp.add_route(
+            _asset_handler(asset, mime), f"/{asset}", methods=["GET"], name=asset.replace(".", "_")
+        )
     return bp
 
 
 def _asset_handler(asset: str, mime: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
     async def handler(request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / asset, mime_type=mime,
-                          headers={"Cache-Control": "no-cache"})
+        return await file(STATIC_DIR / asset, mime_type=mime, headers={"Cache-Control": "no-cache"})
 
     return handler

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from typing import Optional
 
 from handoff.web import tokens
 from handoff.web.tokens import Audience, TokenError
@@ -37,18 +36,24 @@ def issue(conversation_id: str, secret: str, ttl_seconds: int, now: dt.datetime)
     return tokens.issue(Audience.CUSTOMER, conversation_id, secret, ttl_seconds, now)
 
 
-def conversation_of(token: Optional[str], secret: str, now: Optional[dt.datetime] = None) -> str:
+def conversation_of(token: str | None, secret: str, now: dt.datetime | None = None) -> str:
     """The conversation id a token was issued for; :class:`TokenError` if invalid."""
     if not token:
         raise TokenError("this needs the conversation's token (Authorization: Bearer ...)")
-    claims = tokens.read(token, Audience.CUSTOMER, secret, now=now,
-                         expired="the conversation token has expired: start a new chat",
-                         invalid="invalid conversation token")
+    claims = tokens.read(
+        token,
+        Audience.CUSTOMER,
+        secret,
+        now=now,
+        expired="the conversation token has expired: start a new chat",
+        invalid="invalid conversation token",
+    )
     return str(claims["sub"])
 
 
-def check(token: Optional[str], conversation_id: str, secret: str,
-          now: Optional[dt.datetime] = None) -> None:
+def check(
+    token: str | None, conversation_id: str, secret: str, now: dt.datetime | None = None
+) -> None:
     """Raise unless ``token`` is valid and was issued for ``conversation_id``."""
     if conversation_of(token, secret, now) != conversation_id:
         raise WrongConversation("this token belongs to another conversation")

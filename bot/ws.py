@@ -16,7 +16,7 @@ A bad or missing token closes the socket with 4401 (4403: another conversation's
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional, Set
+from typing import Any
 
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
@@ -66,8 +66,11 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
         open_sockets = request.app.ctx.sockets_per_conversation
         cap = request.app.ctx.bot_settings.websockets_per_conversation
         if open_sockets.get(conversation_id, 0) >= cap:
-            await refuse(ws, 429, "too many open connections to this chat: close another "
-                                  "tab or window of it first")
+            await refuse(
+                ws,
+                429,
+                "too many open connections to this chat: close another tab or window of it first",
+            )
             return
         open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
         try:
@@ -101,7 +104,7 @@ async def _serve(request: Request, ws: Any, conversation_id: str, after: int) ->
         bus.unsubscribe(queue)
 
 
-async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any]:
+async def _ready(service: HandoffService, conversation_id: str) -> dict[str, Any]:
     conversation = await service.get_conversation(conversation_id)
     status = await service.queue_status(conversation_id)
     agent_name = None
@@ -116,8 +119,8 @@ async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any
 
 
 async def _frame_for(
-    service: HandoffService, conversation_id: str, event: Event, sent: Set[int]
-) -> Optional[Dict[str, Any]]:
+    service: HandoffService, conversation_id: str, event: Event, sent: set[int]
+) -> dict[str, Any] | None:
     if event.name == MESSAGE_CREATED:
         if event.data["id"] in sent:
             return None  # already sent during the catch-up
@@ -130,9 +133,10 @@ async def _frame_for(
     return event_frame(event.name, event.data)
 
 
-async def _pump(ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any,
-                sent: Set[int]) -> None:
-    events: "asyncio.Queue[Event]" = asyncio.Queue()
+async def _pump(
+    ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any, sent: set[int]
+) -> None:
+    events: asyncio.Queue[Event] = asyncio.Queue()
 
     async def forward(sub: Any) -> None:
         while True:
@@ -150,8 +154,13 @@ async def _pump(ws: Any, service: HandoffService, conversation_id: str, own: Any
             if is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
             else:
-                await send_frame(ws, {"type": "error", "status": 422,
-                                      "error": 'unknown frame: send messages over HTTP, '
-                                               'or {"type": "ping"}'})
+                await send_frame(
+                    ws,
+                    {
+                        "type": "error",
+                        "status": 422,
+                        "error": 'unknown frame: send messages over HTTP, or {"type": "ping"}',
+                    },
+                )
 
     await run_until_first_done(forward(own), forward(queue), push(), listen())

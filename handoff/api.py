@@ -10,11 +10,11 @@ from sanic.response import json as json_response
 
 from .contract import desk_config
 from .http import agent_required, service_of
-from .web.errors import ApiError
-from .web.requests import client_address, int_arg, read_json
 from .policy import can_view
 from .service import AuthFailed, Conversation
 from .throttle import login_key
+from .web.errors import ApiError
+from .web.requests import client_address, int_arg, read_json
 
 
 def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
@@ -34,8 +34,11 @@ def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
         name, address = login_key(body["login"]), client_address(request)
         wait = throttle.retry_after(name, address)
         if wait is not None:
-            raise ApiError(429, f"too many failed sign-ins: please wait {wait} s and try again",
-                           {"Retry-After": str(wait)})
+            raise ApiError(
+                429,
+                f"too many failed sign-ins: please wait {wait} s and try again",
+                {"Retry-After": str(wait)},
+            )
         try:
             agent = await service.authenticate(body["login"], body["password"])
         except AuthFailed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
@@ -31,10 +31,10 @@ DESK_PREFIX = "/desk"
 
 def register_handoff(
     app: Sanic,
-    settings: Optional[Settings] = None,
+    settings: Settings | None = None,
     *,
-    bus: Optional[EventBus] = None,
-    hours: Optional[OfficeHours] = None,
+    bus: EventBus | None = None,
+    hours: OfficeHours | None = None,
     clock: Clock = utcnow,
     background: bool = True,
 ) -> None:
@@ -51,8 +51,11 @@ def register_handoff(
     # On the app, not in a listener: like the rate limits, it outlives a server restart
     # in tests (a new process starts with no failures counted).
     app.ctx.login_throttle = LoginThrottle(
-        settings.login_failures_per_login, settings.login_failures_per_address,
-        settings.login_window_seconds, settings.login_slowdown_seconds)
+        settings.login_failures_per_login,
+        settings.login_failures_per_address,
+        settings.login_window_seconds,
+        settings.login_slowdown_seconds,
+    )
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
     app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
 
@@ -118,7 +121,7 @@ async def _housekeeping(app: Sanic) -> None:
 
 
 def create_app(
-    settings: Optional[Settings] = None,
+    settings: Settings | None = None,
     name: str = "handoff_desk",
     **options: Any,
 ) -> Sanic:

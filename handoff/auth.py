@@ -7,13 +7,18 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from typing import Optional, Tuple
 
 from .web import tokens
 from .web.tokens import Audience, TokenError
 
-__all__ = ["TokenError", "hash_password", "issue_token", "read_session_token", "read_token",
-           "verify_password"]
+__all__ = [
+    "TokenError",
+    "hash_password",
+    "issue_token",
+    "read_session_token",
+    "read_token",
+    "verify_password",
+]
 
 # scrypt cost: n=2**14, r=8 is the commonly recommended interactive-login setting.
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
@@ -23,9 +28,7 @@ MIN_PASSWORD_LENGTH = 8
 def hash_password(password: str) -> str:
     """Hash ``password`` with scrypt and a fresh random salt (self-describing string)."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN
-    )
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN)
     encode = base64.b64encode
     return f"scrypt${_N}${_R}${_P}${encode(salt).decode()}${encode(digest).decode()}"
 
@@ -56,7 +59,7 @@ def issue_token(
     secret: str,
     ttl_seconds: int,
     now: dt.datetime,
-    session_id: Optional[str] = None,
+    session_id: str | None = None,
 ) -> str:
     """A signed token naming the agent (and its session), valid for ``ttl_seconds``.
 
@@ -71,12 +74,16 @@ def read_token(token: str, secret: str) -> int:
     return read_session_token(token, secret)[0]
 
 
-def read_session_token(token: str, secret: str) -> Tuple[int, Optional[str]]:
+def read_session_token(token: str, secret: str) -> tuple[int, str | None]:
     """``(agent id, session id or None)`` of a validly signed, unexpired agent token, or
     raise :class:`TokenError`."""
-    claims = tokens.read(token, Audience.AGENT, secret,
-                         expired="session expired, please log in again",
-                         invalid="invalid session token")
+    claims = tokens.read(
+        token,
+        Audience.AGENT,
+        secret,
+        expired="session expired, please log in again",
+        invalid="invalid session token",
+    )
     session_id = claims.get("sid")
     if session_id is not None and not isinstance(session_id, str):
         raise TokenError("invalid session token")

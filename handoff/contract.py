@@ -2,15 +2,15 @@
 
 The action server sends a *handoff request* inside a Rasa ``custom`` reply; the web app
 stores it as the handoff's context; the widget and the desk get their limits and labels
-from the server (``desk_config``, ``widget_limits``) and speak the websocket frames named here. ``actions``
-may import nothing of the web app: its copy of the reason names is checked against
-:class:`HandoffReason` by a test.
+from the server (``desk_config``, ``widget_limits``) and speak the websocket frames named
+here. ``actions`` may import nothing of the web app: its copy of the reason names is
+checked against :class:`HandoffReason` by a test.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any, Dict, List, Mapping, Optional, cast
+from typing import Any, Mapping, cast
 
 from typing_extensions import Literal, TypedDict
 
@@ -46,26 +46,26 @@ class Frustration(TypedDict):
     """The frustration detector's view of the conversation."""
 
     score: float
-    cues: List[str]
+    cues: list[str]
 
 
 class HandoffRequest(TypedDict, total=False):
     """The action layer's request for a person (every key but ``reason`` optional)."""
 
     version: int
-    conversation_id: Optional[str]
+    conversation_id: str | None
     reason: str
     summary: str
-    intents: List[Dict[str, Any]]
+    intents: list[dict[str, Any]]
     frustration: Frustration
-    faq_answers: List[Any]
+    faq_answers: list[Any]
 
 
 def read_handoff_request(raw: Mapping[str, Any]) -> HandoffRequest:
     """A handoff request of version 1 or 2 as version 2: an unknown reason becomes
     ``customer_request`` (the customer still gets a person) and the v1 transcript is
     dropped."""
-    request: Dict[str, Any] = {k: v for k, v in raw.items() if k != "transcript"}
+    request: dict[str, Any] = {k: v for k, v in raw.items() if k != "transcript"}
     reason = request.get("reason")
     request["reason"] = reason if reason in REASONS else HandoffReason.CUSTOMER_REQUEST.value
     request["version"] = HANDOFF_REQUEST_VERSION
@@ -132,11 +132,11 @@ class EventName(str, enum.Enum):
     SESSION_REVOKED = "session.revoked"
 
 
-def desk_config() -> Dict[str, Any]:
+def desk_config() -> dict[str, Any]:
     """What the desk reads from the server instead of keeping its own copies."""
     return {"max_message_chars": MAX_MESSAGE_CHARS, "reason_labels": dict(REASON_LABELS)}
 
 
-def widget_limits(max_message_chars: int) -> Dict[str, Any]:
+def widget_limits(max_message_chars: int) -> dict[str, Any]:
     """The limits the widget reads from the start (and status) response."""
     return {"max_message_chars": min(max_message_chars, MAX_MESSAGE_CHARS)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Dict, FrozenSet, Iterable, Optional, Protocol, Set
+from typing import Any, AsyncIterator, Iterable, Protocol
 
 from .contract import EventName
 
@@ -37,10 +37,10 @@ class Event:
     """Something that happened; ``conversation_id`` is set when it concerns one chat."""
 
     name: str
-    data: Dict[str, Any]
-    conversation_id: Optional[str] = None
+    data: dict[str, Any]
+    conversation_id: str | None = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The wire form pushed to websockets: ``{"event": name, "data": {...}}``."""
         return {"event": self.name, "data": self.data}
 
@@ -54,9 +54,9 @@ class Subscription:
     manager through :meth:`InProcessEventBus.listen`) when done.
     """
 
-    conversation_id: Optional[str] = None
-    names: Optional[FrozenSet[str]] = None
-    queue: "asyncio.Queue[Event]" = field(default_factory=asyncio.Queue)
+    conversation_id: str | None = None
+    names: frozenset[str] | None = None
+    queue: asyncio.Queue[Event] = field(default_factory=asyncio.Queue)
 
     def matches(self, event: Event) -> bool:
         """True when this subscription wants ``event``."""
@@ -83,8 +83,8 @@ class EventBus(Protocol):
 
     def subscribe(
         self,
-        conversation_id: Optional[str] = None,
-        names: Optional[Iterable[str]] = None,
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
     ) -> Subscription:
         """Start receiving events (optionally of one conversation or some names)."""
 
@@ -99,12 +99,12 @@ class InProcessEventBus:
     """The default bus: delivers to subscribers in the same process."""
 
     def __init__(self) -> None:
-        self._subscriptions: Set[Subscription] = set()
+        self._subscriptions: set[Subscription] = set()
 
     def subscribe(
         self,
-        conversation_id: Optional[str] = None,
-        names: Optional[Iterable[str]] = None,
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
     ) -> Subscription:
         """Start receiving events (optionally of one conversation or some names)."""
         sub = Subscription(
@@ -120,9 +120,9 @@ class InProcessEventBus:
 
     def listen(
         self,
-        conversation_id: Optional[str] = None,
-        names: Optional[Iterable[str]] = None,
-    ) -> "_Listening":
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
+    ) -> _Listening:
         """``async with bus.listen(conversation_id=cid) as sub:`` subscribes for a block."""
         return _Listening(self, conversation_id, names)
 
@@ -144,12 +144,12 @@ class _Listening:
     def __init__(
         self,
         bus: InProcessEventBus,
-        conversation_id: Optional[str],
-        names: Optional[Iterable[str]],
+        conversation_id: str | None,
+        names: Iterable[str] | None,
     ) -> None:
         self._bus = bus
         self._args = (conversation_id, names)
-        self._sub: Optional[Subscription] = None
+        self._sub: Subscription | None = None
 
     async def __aenter__(self) -> Subscription:
         self._sub = self._bus.subscribe(*self._args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable, Coroutine, Optional
+from typing import Any, Callable, Coroutine
 
 from sanic import Request
 from sanic.response import HTTPResponse
@@ -22,14 +22,16 @@ def service_of(request: Request) -> HandoffService:
     return request.app.ctx.handoff
 
 
-async def agent_from_token(request: Request, token: Optional[str]) -> Any:
+async def agent_from_token(request: Request, token: str | None) -> Any:
     """Resolve a token to an enabled agent with a live session, or raise a 401
-    :class:`ApiError` (a :class:`~handoff.web.tokens.TokenError` for a bad token). Puts the session id on ``request.ctx.agent_session``."""
+    :class:`ApiError` (a :class:`~handoff.web.tokens.TokenError` for a bad token). Puts
+    the session id on ``request.ctx.agent_session``."""
     if not token:
         raise ApiError(401, "log in first: this needs an agent session token")
     try:
         agent_id, session_id = read_session_token(
-            token, request.app.ctx.handoff_settings.secret_key)
+            token, request.app.ctx.handoff_settings.secret_key
+        )
         if session_id is None:
             raise ApiError(401, "invalid session token")
         await service_of(request).check_session(session_id, agent_id)

@@ -58,13 +58,9 @@ conversations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
-    CheckConstraint(
-        "state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"
-    ),
+    CheckConstraint("state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"),
     # An assigned conversation has exactly one owner; no other state has one.
-    CheckConstraint(
-        "(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"
-    ),
+    CheckConstraint("(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"),
     Index("ix_conversations_state_agent", "state", "agent_id"),
 )
 
@@ -78,9 +74,7 @@ messages = Table(
     Column("text", Text, nullable=False),
     Column("buttons", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint(
-        "author IN ('customer', 'bot', 'agent', 'system')", name="author_valid"
-    ),
+    CheckConstraint("author IN ('customer', 'bot', 'agent', 'system')", name="author_valid"),
     Index("ix_messages_conversation_id_id", "conversation_id", "id"),
     # AUTOINCREMENT on SQLite: ids never go back, so "messages after id N" is reliable.
     sqlite_autoincrement=True,

@@ -8,7 +8,7 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ class Settings:
 
     data_dir: Path
     database_url: str
-    secret_key: Optional[str] = None
+    secret_key: str | None = None
     token_ttl_seconds: int = 12 * 3600
     reassign_after_seconds: int = 180
     agent_cap: int = 3
@@ -94,7 +94,7 @@ class Settings:
     login_slowdown_seconds: float = 1.0
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables, with safe local defaults.
 
         Variables: ``DATABASE_URL``, ``HANDOFF_DATA_DIR``, ``HANDOFF_SECRET_KEY``,
@@ -126,7 +126,7 @@ class Settings:
             login_slowdown_seconds=env_seconds(env, "HANDOFF_LOGIN_SLOWDOWN", 1.0),
         )
 
-    def with_secret(self) -> "Settings":
+    def with_secret(self) -> Settings:
         """Return settings with a secret key, generating one into ``data_dir`` if unset.
 
         The generated key is kept in ``<data_dir>/handoff_secret`` (mode 0600) so tokens

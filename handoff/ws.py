@@ -22,8 +22,8 @@ from websockets.exceptions import ConnectionClosed
 
 from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
 from .http import agent_from_token, service_of
-from .service import AuthFailed
 from .policy import sees_message
+from .service import AuthFailed
 from .web.errors import ApiError
 from .web.sockets import (
     bad_message_id,
@@ -63,11 +63,14 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
         try:
             await service.touch_agent(agent.id)
             queue = await service.list_queue()
-            await send_frame(ws, {
-                "type": "ready",
-                "agent": (await service.get_agent(agent.id)).to_json(),
-                "queue": [item.to_json() for item in queue],
-            })
+            await send_frame(
+                ws,
+                {
+                    "type": "ready",
+                    "agent": (await service.get_agent(agent.id)).to_json(),
+                    "queue": [item.to_json() for item in queue],
+                },
+            )
             last_sent = 0
             if hello.get("last_message_id") is not None:
                 last_sent = await _catch_up(ws, service, agent.id, last_id)
@@ -83,8 +86,15 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
 async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: int) -> int:
     last_sent = last_id
     for message in await service.messages_for_agent_since(agent_id, last_id):
-        await send_frame(ws, {"type": "event", "event": MESSAGE_CREATED, "data": message.to_json(),
-                         "catch_up": True})
+        await send_frame(
+            ws,
+            {
+                "type": "event",
+                "event": MESSAGE_CREATED,
+                "data": message.to_json(),
+                "catch_up": True,
+            },
+        )
         last_sent = max(last_sent, message.id)
     return last_sent
 
@@ -100,8 +110,9 @@ def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
     return event.name != AGENT_STATUS_CHANGED
 
 
-async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int,
-                session_id: str) -> None:
+async def _pump(
+    ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int, session_id: str
+) -> None:
     async def push() -> None:
         while True:
             event = await sub.get()
@@ -126,7 +137,13 @@ async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_se
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})
             else:
-                await send_frame(ws, {"type": "error", "status": 422,
-                                      "error": 'unknown frame: send {"type": "ping"}'})
+                await send_frame(
+                    ws,
+                    {
+                        "type": "error",
+                        "status": 422,
+                        "error": 'unknown frame: send {"type": "ping"}',
+                    },
+                )
 
     await run_until_first_done(push(), listen())

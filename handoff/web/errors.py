@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
-
 from sanic import Request
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
@@ -18,21 +16,21 @@ class PublicError(Exception):
     ``status`` (the service's errors derive from it too)."""
 
     status = 400
-    headers: Dict[str, str] = {}
+    headers: dict[str, str] = {}
 
 
 class ApiError(PublicError):
     """An error answered as ``{"error": message}`` with ``status`` (and headers, such as
     ``Retry-After``)."""
 
-    def __init__(self, status: int, message: str, headers: Optional[Dict[str, str]] = None):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
 
 
-def error(status: int, message: str, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
     """The one JSON error shape: ``{"error": "..."}``."""
     return json_response({"error": message}, status=status, headers=headers)
 

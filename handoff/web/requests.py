@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Iterable
 
 from sanic import Request
 
@@ -11,7 +11,7 @@ from ..text import MAX_ID, find_unstorable, parse_id
 from .errors import ApiError
 
 
-def read_json(request: Request, required: Iterable[str] = ()) -> Dict[str, Any]:
+def read_json(request: Request, required: Iterable[str] = ()) -> dict[str, Any]:
     """Parse the body as a JSON object with ``required`` keys, or raise a 422."""
     try:
         body = json.loads(request.body or b"")
@@ -43,7 +43,7 @@ def int_arg(request: Request, name: str, default: int) -> int:
     return value
 
 
-def bearer_token(request: Request) -> Optional[str]:
+def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if any."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None

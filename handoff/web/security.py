@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Coroutine, Optional, Tuple
+from typing import Any, Callable, Coroutine
 
 from sanic import Request
 from sanic.response import BaseHTTPResponse
@@ -24,7 +24,7 @@ NO_STORE_PREFIX = "/api/"
 Middleware = Callable[[Request, BaseHTTPResponse], Coroutine[Any, Any, None]]
 
 
-def security_headers(prefixes: Optional[Tuple[str, ...]] = None) -> Middleware:
+def security_headers(prefixes: tuple[str, ...] | None = None) -> Middleware:
     """A response middleware adding the headers on ``prefixes`` (every path when None)."""
 
     async def add_headers(request: Request, response: BaseHTTPResponse) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from websockets.exceptions import ConnectionClosed
 
@@ -21,12 +21,12 @@ HELLO_TIMEOUT_SECONDS = 15
 CLOSE_REASONS = {401: "unauthorised", 403: "forbidden", 422: "bad frame", 429: "too many"}
 
 
-async def send_frame(ws: Any, frame: Dict[str, Any]) -> None:
+async def send_frame(ws: Any, frame: dict[str, Any]) -> None:
     """Send one JSON frame."""
     await ws.send(json.dumps(frame))
 
 
-def parse_frame(raw: Any) -> Optional[Dict[str, Any]]:
+def parse_frame(raw: Any) -> dict[str, Any] | None:
     """The frame as a dict, or None when it is not a JSON object."""
     try:
         frame = json.loads(raw)
@@ -46,7 +46,7 @@ async def refuse(ws: Any, status: int, message: str) -> None:
         pass
 
 
-def hello_message_id(hello: Dict[str, Any], key: str) -> Optional[int]:
+def hello_message_id(hello: dict[str, Any], key: str) -> int | None:
     """The last message id a hello frame names under ``key`` (0 when absent or null),
     or None when it is not a message id (a string, -1, 10**30...)."""
     raw = hello.get(key)
@@ -62,7 +62,7 @@ def bad_message_id(key: str) -> str:
 
 async def read_hello(
     ws: Any, timeout: float, refuse: Callable[[str], Awaitable[None]], what: str
-) -> Optional[Dict[str, Any]]:
+) -> dict[str, Any] | None:
     """The first frame, which must be `{"type": "hello", ...}`; None (after refusing)
     when it is late, malformed or the socket closed. `what` names the token expected."""
     try:
@@ -79,7 +79,7 @@ async def read_hello(
     return frame
 
 
-async def open_with_hello(ws: Any, what: str) -> Optional[Dict[str, Any]]:
+async def open_with_hello(ws: Any, what: str) -> dict[str, Any] | None:
     """The client's hello frame, or None after refusing with 401 (late, malformed, not a
     hello) or when the socket closed. ``what`` names the token the hello must carry."""
     return await read_hello(
@@ -87,7 +87,7 @@ async def open_with_hello(ws: Any, what: str) -> Optional[Dict[str, Any]]:
     )
 
 
-async def incoming_frames(ws: Any) -> AsyncIterator[Optional[Dict[str, Any]]]:
+async def incoming_frames(ws: Any) -> AsyncIterator[dict[str, Any] | None]:
     """Every frame the client sends (None for a malformed one) until it disconnects."""
     while True:
         raw = await ws.recv()
@@ -96,7 +96,7 @@ async def incoming_frames(ws: Any) -> AsyncIterator[Optional[Dict[str, Any]]]:
         yield parse_frame(raw)
 
 
-def is_ping(frame: Optional[Dict[str, Any]]) -> bool:
+def is_ping(frame: dict[str, Any] | None) -> bool:
     """True for the client's heartbeat `{"type": "ping"}`."""
     return frame is not None and frame.get("type") == "ping"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Dict, Optional
+from typing import Any
 
 import jwt
 
@@ -65,15 +65,15 @@ def read(
     *,
     expired: str,
     invalid: str,
-    now: Optional[dt.datetime] = None,
-) -> Dict[str, Any]:
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The claims of a valid, unexpired token for ``audience``, or :class:`TokenError`
     with ``expired`` or ``invalid`` as its message. ``now`` replaces the clock (tests)."""
     options: Any = {"require": ["sub", "exp"], "verify_aud": False}  # PyJWT's Options
     if now is not None:
         options.update(verify_exp=False, verify_iat=False)
     try:
-        claims: Dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options=options)
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options=options)
     except jwt.ExpiredSignatureError:
         raise TokenError(expired) from None
     except jwt.PyJWTError:
@@ -85,7 +85,7 @@ def read(
     return claims
 
 
-def _for(claims: Dict[str, Any], audience: Audience) -> bool:
+def _for(claims: dict[str, Any], audience: Audience) -> bool:
     """True when the token names ``audience``. Tokens issued before both claims existed
     carry one of them (customers ``aud``, agents ``typ``): one must match, the other be
     absent, so sessions open at an upgrade survive and still cannot cross over."""

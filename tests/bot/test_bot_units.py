@@ -10,7 +10,6 @@ import pytest
 from bot import tokens
 from bot.frames import event_frame, message_view
 from bot.mailer import build_email, valid_address
-from handoff.ratelimit import RateLimiter
 from bot.router import (
     NEUTRALISER,
     Action,
@@ -23,6 +22,7 @@ from bot.router import (
     split_long,
 )
 from bot.settings import BotSettings
+from handoff.ratelimit import RateLimiter
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
 SECRET = "s" * 48
@@ -46,7 +46,7 @@ def test_closed_or_unknown_states_refuse(state):
     assert route.action is Action.REFUSE and "closed" in route.reason
 
 
-@pytest.mark.parametrize("typed", ["/restart", "  /restart", "\n/faq{\"a\":1}", "/"])
+@pytest.mark.parametrize("typed", ["/restart", "  /restart", '\n/faq{"a":1}', "/"])
 def test_no_typed_text_reaches_rasa_as_an_intent_command(typed):
     safe = rasa_safe_text(typed)
     # Rasa's RegexMessageHandler looks at text.strip().startswith("/").
@@ -59,12 +59,17 @@ def test_plain_text_is_unchanged():
 
 
 def test_replies_split_into_visible_messages_and_the_handoff_request():
-    turn = read_replies([
-        {"recipient_id": "c", "text": "Bringing in a person."},
-        {"recipient_id": "c", "custom": {"handoff": {"reason": "frustration", "summary": "s"}}},
-        {"recipient_id": "c", "text": "Which one?",
-         "buttons": [{"title": "Returns", "payload": "How do returns work?"}, {"bad": 1}]},
-    ])
+    turn = read_replies(
+        [
+            {"recipient_id": "c", "text": "Bringing in a person."},
+            {"recipient_id": "c", "custom": {"handoff": {"reason": "frustration", "summary": "s"}}},
+            {
+                "recipient_id": "c",
+                "text": "Which one?",
+                "buttons": [{"title": "Returns", "payload": "How do returns work?"}, {"bad": 1}],
+            },
+        ]
+    )
     assert [m.text for m in turn.messages] == ["Bringing in a person.", "Which one?"]
     assert turn.messages[1].buttons == [{"title": "Returns", "payload": "How do returns work?"}]
     assert turn.handoff == {"reason": "frustration", "summary": "s"}
@@ -167,20 +172,34 @@ def test_settings_defaults_are_local_and_safe(tmp_path: Path):
 
 def test_settings_read_the_token_file_and_variables(tmp_path: Path):
     (tmp_path / "rasa-token").write_text("from-file\n")
-    settings = BotSettings.from_env({
-        "RASA_TOKEN_FILE": str(tmp_path / "rasa-token"), "RASA_URL": "http://rasa:5005/",
-        "PORT": "9000", "SMTP_HOST": "mail", "SMTP_PORT": "2525", "BOT_RATE_CONVERSATION": "5",
-    })
+    settings = BotSettings.from_env(
+        {
+            "RASA_TOKEN_FILE": str(tmp_path / "rasa-token"),
+            "RASA_URL": "http://rasa:5005/",
+            "PORT": "9000",
+            "SMTP_HOST": "mail",
+            "SMTP_PORT": "2525",
+            "BOT_RATE_CONVERSATION": "5",
+        }
+    )
     assert (settings.rasa_token, settings.rasa_url, settings.port) == (
-        "from-file", "http://rasa:5005", 9000)
+        "from-file",
+        "http://rasa:5005",
+        9000,
+    )
     assert settings.transcript_email_enabled and settings.smtp_port == 2525
     assert settings.conversation_messages_per_minute == 5
-    assert BotSettings.from_env({"RASA_TOKEN": "env", "RASA_TOKEN_FILE": str(
-        tmp_path / "rasa-token")}).rasa_token == "env"
+    assert (
+        BotSettings.from_env(
+            {"RASA_TOKEN": "env", "RASA_TOKEN_FILE": str(tmp_path / "rasa-token")}
+        ).rasa_token
+        == "env"
+    )
 
 
-@pytest.mark.parametrize("env", [{"PORT": "eighty"}, {"BOT_RATE_ADDRESS": "0"},
-                                 {"BOT_SECRET_KEY": "short"}])
+@pytest.mark.parametrize(
+    "env", [{"PORT": "eighty"}, {"BOT_RATE_ADDRESS": "0"}, {"BOT_SECRET_KEY": "short"}]
+)
 def test_bad_settings_say_what_is_wrong(env):
     with pytest.raises(ValueError):
         BotSettings.from_env(env)
@@ -190,16 +209,23 @@ def test_rasa_admission_settings(tmp_path: Path):
     none = str(tmp_path / "none")
     defaults = BotSettings.from_env({"RASA_TOKEN_FILE": none})
     assert (defaults.rasa_max_in_flight, defaults.rasa_queue_seconds) == (8, 10.0)
-    settings = BotSettings.from_env({"RASA_TOKEN_FILE": none, "BOT_RASA_MAX_IN_FLIGHT": "3",
-                                     "BOT_RASA_QUEUE_SECONDS": "2.5"})
+    settings = BotSettings.from_env(
+        {"RASA_TOKEN_FILE": none, "BOT_RASA_MAX_IN_FLIGHT": "3", "BOT_RASA_QUEUE_SECONDS": "2.5"}
+    )
     assert (settings.rasa_max_in_flight, settings.rasa_queue_seconds) == (3, 2.5)
     assert BotSettings.from_env({"BOT_RASA_QUEUE_SECONDS": "0"}).rasa_queue_seconds == 0
 
 
-@pytest.mark.parametrize("name,value", [
-    ("BOT_RASA_MAX_IN_FLIGHT", "0"), ("BOT_RASA_MAX_IN_FLIGHT", "many"),
-    ("BOT_RASA_QUEUE_SECONDS", "soon"), ("BOT_RASA_QUEUE_SECONDS", "-1"),
-    ("BOT_RASA_QUEUE_SECONDS", "inf")])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("BOT_RASA_MAX_IN_FLIGHT", "0"),
+        ("BOT_RASA_MAX_IN_FLIGHT", "many"),
+        ("BOT_RASA_QUEUE_SECONDS", "soon"),
+        ("BOT_RASA_QUEUE_SECONDS", "-1"),
+        ("BOT_RASA_QUEUE_SECONDS", "inf"),
+    ],
+)
 def test_bad_rasa_admission_settings_name_the_variable(name, value):
     with pytest.raises(ValueError, match=name):
         BotSettings.from_env({name: value})
@@ -207,11 +233,26 @@ def test_bad_rasa_admission_settings_name_the_variable(name, value):
 
 # --- frames and mail ------------------------------------------------------------------
 def test_message_view_hides_desk_fields():
-    view = message_view({"id": 3, "author": "agent", "agent_id": 7, "agent_name": "Alice",
-                         "text": "<b>hi</b>", "buttons": None, "created_at": "t",
-                         "conversation_state": "assigned"})
-    assert view == {"id": 3, "author": "agent", "author_label": "Alice", "text": "<b>hi</b>",
-                    "buttons": [], "created_at": "t"}
+    view = message_view(
+        {
+            "id": 3,
+            "author": "agent",
+            "agent_id": 7,
+            "agent_name": "Alice",
+            "text": "<b>hi</b>",
+            "buttons": None,
+            "created_at": "t",
+            "conversation_state": "assigned",
+        }
+    )
+    assert view == {
+        "id": 3,
+        "author": "agent",
+        "author_label": "Alice",
+        "text": "<b>hi</b>",
+        "buttons": [],
+        "created_at": "t",
+    }
 
 
 def test_event_frames():
@@ -225,9 +266,17 @@ def test_event_frames():
     assert event_frame("ticket.created", {"ticket": {"id": 1, "contact": "a@b.c"}}) is None
 
 
-@pytest.mark.parametrize("address,ok", [
-    ("sam@example.com", True), ("a@b", False), ("a@b.c\r\nBcc: x@y.z", False),
-    ("x" * 250 + "@a.bc", False), ("Sam <sam@example.com>", False), (None, False)])
+@pytest.mark.parametrize(
+    "address,ok",
+    [
+        ("sam@example.com", True),
+        ("a@b", False),
+        ("a@b.c\r\nBcc: x@y.z", False),
+        ("x" * 250 + "@a.bc", False),
+        ("Sam <sam@example.com>", False),
+        (None, False),
+    ],
+)
 def test_transcript_addresses_are_single_plain_addresses(address, ok):
     assert valid_address(address) is ok
 

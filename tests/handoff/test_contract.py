@@ -20,7 +20,6 @@ from handoff.contract import (
 from handoff.models import handoffs
 
 
-
 def test_the_action_servers_reason_names_are_the_contracts():
     # actions/ may import nothing of the web app, so it keeps a copy: this keeps it honest.
     assert tuple(handoff_context.REASONS) == REASONS
@@ -34,12 +33,20 @@ def test_the_database_check_is_derived_from_the_reasons():
 
 
 def test_a_version_1_request_is_read_as_version_2_without_its_transcript():
-    v1 = {"version": 1, "reason": "frustration", "summary": "upset",
-          "transcript": [{"author": "customer", "text": "hm", "time": 1.0}],
-          "intents": [{"name": "complain", "confidence": 0.9}]}
+    v1 = {
+        "version": 1,
+        "reason": "frustration",
+        "summary": "upset",
+        "transcript": [{"author": "customer", "text": "hm", "time": 1.0}],
+        "intents": [{"name": "complain", "confidence": 0.9}],
+    }
     request = read_handoff_request(v1)
-    assert request == {"version": HANDOFF_REQUEST_VERSION, "reason": "frustration",
-                       "summary": "upset", "intents": [{"name": "complain", "confidence": 0.9}]}
+    assert request == {
+        "version": HANDOFF_REQUEST_VERSION,
+        "reason": "frustration",
+        "summary": "upset",
+        "intents": [{"name": "complain", "confidence": 0.9}],
+    }
     assert "transcript" in v1  # the caller's dict is left alone
 
 
@@ -49,9 +56,12 @@ def test_an_unknown_or_missing_reason_still_reaches_a_person():
 
 
 def test_rasas_custom_handoff_reply_is_read_as_version_2():
-    turn = read_replies([{"text": "One moment."},
-                         {"custom": {"handoff": {"version": 1, "reason": "low_confidence",
-                                                 "transcript": []}}}])
+    turn = read_replies(
+        [
+            {"text": "One moment."},
+            {"custom": {"handoff": {"version": 1, "reason": "low_confidence", "transcript": []}}},
+        ]
+    )
     assert [m.text for m in turn.messages] == ["One moment."]
     assert read_handoff_request(turn.handoff) == {"version": 2, "reason": "low_confidence"}
 
@@ -66,5 +76,4 @@ async def test_the_desk_reads_its_limits_and_labels_from_the_server(app_factory)
     client = app_factory().asgi_client
     _, response = await client.get("/api/agent/config")
     assert response.status == 200
-    assert response.json == {"max_message_chars": MAX_MESSAGE_CHARS,
-                             "reason_labels": REASON_LABELS}
+    assert response.json == {"max_message_chars": MAX_MESSAGE_CHARS, "reason_labels": REASON_LABELS}

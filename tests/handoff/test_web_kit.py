@@ -33,8 +33,9 @@ def test_an_agent_session_never_passes_as_a_customer_token():
 
 def test_tokens_carry_both_audience_and_type():
     agent = jwt.decode(issue_token(3, SECRET, 60, NOW), options={"verify_signature": False})
-    customer = jwt.decode(customer_tokens.issue("c", SECRET, 60, NOW),
-                          options={"verify_signature": False})
+    customer = jwt.decode(
+        customer_tokens.issue("c", SECRET, 60, NOW), options={"verify_signature": False}
+    )
     assert (agent["aud"], agent["typ"]) == (Audience.AGENT.value, "agent")
     assert (customer["aud"], customer["typ"]) == (Audience.CUSTOMER.value, "customer")
 
@@ -55,12 +56,15 @@ def test_tokens_signed_before_the_upgrade_keep_working_on_their_own_side_only():
         read_session_token(old_customer, SECRET)
 
 
-@pytest.mark.parametrize("claims", [
-    {"sub": "4"},  # neither claim
-    {"sub": "4", "typ": "agent", "aud": "customer-chat"},  # mixed
-    {"sub": "4", "typ": "customer", "aud": "agent-desk"},
-    {"sub": "4", "typ": "agent", "aud": ["agent-desk", "customer-chat"]},
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "4"},  # neither claim
+        {"sub": "4", "typ": "agent", "aud": "customer-chat"},  # mixed
+        {"sub": "4", "typ": "customer", "aud": "agent-desk"},
+        {"sub": "4", "typ": "agent", "aud": ["agent-desk", "customer-chat"]},
+    ],
+)
 def test_tokens_naming_no_side_or_both_sides_are_refused(claims):
     with pytest.raises(TokenError):
         read_session_token(_legacy(claims), SECRET)
