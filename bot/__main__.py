@@ -6,9 +6,9 @@ import argparse
 import logging
 from dataclasses import replace
 
-from handoff.protocol import GuardedProtocol
 from handoff.settings import Settings as HandoffSettings
 from handoff.settings import check_demo_host
+from handoff.web.serving import serve
 
 from .app import create_app
 from .settings import BotSettings
@@ -33,15 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Shop with the chat widget: {base}/   Agent desk: {base}/desk", flush=True)
     if handoff_settings.demo:
         print("DEMO MODE: agent login demo / password demo. Never expose this server.", flush=True)
-    # One worker: the in-process event bus and rate limits live in this process.
-    app.run(
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        workers=1,
-        motd=False,
-        protocol=GuardedProtocol,
-    )
+    serve(app, settings.host, settings.port, banner=False)
 
 
 if __name__ == "__main__":

@@ -28,16 +28,8 @@ from handoff.events import (
     Event,
 )
 from handoff.service import HandoffService, NotFound
-from handoff.web.sockets import (
-    bad_message_id,
-    hello_message_id,
-    incoming_frames,
-    is_ping,
-    open_with_hello,
-    refuse,
-    run_until_first_done,
-    send_frame,
-)
+from handoff.web import sockets
+from handoff.web.sockets import refuse, send_frame
 
 from . import tokens
 from .frames import event_frame, message_view, queue_frame
@@ -49,7 +41,7 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
 
     @bp.websocket("/<conversation_id:str>/ws")
     async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
-        hello = await open_with_hello(ws, "the conversation token")
+        hello = await sockets.open_with_hello(ws, "the conversation token")
         if hello is None:
             return
         try:
@@ -58,9 +50,8 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
         except tokens.TokenError as problem:
             await refuse(ws, problem.status, str(problem))
             return
-        after = hello_message_id(hello, "after")
+        after = await sockets.message_id_or_refuse(ws, hello, "after")
         if after is None:
-            await refuse(ws, 422, bad_message_id("after"))
             return
         # A script holding hundreds of sockets to one chat would multiply every push.
         open_sockets = request.app.ctx.sockets_per_conversation
@@ -150,8 +141,8 @@ async def _pump(
                 await send_frame(ws, frame)
 
     async def listen() -> None:
-        async for frame in incoming_frames(ws):
-            if is_ping(frame):
+        async for frame in sockets.incoming_frames(ws):
+            if sockets.is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
             else:
                 await send_frame(
@@ -163,4 +154,4 @@ async def _pump(
                     },
                 )
 
-    await run_until_first_done(forward(own), forward(queue), push(), listen())
+    await sockets.run_until_first_done(forward(own), forward(queue), push(), listen())

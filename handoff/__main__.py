@@ -7,8 +7,8 @@ import logging
 from dataclasses import replace
 
 from .app import create_app
-from .protocol import GuardedProtocol
 from .settings import Settings, check_demo_host
+from .web.serving import serve
 
 
 def main() -> None:
@@ -31,13 +31,7 @@ def main() -> None:
         parser.exit(2, f"python -m handoff: {problem}\n")
     app = create_app(settings)
     print(f"Agent desk: http://{settings.host}:{settings.port}/desk")
-    app.run(
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        workers=1,
-        protocol=GuardedProtocol,
-    )
+    serve(app, settings.host, settings.port)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,9 @@ from .policy import sees_message
 from .service import AuthFailed
 from .web.errors import ApiError
 from .web.sockets import (
-    bad_message_id,
-    hello_message_id,
     incoming_frames,
     is_ping,
+    message_id_or_refuse,
     open_with_hello,
     refuse,
     run_until_first_done,
@@ -52,9 +51,8 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
             await refuse(ws, problem.status, problem.message)
             return
         # Absent or null: a desk that never saw a message (no catch-up).
-        last_id = hello_message_id(hello, "last_message_id")
+        last_id = await message_id_or_refuse(ws, hello, "last_message_id")
         if last_id is None:
-            await refuse(ws, 422, bad_message_id("last_message_id"))
             return
         service = service_of(request)
         bus = request.app.ctx.handoff_bus

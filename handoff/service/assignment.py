@@ -21,6 +21,7 @@ from ..events import (
     CONVERSATION_RETURNED_TO_BOT,
 )
 from ..models import agents, conversations, handoffs
+from ..policy import may_close, owns
 from .base import ServiceBase, Unit, to_conversation
 from .errors import Conflict, Forbidden, NotFound
 from .types import Conversation
@@ -238,7 +239,7 @@ class AssignmentMixin(ServiceBase):
         self, conn: AsyncConnection, conversation_id: str, agent_id: int
     ) -> Any:
         conv = await self._conversation_row(conn, conversation_id, lock=True)
-        if conv["state"] != "assigned" or conv["agent_id"] != agent_id:
+        if not owns(agent_id, conv["state"], conv["agent_id"]):
             raise Forbidden("this conversation is not assigned to you")
         return conv
 
@@ -256,10 +257,7 @@ class AssignmentMixin(ServiceBase):
             conv = await self._conversation_row(work.conn, conversation_id, lock=True)
             if conv["state"] == "closed":
                 return to_conversation(conv)
-            if agent_id is not None and not (
-                conv["state"] == "queued"
-                or (conv["state"] == "assigned" and conv["agent_id"] == agent_id)
-            ):
+            if agent_id is not None and not may_close(agent_id, conv["state"], conv["agent_id"]):
                 raise Forbidden("this conversation is not assigned to you")
             await work.conn.execute(
                 update(conversations)

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from ..contract import MAX_MESSAGE_CHARS
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
+from ..policy import owns, visible_to
 from ..text import MAX_ID, is_blank, parse_id, unstorable
 from .base import ServiceBase, to_conversation, to_handoff
 from .errors import Conflict, Forbidden, InvalidInput
@@ -197,9 +198,8 @@ class ConversationsMixin(ServiceBase):
         if author == "bot" and conv["state"] in ("queued", "assigned"):
             # The bot stays silent while a person is about to take or has taken over.
             raise Conflict(f"the bot must not answer while the conversation is {conv['state']}")
-        if author == "agent":
-            if conv["state"] != "assigned" or conv["agent_id"] != agent_id:
-                raise Forbidden("this conversation is not assigned to you")
+        if author == "agent" and not owns(agent_id, conv["state"], conv["agent_id"]):
+            raise Forbidden("this conversation is not assigned to you")
 
     async def agent_reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
         """An agent's answer in a conversation they own (see :meth:`add_message`)."""
@@ -265,9 +265,7 @@ class ConversationsMixin(ServiceBase):
         """What a reconnecting desk missed: messages after ``after_id`` in waiting chats
         and in the agent's own chats, oldest first."""
         after_id = _after(after_id)
-        visible = conversations.c.state == "queued"
-        visible |= (conversations.c.state == "assigned") & (conversations.c.agent_id == agent_id)
-        ids = select(conversations.c.id).where(visible)
+        ids = select(conversations.c.id).where(visible_to(agent_id))
         async with self.engine.connect() as conn:
             return await self._message_rows(
                 conn, messages.c.conversation_id.in_(ids) & (messages.c.id > after_id), limit

@@ -55,6 +55,15 @@ def hello_message_id(hello: dict[str, Any], key: str) -> int | None:
     return None if isinstance(raw, str) else parse_id(raw)
 
 
+async def message_id_or_refuse(ws: Any, hello: dict[str, Any], key: str) -> int | None:
+    """The message id the hello names under ``key`` (0 when absent), or None after
+    refusing the socket with 4422."""
+    value = hello_message_id(hello, key)
+    if value is None:
+        await refuse(ws, 422, bad_message_id(key))
+    return value
+
+
 def bad_message_id(key: str) -> str:
     """The error text for a hello frame whose ``key`` is not a message id."""
     return f"{key} must be a message id: a whole number from 0 to {MAX_ID}"
