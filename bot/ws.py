@@ -41,18 +41,14 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
 
     @bp.websocket("/<conversation_id:str>/ws")
     async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
-        hello = await sockets.open_with_hello(ws, "the conversation token")
-        if hello is None:
+        async def check(token: str | None) -> None:
+            # Only from the hello frame: a token in the URL would land in access logs.
+            tokens.check(token, conversation_id, request.app.ctx.bot_secret)
+
+        greeted = await sockets.greet(ws, "the conversation token", check, "after")
+        if greeted is None:
             return
-        try:
-            # Only from the frame: a token in the URL would land in access logs.
-            tokens.check(hello.get("token"), conversation_id, request.app.ctx.bot_secret)
-        except tokens.TokenError as problem:
-            await refuse(ws, problem.status, str(problem))
-            return
-        after = await sockets.message_id_or_refuse(ws, hello, "after")
-        if after is None:
-            return
+        _, after, _ = greeted
         # A script holding hundreds of sockets to one chat would multiply every push.
         open_sockets = request.app.ctx.sockets_per_conversation
         cap = request.app.ctx.bot_settings.websockets_per_conversation

@@ -24,12 +24,10 @@ from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Even
 from .http import agent_from_token, service_of
 from .policy import sees_message
 from .service import AuthFailed
-from .web.errors import ApiError
 from .web.sockets import (
+    greet,
     incoming_frames,
     is_ping,
-    message_id_or_refuse,
-    open_with_hello,
     refuse,
     run_until_first_done,
     send_frame,
@@ -42,18 +40,16 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
 
     @bp.websocket("/ws")
     async def agent_socket(request: Request, ws: Any) -> None:
-        hello = await open_with_hello(ws, "your session token")
-        if hello is None:
+        greeted = await greet(
+            ws,
+            "your session token",
+            lambda token: agent_from_token(request, token),
+            "last_message_id",
+        )
+        if greeted is None:
             return
-        try:
-            agent = await agent_from_token(request, hello.get("token"))
-        except ApiError as problem:
-            await refuse(ws, problem.status, problem.message)
-            return
-        # Absent or null: a desk that never saw a message (no catch-up).
-        last_id = await message_id_or_refuse(ws, hello, "last_message_id")
-        if last_id is None:
-            return
+        # An absent or null last_message_id is 0: a desk that never saw a message.
+        agent, last_id, hello = greeted
         service = service_of(request)
         bus = request.app.ctx.handoff_bus
         # Subscribe before reading the catch-up so nothing falls between the two.

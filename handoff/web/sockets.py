@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 from websockets.exceptions import ConnectionClosed
 
 from ..text import MAX_ID, find_unstorable, parse_id
+from .errors import ApiError
+
+T = TypeVar("T")
 
 # A client that opens a socket and says nothing is dropped after this long.
 HELLO_TIMEOUT_SECONDS = 15
@@ -94,6 +97,29 @@ async def open_with_hello(ws: Any, what: str) -> dict[str, Any] | None:
     return await read_hello(
         ws, HELLO_TIMEOUT_SECONDS, lambda message: refuse(ws, 401, message), what
     )
+
+
+async def greet(
+    ws: Any,
+    what: str,
+    authenticate: Callable[[str | None], Awaitable[T]],
+    id_key: str,
+) -> tuple[T, int, dict[str, Any]] | None:
+    """Open a socket: ``(who, message id to catch up from, the hello)``, or None after
+    refusing (no or a bad hello: 4401; ``authenticate`` raised an :class:`ApiError`: 4000
+    + its status; ``id_key`` not a message id: 4422). ``what`` names the token expected."""
+    hello = await open_with_hello(ws, what)
+    if hello is None:
+        return None
+    try:
+        who = await authenticate(hello.get("token"))
+    except ApiError as problem:
+        await refuse(ws, problem.status, problem.message)
+        return None
+    after = await message_id_or_refuse(ws, hello, id_key)
+    if after is None:
+        return None
+    return who, after, hello
 
 
 async def incoming_frames(ws: Any) -> AsyncIterator[dict[str, Any] | None]:
