@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import replace
-from typing import List, Optional
 
 from handoff.settings import Settings as HandoffSettings
 from handoff.settings import check_demo_host
-from handoff.protocol import GuardedProtocol
+from handoff.web.serving import serve
 
 from .app import create_app
 from .settings import BotSettings
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Read the settings once, build the app and serve it on one worker."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--port", type=int, help="port (default PORT or 8000)")
@@ -33,11 +32,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     base = f"http://{settings.host}:{settings.port}"
     print(f"Shop with the chat widget: {base}/   Agent desk: {base}/desk", flush=True)
     if handoff_settings.demo:
-        print("DEMO MODE: agent login demo / password demo. Never expose this server.",
-              flush=True)
-    # One worker: the in-process event bus and rate limits live in this process.
-    app.run(host=settings.host, port=settings.port, access_log=False, workers=1,
-            motd=False, protocol=GuardedProtocol)
+        print("DEMO MODE: agent login demo / password demo. Never expose this server.", flush=True)
+    serve(app, settings.host, settings.port, banner=False)
 
 
 if __name__ == "__main__":

@@ -5,20 +5,22 @@ Every route but "start" needs the conversation's token (``Authorization: Bearer`
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.http import client_address, int_arg, read_json
+from handoff.contract import widget_limits
 from handoff.service import HandoffService
 from handoff.text import is_blank
+from handoff.web.errors import ApiError
+from handoff.web.requests import client_address, int_arg, read_json
 
 from . import tokens
 from .frames import message_view
 from .gateway import Gateway, Outcome
-from .http import ApiError, authorise, json_api, limit
+from .http import authorise, limit
 from .mailer import (
     MailError,
     addresses_in,
@@ -44,7 +46,7 @@ def _service(request: Request) -> HandoffService:
     return request.app.ctx.handoff
 
 
-def _outcome_json(outcome: Outcome) -> Dict[str, Any]:
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     return {
         "message": message_view(outcome.message.to_json()) if outcome.message else None,
         "replies": [message_view(m.to_json()) for m in outcome.replies],
@@ -54,7 +56,7 @@ def _outcome_json(outcome: Outcome) -> Dict[str, Any]:
     }
 
 
-def _handoff_json(outcome: Outcome) -> Optional[Dict[str, Any]]:
+def _handoff_json(outcome: Outcome) -> dict[str, Any] | None:
     result = outcome.handoff
     if result is None:
         return None
@@ -67,7 +69,7 @@ def _handoff_json(outcome: Outcome) -> Optional[Dict[str, Any]]:
     }
 
 
-def _message_text(body: Dict[str, Any], max_chars: int) -> str:
+def _message_text(body: dict[str, Any], max_chars: int) -> str:
     text = body.get("text")
     if not isinstance(text, str):
         raise ApiError(422, "text must be a string")
@@ -85,28 +87,34 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
     bp = Blueprint(name, url_prefix=PREFIX)
 
     @bp.post("")
-    @json_api
     async def start(request: Request) -> HTTPResponse:
         limit(request.app.ctx.limits["new"], client_address(request), "new chats")
         outcome = await _gateway(request).start_conversation()
         settings = _settings(request)
         conversation_id = outcome.conversation_id
         assert conversation_id is not None  # start_conversation always sets it
-        token = tokens.issue(conversation_id, request.app.ctx.bot_secret,
-                             settings.token_ttl_seconds, _service(request).now())
-        return json_response({
-            "conversation_id": conversation_id,
-            "token": token,
-            "expires_in": settings.token_ttl_seconds,
-            "state": "bot",
-            "messages": [message_view(m.to_json()) for m in outcome.replies],
-            "assistant_unavailable": outcome.assistant_unavailable,
-            "assistant_busy": outcome.assistant_busy,
-            "features": {"transcript_email": settings.transcript_email_enabled},
-        }, status=201)
+        token = tokens.issue(
+            conversation_id,
+            request.app.ctx.bot_secret,
+            settings.token_ttl_seconds,
+            _service(request).now(),
+        )
+        return json_response(
+            {
+                "conversation_id": conversation_id,
+                "token": token,
+                "expires_in": settings.token_ttl_seconds,
+                "state": "bot",
+                "messages": [message_view(m.to_json()) for m in outcome.replies],
+                "assistant_unavailable": outcome.assistant_unavailable,
+                "assistant_busy": outcome.assistant_busy,
+                "features": {"transcript_email": settings.transcript_email_enabled},
+                "limits": widget_limits(settings.max_message_chars),
+            },
+            status=201,
+        )
 
     @bp.get("/<conversation_id:str>")
-    @json_api
     async def status(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         service = _service(request)
@@ -115,16 +123,18 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         agent_name = None
         if conversation.state == "assigned" and conversation.agent_id is not None:
             agent_name = (await service.get_agent(conversation.agent_id)).name
-        return json_response({
-            "conversation_id": conversation.id,
-            "state": conversation.state,
-            "agent_name": agent_name,
-            "queue": queue.to_json() if queue else None,
-            "features": {"transcript_email": _settings(request).transcript_email_enabled},
-        })
+        return json_response(
+            {
+                "conversation_id": conversation.id,
+                "state": conversation.state,
+                "agent_name": agent_name,
+                "queue": queue.to_json() if queue else None,
+                "features": {"transcript_email": _settings(request).transcript_email_enabled},
+                "limits": widget_limits(_settings(request).max_message_chars),
+            }
+        )
 
     @bp.get("/<conversation_id:str>/messages")
-    @json_api
     async def history(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         after = int_arg(request, "after", 0)
@@ -132,7 +142,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response({"messages": [message_view(m.to_json()) for m in found]})
 
     @bp.post("/<conversation_id:str>/messages")
-    @json_api
     async def send(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         text = _message_text(read_json(request), _settings(request).max_message_chars)
@@ -143,7 +152,6 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response(_outcome_json(outcome), status=201)
 
     @bp.post("/<conversation_id:str>/handoff")
-    @json_api
     async def talk_to_a_person(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         limit(request.app.ctx.limits["conversation"], conversation_id, "requests in this chat")
@@ -151,33 +159,28 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response(_outcome_json(outcome))
 
     @bp.post("/<conversation_id:str>/cancel")
-    @json_api
     async def cancel(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         conversation = await _service(request).cancel(conversation_id)
         return json_response({"state": conversation.state})
 
     @bp.post("/<conversation_id:str>/contact")
-    @json_api
     async def contact(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         body = read_json(request)
         note = body.get("message")
         if note is not None and not isinstance(note, str):
             raise ApiError(422, "message must be a string")
-        ticket = await _service(request).leave_contact(
-            conversation_id, body.get("contact"), note)  # type: ignore[arg-type]
+        ticket = await _service(request).leave_contact(conversation_id, body.get("contact"), note)  # type: ignore[arg-type]
         return json_response({"ticket_id": ticket.id, "state": ticket.state}, status=201)
 
     @bp.post("/<conversation_id:str>/close")
-    @json_api
     async def close(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         conversation = await _service(request).close(conversation_id, reason="customer_left")
         return json_response({"state": conversation.state})
 
     @bp.post("/<conversation_id:str>/csat")
-    @json_api
     async def csat(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         body = read_json(request)
@@ -190,21 +193,23 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         return json_response({"recorded": True}, status=201)
 
     @bp.post("/<conversation_id:str>/transcript")
-    @json_api
     async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
         authorise(request, conversation_id)
         settings = _settings(request)
         if not settings.transcript_email_enabled or settings.smtp_host is None:
             raise ApiError(503, "e-mailing transcripts is not set up on this server")
         address = read_json(request).get("email")
-        if not valid_address(address):
+        if not isinstance(address, str) or not valid_address(address):
             raise ApiError(422, "please give one valid e-mail address (on a domain name)")
         service = _service(request)
         # Only to an address the customer gave in this chat: the shop's mail server is
         # nobody's relay to arbitrary recipients.
         if address.lower() not in addresses_in(await service.contacts_given(conversation_id)):
-            raise ApiError(403, "we can only e-mail the transcript to the address you left "
-                                "in this chat: leave your contact details first")
+            raise ApiError(
+                403,
+                "we can only e-mail the transcript to the address you left "
+                "in this chat: leave your contact details first",
+            )
         limits = request.app.ctx.limits
         limit(limits["transcript"], conversation_id, "transcript e-mails")
         limit(limits["transcript_recipient"], address.lower(), "transcript e-mails to this address")

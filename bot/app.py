@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional
+from typing import Any
 
-from sanic import Request, Sanic
-from sanic.response import HTTPResponse
+from sanic import Sanic
 
 from handoff.app import register_handoff
-from handoff.settings import Settings as HandoffSettings
-
-from .api import PREFIX, create_api_blueprint
-from .http import handle_error
-from .gateway import Gateway
-from .pages import SECURITY_HEADERS, create_pages_blueprint
 from handoff.ratelimit import RateLimiter
+from handoff.settings import Settings as HandoffSettings
+from handoff.web.security import security_headers
+
+from .api import create_api_blueprint
+from .gateway import Gateway
+from .pages import create_pages_blueprint
 from .rasa_client import RasaClient
 from .reactor import Reactor
 from .recovery import Recovery
@@ -30,8 +29,8 @@ DRAIN_SECONDS = 5.0
 
 
 def create_app(
-    settings: Optional[BotSettings] = None,
-    handoff_settings: Optional[HandoffSettings] = None,
+    settings: BotSettings | None = None,
+    handoff_settings: HandoffSettings | None = None,
     *,
     name: str = "larkspur",
     **handoff_options: Any,
@@ -49,7 +48,8 @@ def create_app(
     # Whole header + body deadline and connection cap: enforced by GuardedProtocol.
     app.config.REQUEST_TIMEOUT = settings.request_seconds
     app.config.CONNECTIONS_PER_ADDRESS = (
-        0 if settings.proxies_count else settings.connections_per_address)
+        0 if settings.proxies_count else settings.connections_per_address
+    )
     if settings.proxies_count:
         app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
@@ -61,31 +61,28 @@ def create_app(
         "new": RateLimiter(settings.address_conversations_per_minute, 60),
         "transcript": RateLimiter(max(1, settings.transcripts_per_conversation), 24 * 3600),
         # Across conversations: new chats must not multiply the mail one inbox receives.
-        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient),
-                                            24 * 3600),
+        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
     }
     register_handoff(app, handoff_settings, **handoff_options)
-    # Replaces the desk's catch-all handler with one that also answers JSON on our paths.
-    app.error_handler.add(Exception, handle_error)
     app.blueprint(create_pages_blueprint(f"{name}_pages"))
     app.blueprint(create_api_blueprint(f"{name}_customer_api"))
     app.blueprint(create_ws_blueprint(f"{name}_customer_ws"))
 
-    @app.middleware("response")
-    async def security_headers(request: Request, response: HTTPResponse) -> None:
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if request.path.startswith(PREFIX):
-            response.headers.setdefault("Cache-Control", "no-store")
+    # The shop page and widget files too (the desk's middleware covers only its paths).
+    app.register_middleware(security_headers(), "response")
 
     async def start(app: Sanic, _loop: Any) -> None:
         # Runs after the desk's own start-up listener, so app.ctx.handoff exists.
         app.ctx.bot_secret = settings.secret_key or derive_secret(
-            app.ctx.handoff_settings.secret_key)
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
-                                  settings.rasa_timeout_seconds,
-                                  max_in_flight=settings.rasa_max_in_flight,
-                                  queue_seconds=settings.rasa_queue_seconds)
+            app.ctx.handoff_settings.secret_key
+        )
+        app.ctx.rasa = RasaClient(
+            settings.rasa_url,
+            settings.rasa_token,
+            settings.rasa_timeout_seconds,
+            max_in_flight=settings.rasa_max_in_flight,
+            queue_seconds=settings.rasa_queue_seconds,
+        )
         app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa)
         app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()

@@ -6,7 +6,7 @@ leak desk-only fields (agent ids, handoff context).
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Mapping
 
 from handoff.events import (
     CONVERSATION_ASSIGNED,
@@ -18,7 +18,7 @@ from handoff.events import (
 from .router import author_label
 
 
-def message_view(message: Mapping[str, Any]) -> Dict[str, Any]:
+def message_view(message: Mapping[str, Any]) -> dict[str, Any]:
     """A stored message (``Message.to_json()`` or event data) as the customer sees it."""
     return {
         "id": message["id"],
@@ -30,7 +30,7 @@ def message_view(message: Mapping[str, Any]) -> Dict[str, Any]:
     }
 
 
-def event_frame(name: str, data: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+def event_frame(name: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
     """The widget frame for a bus event that needs no lookup, or None."""
     if name == CONVERSATION_ASSIGNED:
         if data.get("agent_id") is None:
@@ -48,7 +48,11 @@ def event_frame(name: str, data: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     return None
 
 
-def queue_frame(position: Optional[int], wait_seconds: Optional[int]) -> Dict[str, Any]:
+def queue_frame(position: int | None, wait_seconds: int | None) -> dict[str, Any]:
     """The customer's place in line."""
-    return {"type": "queue", "position": position, "estimated_wait_seconds": wait_seconds,
-            "state": "queued"}
+    return {
+        "type": "queue",
+        "position": position,
+        "estimated_wait_seconds": wait_seconds,
+        "state": "queued",
+    }

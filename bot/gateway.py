@@ -18,8 +18,14 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Coroutine, Dict, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Coroutine, Mapping, TypeVar
 
+from handoff.contract import (
+    HANDOFF_REQUEST_VERSION,
+    MAX_MESSAGE_CHARS,
+    HandoffReason,
+    read_handoff_request,
+)
 from handoff.service import (
     Conflict,
     EnqueueResult,
@@ -28,7 +34,6 @@ from handoff.service import (
     Message,
     ServiceError,
 )
-from handoff.settings import MAX_MESSAGE_CHARS
 
 from .notices import (
     BACK_BUSY,
@@ -52,7 +57,6 @@ from .router import (
     BotMessage,
     BotTurn,
     asks_for_person,
-    handoff_reason,
     queued_notice,
     read_replies,
     route_customer_message,
@@ -62,14 +66,15 @@ from .router import (
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+
 @dataclass
 class Outcome:
     """What a customer action produced (all of it is also pushed to the websocket)."""
 
-    message: Optional[Message] = None
-    replies: List[Message] = field(default_factory=list)
-    conversation_id: Optional[str] = None
-    handoff: Optional[EnqueueResult] = None
+    message: Message | None = None
+    replies: list[Message] = field(default_factory=list)
+    conversation_id: str | None = None
+    handoff: EnqueueResult | None = None
     # No answer from the assistant; ``assistant_busy`` too when the reason is load.
     assistant_unavailable: bool = False
     assistant_busy: bool = False
@@ -84,20 +89,18 @@ class Gateway:
     def __init__(self, service: HandoffService, rasa: RasaClient) -> None:
         self.service = service
         self.rasa = rasa
-        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = (
-            weakref.WeakValueDictionary()
-        )
-        self._tasks: "Set[asyncio.Task[Any]]" = set()
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._tasks: set[asyncio.Task[Any]] = set()
         # Conversations whose session start showed nothing (the action server was down):
         # the disclosure is still owed, and Rasa's tracker ends in the failed start.
-        self._unopened: Set[str] = set()
+        self._unopened: set[str] = set()
 
     @property
     def pending(self) -> int:
         """Customer operations still running (some perhaps for a client that left)."""
         return len(self._tasks)
 
-    async def _detached(self, work: "Coroutine[Any, Any, T]") -> T:
+    async def _detached(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` to completion even if the caller is cancelled (client gone)."""
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
@@ -114,8 +117,7 @@ class Gateway:
             return
         _, late = await asyncio.wait(set(self._tasks), timeout=timeout)
         if late:
-            logger.warning("cancelling %d customer operations still running at shutdown",
-                           len(late))
+            logger.warning("cancelling %d customer operations still running at shutdown", len(late))
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
@@ -140,12 +142,14 @@ class Gateway:
                 turn = read_replies(await self.rasa.start(cid))
                 if turn.silent:
                     self._unopened.add(cid)
-                    raise RasaSilent("the session start showed nothing (are the custom "
-                                     "actions down?)")
+                    raise RasaSilent(
+                        "the session start showed nothing (are the custom actions down?)"
+                    )
             except RasaUnavailable as problem:
                 logger.warning("conversation %s starts without the assistant: %s", cid, problem)
-                outcome = await self._without_assistant(cid, problem, BUSY_AT_START,
-                                                        UNAVAILABLE_AT_START)
+                outcome = await self._without_assistant(
+                    cid, problem, BUSY_AT_START, UNAVAILABLE_AT_START
+                )
                 outcome.conversation_id = cid
                 return outcome
             outcome = await self._apply_turn(cid, turn)
@@ -174,37 +178,37 @@ class Gateway:
             route = route_customer_message(state, text)
             if route.action is not Action.ASK_BOT:
                 return Outcome(message=stored)
-            outcome = await self._ask_bot(conversation_id, text, route.rasa_text or text,
-                                          arrived)
+            outcome = await self._ask_bot(conversation_id, text, route.rasa_text or text, arrived)
             outcome.message = stored
             return outcome
 
-    async def _ask_bot(self, conversation_id: str, text: str, rasa_text: str,
-                       arrived: float) -> Outcome:
+    async def _ask_bot(
+        self, conversation_id: str, text: str, rasa_text: str, arrived: float
+    ) -> Outcome:
         """Rasa's answer to a stored customer message; without one, the honest notice
         (or a handoff, when the customer asked for a person)."""
+
         def remaining() -> float:
             waited = asyncio.get_running_loop().time() - arrived
             return max(0.0, self.rasa.queue_seconds - waited)
 
-        opening: List[Message] = []
+        opening: list[Message] = []
         owed = conversation_id in self._unopened
         try:
             if owed:
                 opening = await self._open_again(conversation_id, remaining())
-            turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
-                                                     wait=remaining()))
+            turn = read_replies(await self.rasa.send(conversation_id, rasa_text, wait=remaining()))
             if turn.silent and not owed and not await self._bot_has_spoken(conversation_id):
                 # Opened during an outage by an earlier run of the web app: owe the
                 # disclosure, then ask again in the fresh session.
                 opening = await self._open_again(conversation_id, remaining())
                 if opening:
-                    turn = read_replies(await self.rasa.send(conversation_id, rasa_text,
-                                                             wait=remaining()))
+                    turn = read_replies(
+                        await self.rasa.send(conversation_id, rasa_text, wait=remaining())
+                    )
             if turn.silent:
                 # Rasa answers 200 with nothing when a custom action fails.
-                raise RasaSilent("Rasa's answer showed nothing (are the custom actions "
-                                 "down?)")
+                raise RasaSilent("Rasa's answer showed nothing (are the custom actions down?)")
         except RasaUnavailable as problem:
             logger.warning("Rasa failed for %s: %s", conversation_id, problem)
             # Busy: Rasa never saw the message, so sending it again is safe.
@@ -214,7 +218,7 @@ class Gateway:
         outcome.replies[:0] = opening
         return outcome
 
-    async def _open_again(self, conversation_id: str, wait: float) -> List[Message]:
+    async def _open_again(self, conversation_id: str, wait: float) -> list[Message]:
         """Run the session start again for a chat opened while the actions were down:
         stores and returns the disclosure, or nothing while they are still down."""
         turn = read_replies(await self.rasa.start(conversation_id, wait=wait))
@@ -228,20 +232,20 @@ class Gateway:
         history = await self.service.messages_since(conversation_id)
         return any(message.author == "bot" for message in history)
 
-    async def _outage_answer(self, conversation_id: str, text: str, rasa_text: str,
-                             problem: RasaUnavailable) -> Outcome:
+    async def _outage_answer(
+        self, conversation_id: str, text: str, rasa_text: str, problem: RasaUnavailable
+    ) -> Outcome:
         """Without the assistant a typed request for a person still reaches one; any
         other message gets the honest notice (busy or unavailable)."""
         if await self._asks_for_person(text, rasa_text, problem):
-            request = await self._fallback_request(conversation_id, OUTAGE_REQUEST_SUMMARY)
+            request = self._fallback_request(OUTAGE_REQUEST_SUMMARY)
             outcome = await self._apply_turn(conversation_id, BotTurn([], request))
             outcome.assistant_unavailable = True
             outcome.assistant_busy = isinstance(problem, RasaBusy)
             return outcome
         return await self._without_assistant(conversation_id, problem, BUSY, UNAVAILABLE)
 
-    async def _asks_for_person(self, text: str, rasa_text: str,
-                               problem: RasaUnavailable) -> bool:
+    async def _asks_for_person(self, text: str, rasa_text: str, problem: RasaUnavailable) -> bool:
         # Rasa's NLU still works when only the custom actions are down; when Rasa
         # itself is down or full, a plain word match decides.
         if isinstance(problem, RasaSilent):
@@ -251,8 +255,9 @@ class Gateway:
                 pass
         return asks_for_person(text)
 
-    async def _without_assistant(self, conversation_id: str, problem: RasaUnavailable,
-                                 busy_text: str, down_text: str) -> Outcome:
+    async def _without_assistant(
+        self, conversation_id: str, problem: RasaUnavailable, busy_text: str, down_text: str
+    ) -> Outcome:
         """The honest notice when Rasa gave no answer: busy (load) or unavailable."""
         busy = isinstance(problem, RasaBusy)
         notice = await self.notice(conversation_id, busy_text if busy else down_text)
@@ -261,8 +266,9 @@ class Gateway:
     async def notice(self, conversation_id: str, text: str) -> Message:
         """Store a notice that the assistant cannot help, with the person and message
         buttons (the caller holds the conversation's lock)."""
-        return await self.service.add_message(conversation_id, "system", text,
-                                              buttons=[TALK_TO_PERSON, LEAVE_MESSAGE])
+        return await self.service.add_message(
+            conversation_id, "system", text, buttons=[TALK_TO_PERSON, LEAVE_MESSAGE]
+        )
 
     async def store_turn(self, conversation_id: str, turn: BotTurn) -> Outcome:
         """Store a bot turn that arrived late, and act on its handoff request (the caller
@@ -282,29 +288,30 @@ class Gateway:
             conversation = await self.service.get_conversation(conversation_id)
             if conversation.state != "bot":
                 # Already waiting or with a person (or closed): report, change nothing.
-                return Outcome(handoff=await self.service.enqueue(
-                    conversation_id, "customer_request"))
+                return Outcome(
+                    handoff=await self.service.enqueue(conversation_id, "customer_request")
+                )
             try:
-                turn = read_replies(await self.rasa.execute(
-                    conversation_id, "action_handoff", wait=self.handoff_slot_seconds))
+                turn = read_replies(
+                    await self.rasa.execute(
+                        conversation_id, "action_handoff", wait=self.handoff_slot_seconds
+                    )
+                )
             except RasaUnavailable as problem:  # RasaBusy included
                 logger.warning("action_handoff failed for %s: %s", conversation_id, problem)
                 turn = BotTurn()
             if turn.handoff is None:
-                turn = BotTurn(turn.messages, await self._fallback_request(
-                    conversation_id, BUTTON_REQUEST_SUMMARY))
+                turn = BotTurn(turn.messages, self._fallback_request(BUTTON_REQUEST_SUMMARY))
             return await self._apply_turn(conversation_id, turn)
 
-    async def _fallback_request(self, conversation_id: str, summary: str) -> Dict[str, Any]:
-        # Without the action layer the agent still gets the reason and the transcript.
-        history = await self.service.messages_since(conversation_id)
+    @staticmethod
+    def _fallback_request(summary: str) -> dict[str, Any]:
+        # Without the action layer the agent still gets the reason and a summary; the
+        # desk shows the stored messages themselves.
         return {
-            "reason": "customer_request",
+            "version": HANDOFF_REQUEST_VERSION,
+            "reason": HandoffReason.CUSTOMER_REQUEST.value,
             "summary": summary,
-            "transcript": [
-                {"author": m.author, "text": m.text, "time": m.created_at.timestamp()}
-                for m in history if m.author in ("customer", "bot")
-            ],
         }
 
     async def _apply_turn(self, conversation_id: str, turn: BotTurn) -> Outcome:
@@ -314,7 +321,8 @@ class Gateway:
         try:
             # One transaction for the whole turn (an answer and its follow-up question).
             outcome.replies = await self.service.add_messages(
-                conversation_id, "bot", [part for parts in replies for part in parts])
+                conversation_id, "bot", [part for parts in replies for part in parts]
+            )
         except Conflict:
             # A person took over meanwhile: the bot stays silent.
             logger.info("dropped the bot's replies in %s: a person handles it", conversation_id)
@@ -328,15 +336,18 @@ class Gateway:
         return outcome
 
     @staticmethod
-    def _parts(reply: BotMessage) -> List[Tuple[str, Optional[List[Dict[str, str]]]]]:
+    def _parts(reply: BotMessage) -> list[tuple[str, list[dict[str, str]] | None]]:
         # An over-long reply becomes several messages; the buttons go with the last.
         parts = split_long(reply.text, MAX_MESSAGE_CHARS)
-        return [(part, reply.buttons if index == len(parts) - 1 else None)
-                for index, part in enumerate(parts)]
+        return [
+            (part, reply.buttons if index == len(parts) - 1 else None)
+            for index, part in enumerate(parts)
+        ]
 
-    async def _store_each(self, conversation_id: str,
-                          replies: List[List[Tuple[str, Any]]]) -> List[Message]:
-        stored: List[Message] = []
+    async def _store_each(
+        self, conversation_id: str, replies: list[list[tuple[str, Any]]]
+    ) -> list[Message]:
+        stored: list[Message] = []
         for parts in replies:
             try:
                 stored.extend(await self.service.add_messages(conversation_id, "bot", parts))
@@ -347,37 +358,46 @@ class Gateway:
         return stored
 
     async def _enqueue(
-        self, conversation_id: str, request: Dict[str, Any]
-    ) -> "tuple[EnqueueResult, List[Message]]":
-        reason = handoff_reason(request)
+        self, conversation_id: str, sent: Mapping[str, Any]
+    ) -> tuple[EnqueueResult, list[Message]]:
+        request = read_handoff_request(sent)  # version 1 or 2, as version 2
+        reason = request["reason"]
         try:
-            result = await self.service.enqueue(conversation_id, reason, context=request)
+            result = await self.service.enqueue(conversation_id, reason, context=dict(request))
         except InvalidInput:
             # An oversized context must not cost the customer their place in line:
-            # the desk shows the stored transcript anyway.
-            slim = {k: v for k, v in request.items() if k not in ("transcript", "intents")}
+            # the intents seen are the one part that grows with the chat.
+            slim = {k: v for k, v in request.items() if k != "intents"}
             result = await self.service.enqueue(conversation_id, reason, context=slim)
-        notices: List[Message] = []
+        notices: list[Message] = []
         if result.outcome == "queued":
-            notices.append(await self.service.add_message(
-                conversation_id, "system",
-                queued_notice(result.position, result.estimated_wait_seconds)))
+            notices.append(
+                await self.service.add_message(
+                    conversation_id,
+                    "system",
+                    queued_notice(result.position, result.estimated_wait_seconds),
+                )
+            )
         elif result.outcome == "offline":
-            notices.append(await self.service.add_message(
-                conversation_id, "system", result.message, buttons=[LEAVE_CONTACT]))
+            notices.append(
+                await self.service.add_message(
+                    conversation_id, "system", result.message, buttons=[LEAVE_CONTACT]
+                )
+            )
         # "assigned": the reactor announces the agent when conversation.assigned arrives.
         return result, notices
 
-    async def agent_joined(self, conversation_id: str, agent_name: str) -> Optional[Message]:
+    async def agent_joined(self, conversation_id: str, agent_name: str) -> Message | None:
         """Tell the customer, once, that a person joined."""
         async with self.lock(conversation_id):
             try:
                 return await self.service.add_message(
-                    conversation_id, "system", f"{agent_name} joined the chat.")
+                    conversation_id, "system", f"{agent_name} joined the chat."
+                )
             except Conflict:
                 return None  # closed in the meantime
 
-    async def bot_is_back(self, conversation_id: str) -> List[Message]:
+    async def bot_is_back(self, conversation_id: str) -> list[Message]:
         """After a hand-back (or a cancel): the notice, then the bot's welcome back.
 
         ``action_handback`` greets the customer and resets the escalation counters. It
@@ -395,14 +415,17 @@ class Gateway:
                     raise RasaSilent("action_handback showed nothing")
             except RasaUnavailable as problem:
                 logger.warning("action_handback failed for %s: %s", conversation_id, problem)
-                return (await self._without_assistant(conversation_id, problem, BACK_BUSY,
-                                                      BACK_UNAVAILABLE)).replies
+                return (
+                    await self._without_assistant(
+                        conversation_id, problem, BACK_BUSY, BACK_UNAVAILABLE
+                    )
+                ).replies
             stored = [await self.service.add_message(conversation_id, "system", BOT_BACK)]
             outcome = await self._apply_turn(conversation_id, turn)
             return stored + outcome.replies
 
 
-def _log_orphan_failure(task: "asyncio.Task[Any]") -> None:
+def _log_orphan_failure(task: asyncio.Task[Any]) -> None:
     # Nobody awaits this result any more (the client left): an unexpected error must
     # still show up somewhere. The service's refusals are answers, not failures.
     if task.cancelled():

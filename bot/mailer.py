@@ -9,7 +9,7 @@ import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Iterable, Set
+from typing import Iterable
 
 from handoff.service import Message
 
@@ -29,8 +29,11 @@ EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;\"()]+@[^@\s<>,;\"()]+")
 def valid_address(address: object) -> bool:
     """A plausible single address on a domain name (no display names, no lists, no
     header tricks, no IP-literal domains such as ``a@[127.0.0.1]`` or ``a@10.0.0.1``)."""
-    if not (isinstance(address, str) and len(address) <= MAX_EMAIL_CHARS
-            and EMAIL_PATTERN.match(address) is not None):
+    if not (
+        isinstance(address, str)
+        and len(address) <= MAX_EMAIL_CHARS
+        and EMAIL_PATTERN.match(address) is not None
+    ):
         return False
     domain = address.rpartition("@")[2]
     if "[" in domain or "]" in domain:
@@ -42,7 +45,7 @@ def valid_address(address: object) -> bool:
     return False
 
 
-def addresses_in(texts: Iterable[str]) -> Set[str]:
+def addresses_in(texts: Iterable[str]) -> set[str]:
     """The e-mail addresses written in ``texts`` (contact details), lower-cased."""
     found = set()
     for text in texts:
@@ -61,8 +64,10 @@ def format_transcript(messages: Iterable[Message], shop_name: str) -> str:
         label = author_label(message.author, message.agent_name)
         lines.append(f"[{when} UTC] {label}:\n{message.text}\n")
     body = "\n".join(lines) if lines else "(no messages)\n"
-    return (f"Your chat with {shop_name}\n{'=' * (15 + len(shop_name))}\n\n{body}\n"
-            f"Thank you for contacting {shop_name}.\n")
+    return (
+        f"Your chat with {shop_name}\n{'=' * (15 + len(shop_name))}\n\n{body}\n"
+        f"Thank you for contacting {shop_name}.\n"
+    )
 
 
 def build_email(to: str, sender: str, shop_name: str, text: str) -> EmailMessage:

@@ -35,7 +35,7 @@ BACK_BUSY = (
 BUTTON_REQUEST_SUMMARY = 'The customer pressed "Talk to a person".'
 OUTAGE_REQUEST_SUMMARY = "The customer asked for a person while the assistant was unavailable."
 MISSED = (
-    "Sorry, the automated assistant missed your message \"{text}\" (our chat service "
+    'Sorry, the automated assistant missed your message "{text}" (our chat service '
     "restarted). Please send it again, or talk to a person from our team or leave us "
     "a message."
 )
@@ -46,7 +46,7 @@ def missed_notice(text: str) -> str:
     """The notice for a message the assistant never answered, quoting it (shortened)."""
     quote = " ".join(text.split())
     if len(quote) > QUOTE_CHARS:
-        quote = quote[:QUOTE_CHARS - 1].rstrip() + "…"
+        quote = quote[: QUOTE_CHARS - 1].rstrip() + "…"
     return MISSED.format(text=quote)
 
 

@@ -1,26 +1,14 @@
-"""The demo shop page and the widget's files, served with a strict CSP."""
+"""The demo shop page and the widget's files (headers and CSP: ``handoff.web.security``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from typing import Awaitable, Callable
+from typing import Any, Callable, Coroutine
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 ASSETS = {
     "widget.js": "application/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
@@ -37,14 +25,14 @@ def create_pages_blueprint(name: str = "customer_pages") -> Blueprint:
         return await file(STATIC_DIR / "shop.html", mime_type="text/html; charset=utf-8")
 
     for asset, mime in ASSETS.items():
-        bp.add_route(_asset_handler(asset, mime), f"/{asset}", methods=["GET"],
-                     name=asset.replace(".", "_"))
+        bp.add_route(
+            _asset_handler(asset, mime), f"/{asset}", methods=["GET"], name=asset.replace(".", "_")
+        )
     return bp
 
 
-def _asset_handler(asset: str, mime: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+def _asset_handler(asset: str, mime: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
     async def handler(request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / asset, mime_type=mime,
-                          headers={"Cache-Control": "no-cache"})
+        return await file(STATIC_DIR / asset, mime_type=mime, headers={"Cache-Control": "no-cache"})
 
     return handler

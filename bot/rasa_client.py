@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections import deque
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Deque, Dict, List, Optional
+from typing import Any, AsyncIterator
 
 import aiohttp
 
@@ -38,7 +38,7 @@ NEW_TRACKER_EVENTS = [
 class RasaUnavailable(Exception):
     """Rasa did not answer usefully (down, slow, error status or unknown action)."""
 
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
+    def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
@@ -65,7 +65,7 @@ class Slots:
             raise ValueError("at least one slot is needed")
         self.size = size
         self._free = size
-        self._waiters: "Deque[asyncio.Future[bool]]" = deque()
+        self._waiters: deque[asyncio.Future[bool]] = deque()
 
     @property
     def in_use(self) -> int:
@@ -80,7 +80,7 @@ class Slots:
         if timeout <= 0:
             return False
         loop = asyncio.get_running_loop()
-        waiter: "asyncio.Future[bool]" = loop.create_future()
+        waiter: asyncio.Future[bool] = loop.create_future()
         self._waiters.append(waiter)
         expiry = loop.call_later(timeout, _settle, waiter, False)
         try:
@@ -105,7 +105,7 @@ class Slots:
         self._free += 1
 
 
-def _settle(waiter: "asyncio.Future[bool]", value: bool) -> None:
+def _settle(waiter: asyncio.Future[bool], value: bool) -> None:
     if not waiter.done():
         waiter.set_result(value)
 
@@ -119,21 +119,26 @@ class RasaClient:
     :class:`RasaBusy`.
     """
 
-    def __init__(self, base_url: str, token: Optional[str], timeout_seconds: float = 30.0,
-                 max_in_flight: int = 8, queue_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout_seconds: float = 30.0,
+        max_in_flight: int = 8,
+        queue_seconds: float = 10.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.queue_seconds = queue_seconds
         self.slots = Slots(max_in_flight)
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._session: aiohttp.ClientSession | None = None
 
     @asynccontextmanager
-    async def _slot(self, wait: Optional[float]) -> AsyncIterator[None]:
+    async def _slot(self, wait: float | None) -> AsyncIterator[None]:
         wait = self.queue_seconds if wait is None else wait
         if not await self.slots.acquire(wait):
-            raise RasaBusy(f"Rasa is busy: no free slot of {self.slots.size} "
-                           f"within {wait:g} s")
+            raise RasaBusy(f"Rasa is busy: no free slot of {self.slots.size} within {wait:g} s")
         try:
             yield
         finally:
@@ -150,28 +155,29 @@ class RasaClient:
             await self._session.close()
             self._session = None
 
-    async def send(self, conversation_id: str, text: str,
-                   wait: Optional[float] = None) -> List[Dict[str, Any]]:
+    async def send(
+        self, conversation_id: str, text: str, wait: float | None = None
+    ) -> list[dict[str, Any]]:
         """A customer message through the REST channel; returns the bot's replies."""
         async with self._slot(wait):
             replies = await self._post(
-                "/webhooks/rest/webhook", {"sender": conversation_id, "message": text},
+                "/webhooks/rest/webhook",
+                {"sender": conversation_id, "message": text},
                 api=False,
             )
         if not isinstance(replies, list):
             raise RasaUnavailable("Rasa answered the message with something unexpected")
         return replies
 
-    async def start(self, conversation_id: str,
-                    wait: Optional[float] = None) -> List[Dict[str, Any]]:
+    async def start(self, conversation_id: str, wait: float | None = None) -> list[dict[str, Any]]:
         """Open a conversation: run the session start and return its messages."""
         async with self._slot(wait):
-            await self._post(f"/conversations/{conversation_id}/tracker/events",
-                             NEW_TRACKER_EVENTS)
+            await self._post(f"/conversations/{conversation_id}/tracker/events", NEW_TRACKER_EVENTS)
             return await self._execute(conversation_id, "action_session_start")
 
-    async def execute(self, conversation_id: str, action: str,
-                      wait: Optional[float] = None) -> List[Dict[str, Any]]:
+    async def execute(
+        self, conversation_id: str, action: str, wait: float | None = None
+    ) -> list[dict[str, Any]]:
         """Run ``action`` in the conversation through the HTTP API; its messages.
 
         Rasa's ``execute`` runs one action and predicts nothing after it, so the tracker
@@ -187,11 +193,12 @@ class RasaClient:
                 except RasaUnavailable as problem:
                     # The action ran and its messages count; the next message still
                     # works, if less predictably, so this is not worth losing them for.
-                    logger.warning("action_listen after %s failed in %s: %s",
-                                   action, conversation_id, problem)
+                    logger.warning(
+                        "action_listen after %s failed in %s: %s", action, conversation_id, problem
+                    )
             return messages
 
-    async def intent(self, text: str, wait: Optional[float] = None) -> Optional[str]:
+    async def intent(self, text: str, wait: float | None = None) -> str | None:
         """The intent Rasa's NLU gives ``text`` (no tracker is touched); None if unsure."""
         async with self._slot(wait):
             body = await self._request("POST", "/model/parse", {"text": text})
@@ -199,8 +206,9 @@ class RasaClient:
         name = intent.get("name") if isinstance(intent, dict) else None
         return name if isinstance(name, str) else None
 
-    async def tracker_events(self, conversation_id: str,
-                             wait: Optional[float] = None) -> List[Dict[str, Any]]:
+    async def tracker_events(
+        self, conversation_id: str, wait: float | None = None
+    ) -> list[dict[str, Any]]:
         """The events of the conversation's tracker as Rasa stored them."""
         async with self._slot(wait):
             body = await self._request("GET", f"/conversations/{conversation_id}/tracker")
@@ -209,7 +217,7 @@ class RasaClient:
             raise RasaUnavailable("Rasa answered the tracker request with something unexpected")
         return [event for event in events if isinstance(event, dict)]
 
-    async def _execute(self, conversation_id: str, action: str) -> List[Dict[str, Any]]:
+    async def _execute(self, conversation_id: str, action: str) -> list[dict[str, Any]]:
         body = await self._post(f"/conversations/{conversation_id}/execute", {"name": action})
         messages = body.get("messages") if isinstance(body, dict) else None
         return messages if isinstance(messages, list) else []
@@ -217,13 +225,11 @@ class RasaClient:
     async def _post(self, path: str, payload: Any, api: bool = True) -> Any:
         return await self._request("POST", path, payload, api)
 
-    async def _request(self, method: str, path: str, payload: Any = None,
-                       api: bool = True) -> Any:
+    async def _request(self, method: str, path: str, payload: Any = None, api: bool = True) -> Any:
         params = {"token": self.token} if api and self.token else None
         url = self.base_url + path
         try:
-            async with self._http().request(method, url, json=payload,
-                                            params=params) as response:
+            async with self._http().request(method, url, json=payload, params=params) as response:
                 if response.status >= 400:
                     detail = (await response.text())[:300]
                     raise RasaUnavailable(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Set
 
 from handoff.events import (
     CONVERSATION_ASSIGNED,
@@ -32,8 +31,8 @@ class Reactor:
     def __init__(self, bus: EventBus, gateway: Gateway) -> None:
         self.bus = bus
         self.gateway = gateway
-        self._sub: "Subscription | None" = None
-        self._tasks: Set["asyncio.Task[None]"] = set()
+        self._sub: Subscription | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def subscribe(self) -> None:
         """Start collecting events (before the server accepts requests)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Mapping, Sequence
 
 from handoff.service import Conflict, Message, NotFound
 
@@ -34,8 +34,9 @@ POLL_SECONDS = 0.5
 CLOCK_SLACK_SECONDS = 1.0
 
 
-def answer_in_tracker(events: Sequence[Mapping[str, Any]], text: str,
-                      sent_at: float) -> Optional[BotTurn]:
+def answer_in_tracker(
+    events: Sequence[Mapping[str, Any]], text: str, sent_at: float
+) -> BotTurn | None:
     """The bot's turn after the customer's ``text`` in Rasa's tracker events.
 
     Only the tracker's last customer message counts, and only if it is ``text`` and
@@ -48,12 +49,16 @@ def answer_in_tracker(events: Sequence[Mapping[str, Any]], text: str,
         if event.get("event") != "user":
             continue
         stamp = event.get("timestamp")
-        if event.get("text") != rasa_safe_text(text) or not isinstance(stamp, (int, float)) \
-                or stamp < sent_at - CLOCK_SLACK_SECONDS:
+        if (
+            event.get("text") != rasa_safe_text(text)
+            or not isinstance(stamp, (int, float))
+            or stamp < sent_at - CLOCK_SLACK_SECONDS
+        ):
             return None
-        replies: List[Dict[str, Any]] = [
+        replies: list[dict[str, Any]] = [
             {**(later.get("data") or {}), "text": later.get("text")}
-            for later in events[index + 1:] if later.get("event") == "bot"
+            for later in events[index + 1 :]
+            if later.get("event") == "bot"
         ]
         return read_replies(replies)
     return None
@@ -62,13 +67,17 @@ def answer_in_tracker(events: Sequence[Mapping[str, Any]], text: str,
 class Recovery:
     """Finds the unanswered customer messages once, at start-up, and settles each."""
 
-    def __init__(self, gateway: Gateway, wait_seconds: float = ANSWER_WAIT_SECONDS,
-                 unreachable_seconds: float = RASA_WAIT_SECONDS) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        wait_seconds: float = ANSWER_WAIT_SECONDS,
+        unreachable_seconds: float = RASA_WAIT_SECONDS,
+    ) -> None:
         self.gateway = gateway
         self.wait_seconds = wait_seconds
         self.unreachable_seconds = unreachable_seconds
 
-    async def find(self) -> List[Message]:
+    async def find(self) -> list[Message]:
         """The customer messages the last run left unanswered (a quick query)."""
         try:
             found = await self.gateway.service.unanswered_customer_messages()
@@ -76,18 +85,25 @@ class Recovery:
             logger.exception("could not look for unanswered customer messages")
             return []
         if found:
-            logger.info("%d customer messages were left unanswered by the last run: "
-                        "settling them", len(found))
+            logger.info(
+                "%d customer messages were left unanswered by the last run: settling them",
+                len(found),
+            )
         return found
 
     async def settle(self, found: Sequence[Message]) -> None:
         """Settle each message (concurrently; this may wait for Rasa)."""
-        results = await asyncio.gather(*(self._settle(message) for message in found),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._settle(message) for message in found), return_exceptions=True
+        )
         for message, result in zip(found, results):
             if isinstance(result, Exception):
-                logger.error("could not settle message %s in %s", message.id,
-                             message.conversation_id, exc_info=result)
+                logger.error(
+                    "could not settle message %s in %s",
+                    message.id,
+                    message.conversation_id,
+                    exc_info=result,
+                )
 
     async def _settle(self, message: Message) -> None:
         cid = message.conversation_id
@@ -102,20 +118,18 @@ class Recovery:
             if conversation.state != "bot":
                 return  # a person handles it and sees the message
             try:
-                if [m.id for m in latest] == [message.id] and turn is not None \
-                        and not turn.silent:
+                if [m.id for m in latest] == [message.id] and turn is not None and not turn.silent:
                     logger.info("delivering Rasa's answer to message %s in %s", message.id, cid)
                     await self.gateway.store_turn(cid, turn)
                 else:
                     # Missed, or the customer wrote again meanwhile (a late answer would
                     # then read as the answer to the newer message): say which one.
-                    logger.info("telling %s that the assistant missed message %s",
-                                cid, message.id)
+                    logger.info("telling %s that the assistant missed message %s", cid, message.id)
                     await self.gateway.notice(cid, missed_notice(message.text))
             except Conflict:
                 pass  # closed meanwhile
 
-    async def _answer(self, message: Message) -> Optional[BotTurn]:
+    async def _answer(self, message: Message) -> BotTurn | None:
         # Rasa may be starting too (the whole stack restarted): wait for it longer than
         # for the answer itself, which, once Rasa answers, is there or nearly so.
         loop = asyncio.get_running_loop()
@@ -129,8 +143,7 @@ class Recovery:
                     return turn
                 give_up = min(give_up, loop.time() + self.wait_seconds)
             except RasaUnavailable as problem:
-                logger.debug("tracker of %s not readable yet: %s",
-                             message.conversation_id, problem)
+                logger.debug("tracker of %s not readable yet: %s", message.conversation_id, problem)
             if loop.time() >= give_up:
                 return None
             await asyncio.sleep(POLL_SECONDS)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Mapping, Sequence
+
+from handoff.contract import HANDOFF_KEY, read_handoff_request
 
 #: Rasa's RegexMessageHandler reads a text starting with "/" (after ``str.strip()``)
 #: as ``/intent{entities}``. A zero-width space is not whitespace for ``str.strip`` and
 #: is dropped by the tokenizer, so the text reaches NLU as plain words.
 INTENT_PREFIX = "/"
 NEUTRALISER = "\u200b"
-HANDOFF_KEY = "handoff"
-HANDOFF_REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
 BOT_LABEL = "Assistant (bot)"
 CUSTOMER_LABEL = "You"
 SYSTEM_LABEL = "Notice"
@@ -37,7 +37,7 @@ class Route:
     """The decision for one customer message."""
 
     action: Action
-    rasa_text: Optional[str] = None
+    rasa_text: str | None = None
     reason: str = ""
 
 
@@ -67,7 +67,9 @@ def route_customer_message(state: str, text: str) -> Route:
 #: then a wrong "yes" costs a person's look at the chat, a wrong "no" a stranded customer.
 _PERSON_WORDS = re.compile(
     r"\b(human|person|people|agent|someone|somebody|representative|operator|staff|"
-    r"manager|customer service|real person|live chat)\b", re.IGNORECASE)
+    r"manager|customer service|real person|live chat)\b",
+    re.IGNORECASE,
+)
 
 
 def asks_for_person(text: str) -> bool:
@@ -87,15 +89,15 @@ class BotMessage:
     """One visible message from the bot."""
 
     text: str
-    buttons: Optional[List[Dict[str, str]]] = None
+    buttons: list[dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
 class BotTurn:
     """Rasa's replies, split into what the customer sees and a handoff request."""
 
-    messages: List[BotMessage] = field(default_factory=list)
-    handoff: Optional[Dict[str, Any]] = None
+    messages: list[BotMessage] = field(default_factory=list)
+    handoff: dict[str, Any] | None = None  # as sent: read_handoff_request reads it
 
     @property
     def silent(self) -> bool:
@@ -110,8 +112,8 @@ def read_replies(replies: Sequence[Mapping[str, Any]]) -> BotTurn:
     A ``custom`` payload with a ``handoff`` key is the action layer's handoff request
     and is never shown; other replies become visible messages (text, quick replies).
     """
-    messages: List[BotMessage] = []
-    handoff: Optional[Dict[str, Any]] = None
+    messages: list[BotMessage] = []
+    handoff: dict[str, Any] | None = None
     for reply in replies:
         if not isinstance(reply, Mapping):
             continue
@@ -132,10 +134,10 @@ def read_replies(replies: Sequence[Mapping[str, Any]]) -> BotTurn:
     return BotTurn(messages, handoff)
 
 
-def split_long(text: str, limit: int) -> List[str]:
+def split_long(text: str, limit: int) -> list[str]:
     """Split a bot text longer than ``limit`` into parts at spaces (the store keeps at
     most ``limit`` characters per message, and no answer may be lost)."""
-    parts: List[str] = []
+    parts: list[str] = []
     while len(text) > limit:
         cut = text.rfind(" ", 0, limit + 1)
         cut = cut if cut > limit // 2 else limit
@@ -146,7 +148,7 @@ def split_long(text: str, limit: int) -> List[str]:
     return parts
 
 
-def _buttons(raw: Any) -> Optional[List[Dict[str, str]]]:
+def _buttons(raw: Any) -> list[dict[str, str]] | None:
     if not isinstance(raw, list):
         return None
     buttons = [
@@ -159,11 +161,10 @@ def _buttons(raw: Any) -> Optional[List[Dict[str, str]]]:
 
 def handoff_reason(request: Mapping[str, Any]) -> str:
     """The handoff reason the action layer gave, ``customer_request`` if none or unknown."""
-    reason = request.get("reason")
-    return reason if reason in HANDOFF_REASONS else "customer_request"
+    return read_handoff_request(request)["reason"]
 
 
-def author_label(author: str, agent_name: Optional[str] = None) -> str:
+def author_label(author: str, agent_name: str | None = None) -> str:
     """Who wrote a message, as the customer sees it."""
     if author == "bot":
         return BOT_LABEL
@@ -174,7 +175,7 @@ def author_label(author: str, agent_name: Optional[str] = None) -> str:
     return SYSTEM_LABEL
 
 
-def wait_phrase(seconds: Optional[int]) -> str:
+def wait_phrase(seconds: int | None) -> str:
     """An honest, rounded estimate: "about 4 minutes", or "" when unknown."""
     if seconds is None:
         return ""
@@ -182,10 +183,9 @@ def wait_phrase(seconds: Optional[int]) -> str:
     return "about 1 minute" if minutes == 1 else f"about {minutes} minutes"
 
 
-def queued_notice(position: Optional[int], wait_seconds: Optional[int]) -> str:
+def queued_notice(position: int | None, wait_seconds: int | None) -> str:
     """The notice a customer gets when their chat joins the queue."""
     place = "You're next in line" if position == 1 else f"You're number {position} in line"
     wait = wait_phrase(wait_seconds)
     tail = f"; the estimated wait is {wait}." if wait else "."
-    return (f"{place} for a person from our team{tail} You can keep writing: "
-            "they'll see everything.")
+    return f"{place} for a person from our team{tail} You can keep writing: they'll see everything."

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping
 
-from handoff.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, env_int, env_seconds
+from handoff.contract import MAX_MESSAGE_CHARS
+from handoff.settings import PROJECT_ROOT, env_int, env_seconds
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
 
 
-def _read_token_file(path: Path) -> Optional[str]:
+def _read_token_file(path: Path) -> str | None:
     try:
         return path.read_text().strip() or None
     except OSError:
@@ -25,7 +26,7 @@ class BotSettings:
     """Everything the customer side can be configured with (see :meth:`from_env`)."""
 
     rasa_url: str = DEFAULT_RASA_URL
-    rasa_token: Optional[str] = None
+    rasa_token: str | None = None
     rasa_timeout_seconds: float = 30.0
     # Rasa serialises its CPU work (~20 messages/s on 2 cores): more requests at once
     # only queue inside Rasa, past our timeout. Beyond this many, wait for a slot...
@@ -33,7 +34,7 @@ class BotSettings:
     # ...at most this long, then tell the customer the assistant is busy.
     rasa_queue_seconds: float = 10.0
     # None: derived from the desk's secret, so there is one secret file to keep.
-    secret_key: Optional[str] = None
+    secret_key: str | None = None
     token_ttl_seconds: int = 24 * 3600
     host: str = "127.0.0.1"
     port: int = 8000
@@ -54,13 +55,13 @@ class BotSettings:
     # Reverse proxies in front of the app: with 1 or more, the client address (rate
     # limits) is read from X-Forwarded-For, as many hops from the right. 0: the peer.
     proxies_count: int = 0
-    smtp_host: Optional[str] = None
+    smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "Larkspur & Co. <help@larkspur.example>"
     shop_name: str = "Larkspur & Co."
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "BotSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
         """Build settings from environment variables, with safe local defaults.
 
         Variables: ``RASA_URL``, ``RASA_TOKEN`` (else the file ``var/rasa-token`` that
@@ -87,6 +88,13 @@ class BotSettings:
             timeout = float(env.get("RASA_TIMEOUT") or 30.0)
         except ValueError:
             raise ValueError("RASA_TIMEOUT must be a number of seconds") from None
+        max_chars = env_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1)
+        if max_chars > MAX_MESSAGE_CHARS:
+            # A longer message would pass here and be refused by the store.
+            raise ValueError(
+                f"BOT_MAX_MESSAGE_CHARS must be at most {MAX_MESSAGE_CHARS} "
+                f"(the longest message the desk stores), got {max_chars}"
+            )
         return cls(
             rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
             rasa_token=token,
@@ -97,7 +105,7 @@ class BotSettings:
             token_ttl_seconds=env_int(env, "BOT_TOKEN_TTL", 24 * 3600, 60),
             host=env.get("BOT_HOST") or "127.0.0.1",
             port=env_int(env, "BOT_PORT", env_int(env, "PORT", 8000, 1), 1),
-            max_message_chars=env_int(env, "BOT_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 1),
+            max_message_chars=max_chars,
             conversation_messages_per_minute=env_int(env, "BOT_RATE_CONVERSATION", 20, 1),
             address_messages_per_minute=env_int(env, "BOT_RATE_ADDRESS", 120, 1),
             address_conversations_per_minute=env_int(env, "BOT_RATE_NEW_CONVERSATIONS", 20, 1),

@@ -16,7 +16,7 @@ A bad or missing token closes the socket with 4401 (4403: another conversation's
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional, Set
+from typing import Any
 
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
@@ -28,21 +28,11 @@ from handoff.events import (
     Event,
 )
 from handoff.service import HandoffService, NotFound
-from handoff.wsio import (
-    bad_message_id,
-    hello_message_id,
-    incoming_frames,
-    is_ping,
-    read_hello,
-    refuse,
-    run_until_first_done,
-    send_frame,
-)
+from handoff.web import sockets
+from handoff.web.sockets import refuse, send_frame
 
 from . import tokens
 from .frames import event_frame, message_view, queue_frame
-
-HELLO_TIMEOUT_SECONDS = 15
 
 
 def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
@@ -51,27 +41,23 @@ def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
 
     @bp.websocket("/<conversation_id:str>/ws")
     async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
-        hello = await read_hello(
-            ws, HELLO_TIMEOUT_SECONDS, lambda m: refuse(ws, 401, m), "the conversation token"
-        )
-        if hello is None:
+        async def check(token: str | None) -> None:
+            # Only from the hello frame: a token in the URL would land in access logs.
+            tokens.check(token, conversation_id, request.app.ctx.bot_secret)
+
+        greeted = await sockets.greet(ws, "the conversation token", check, "after")
+        if greeted is None:
             return
-        try:
-            tokens.check(hello.get("token") or request.args.get("token"), conversation_id,
-                         request.app.ctx.bot_secret)
-        except tokens.TokenError as problem:
-            await refuse(ws, problem.status, str(problem))
-            return
-        after = hello_message_id(hello, "after")
-        if after is None:
-            await refuse(ws, 422, bad_message_id("after"))
-            return
+        _, after, _ = greeted
         # A script holding hundreds of sockets to one chat would multiply every push.
         open_sockets = request.app.ctx.sockets_per_conversation
         cap = request.app.ctx.bot_settings.websockets_per_conversation
         if open_sockets.get(conversation_id, 0) >= cap:
-            await refuse(ws, 429, "too many open connections to this chat: close another "
-                                  "tab or window of it first")
+            await refuse(
+                ws,
+                429,
+                "too many open connections to this chat: close another tab or window of it first",
+            )
             return
         open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
         try:
@@ -105,7 +91,7 @@ async def _serve(request: Request, ws: Any, conversation_id: str, after: int) ->
         bus.unsubscribe(queue)
 
 
-async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any]:
+async def _ready(service: HandoffService, conversation_id: str) -> dict[str, Any]:
     conversation = await service.get_conversation(conversation_id)
     status = await service.queue_status(conversation_id)
     agent_name = None
@@ -120,8 +106,8 @@ async def _ready(service: HandoffService, conversation_id: str) -> Dict[str, Any
 
 
 async def _frame_for(
-    service: HandoffService, conversation_id: str, event: Event, sent: Set[int]
-) -> Optional[Dict[str, Any]]:
+    service: HandoffService, conversation_id: str, event: Event, sent: set[int]
+) -> dict[str, Any] | None:
     if event.name == MESSAGE_CREATED:
         if event.data["id"] in sent:
             return None  # already sent during the catch-up
@@ -134,9 +120,10 @@ async def _frame_for(
     return event_frame(event.name, event.data)
 
 
-async def _pump(ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any,
-                sent: Set[int]) -> None:
-    events: "asyncio.Queue[Event]" = asyncio.Queue()
+async def _pump(
+    ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any, sent: set[int]
+) -> None:
+    events: asyncio.Queue[Event] = asyncio.Queue()
 
     async def forward(sub: Any) -> None:
         while True:
@@ -150,12 +137,17 @@ async def _pump(ws: Any, service: HandoffService, conversation_id: str, own: Any
                 await send_frame(ws, frame)
 
     async def listen() -> None:
-        async for frame in incoming_frames(ws):
-            if is_ping(frame):
+        async for frame in sockets.incoming_frames(ws):
+            if sockets.is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
             else:
-                await send_frame(ws, {"type": "error", "status": 422,
-                                      "error": 'unknown frame: send messages over HTTP, '
-                                               'or {"type": "ping"}'})
+                await send_frame(
+                    ws,
+                    {
+                        "type": "error",
+                        "status": 422,
+                        "error": 'unknown frame: send messages over HTTP, or {"type": "ping"}',
+                    },
+                )
 
-    await run_until_first_done(forward(own), forward(queue), push(), listen())
+    await sockets.run_until_first_done(forward(own), forward(queue), push(), listen())

@@ -7,15 +7,16 @@ import logging
 from dataclasses import replace
 
 from .app import create_app
-from .protocol import GuardedProtocol
 from .settings import Settings, check_demo_host
+from .web.serving import serve
 
 
 def main() -> None:
     """Parse flags, build the app and serve it."""
     parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__)
-    parser.add_argument("--demo", action="store_true",
-                        help="create a demo/demo agent (never on a reachable server)")
+    parser.add_argument(
+        "--demo", action="store_true", help="create a demo/demo agent (never on a reachable server)"
+    )
     parser.add_argument("--port", type=int, help="port (default HANDOFF_PORT or 8000)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
@@ -30,8 +31,7 @@ def main() -> None:
         parser.exit(2, f"python -m handoff: {problem}\n")
     app = create_app(settings)
     print(f"Agent desk: http://{settings.host}:{settings.port}/desk")
-    app.run(host=settings.host, port=settings.port, access_log=False, workers=1,
-            protocol=GuardedProtocol)
+    serve(app, settings.host, settings.port)
 
 
 if __name__ == "__main__":

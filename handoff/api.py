@@ -8,15 +8,23 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from .http import ApiError, agent_required, client_address, int_arg, read_json, service_of
+from .contract import desk_config
+from .http import agent_required, service_of
 from .policy import can_view
 from .service import AuthFailed, Conversation
 from .throttle import login_key
+from .web.errors import ApiError
+from .web.requests import client_address, int_arg, read_json
 
 
 def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
     """A fresh blueprint with every agent route (fresh, so tests can build many apps)."""
     bp = Blueprint(name, url_prefix="/api/agent")
+
+    @bp.get("/config")
+    async def config(request: Request) -> HTTPResponse:
+        # Public on purpose: the sign-in page needs no secret to know the limits.
+        return json_response(desk_config())
 
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:
@@ -26,8 +34,11 @@ def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
         name, address = login_key(body["login"]), client_address(request)
         wait = throttle.retry_after(name, address)
         if wait is not None:
-            raise ApiError(429, f"too many failed sign-ins: please wait {wait} s and try again",
-                           {"Retry-After": str(wait)})
+            raise ApiError(
+                429,
+                f"too many failed sign-ins: please wait {wait} s and try again",
+                {"Retry-After": str(wait)},
+            )
         try:
             agent = await service.authenticate(body["login"], body["password"])
         except AuthFailed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
@@ -15,34 +15,26 @@ from . import db
 from .api import create_api_blueprint
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
-from .http import API_PREFIX, handle_error
+from .http import API_PREFIX
 from .service import HandoffService
 from .service.base import Clock, utcnow
 from .settings import Settings, check_demo_host
 from .throttle import LoginThrottle
+from .web.errors import handle_error
+from .web.security import security_headers
 from .ws import create_ws_blueprint
 
 logger = logging.getLogger("handoff")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DESK_PREFIX = "/desk"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 def register_handoff(
     app: Sanic,
-    settings: Optional[Settings] = None,
+    settings: Settings | None = None,
     *,
-    bus: Optional[EventBus] = None,
-    hours: Optional[OfficeHours] = None,
+    bus: EventBus | None = None,
+    hours: OfficeHours | None = None,
     clock: Clock = utcnow,
     background: bool = True,
 ) -> None:
@@ -59,8 +51,11 @@ def register_handoff(
     # On the app, not in a listener: like the rate limits, it outlives a server restart
     # in tests (a new process starts with no failures counted).
     app.ctx.login_throttle = LoginThrottle(
-        settings.login_failures_per_login, settings.login_failures_per_address,
-        settings.login_window_seconds, settings.login_slowdown_seconds)
+        settings.login_failures_per_login,
+        settings.login_failures_per_address,
+        settings.login_window_seconds,
+        settings.login_slowdown_seconds,
+    )
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
     app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
 
@@ -70,16 +65,9 @@ def register_handoff(
 
     app.static(f"{DESK_PREFIX}/static", str(STATIC_DIR), name="handoff_desk_static")
 
-    for exception in (Exception,):
-        app.error_handler.add(exception, handle_error)
-
-    @app.middleware("response")
-    async def security_headers(request: Request, response: HTTPResponse) -> None:
-        if request.path.startswith((DESK_PREFIX, API_PREFIX)):
-            for key, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(key, value)
-            if request.path.startswith(API_PREFIX):
-                response.headers.setdefault("Cache-Control", "no-store")
+    # One catch-all for the whole app: JSON errors on every API path (the customer's too).
+    app.error_handler.add(Exception, handle_error)
+    app.register_middleware(security_headers((DESK_PREFIX, API_PREFIX)), "response")
 
     async def start(app: Sanic, _loop: Any) -> None:
         if not app.state.asgi:  # the in-process test client binds nothing
@@ -133,7 +121,7 @@ async def _housekeeping(app: Sanic) -> None:
 
 
 def create_app(
-    settings: Optional[Settings] = None,
+    settings: Settings | None = None,
     name: str = "handoff_desk",
     **options: Any,
 ) -> Sanic:

@@ -1,4 +1,4 @@
-"""Agent passwords (scrypt) and signed, expiring session tokens (JWT HS256)."""
+"""Agent passwords (scrypt) and signed, expiring session tokens (``handoff.web.tokens``)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,28 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from typing import Any, Dict, Optional, Tuple
 
-import jwt
+from .web import tokens
+from .web.tokens import Audience, TokenError
+
+__all__ = [
+    "TokenError",
+    "hash_password",
+    "issue_token",
+    "read_session_token",
+    "read_token",
+    "verify_password",
+]
 
 # scrypt cost: n=2**14, r=8 is the commonly recommended interactive-login setting.
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
-_ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 8
-
-
-class TokenError(Exception):
-    """The session token is missing, malformed, forged or expired."""
 
 
 def hash_password(password: str) -> str:
     """Hash ``password`` with scrypt and a fresh random salt (self-describing string)."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN
-    )
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN)
     encode = base64.b64encode
     return f"scrypt${_N}${_R}${_P}${encode(salt).decode()}${encode(digest).decode()}"
 
@@ -57,21 +59,14 @@ def issue_token(
     secret: str,
     ttl_seconds: int,
     now: dt.datetime,
-    session_id: Optional[str] = None,
+    session_id: str | None = None,
 ) -> str:
     """A signed token naming the agent (and its session), valid for ``ttl_seconds``.
 
     The desk accepts only tokens that name a live session (see ``SessionsMixin``).
     """
-    payload = {
-        "sub": str(agent_id),
-        "iat": int(now.timestamp()),
-        "exp": int(now.timestamp()) + ttl_seconds,
-        "typ": "agent",
-    }
-    if session_id is not None:
-        payload["sid"] = session_id
-    return jwt.encode(payload, secret, algorithm=_ALGORITHM)
+    claims = {} if session_id is None else {"sid": session_id}
+    return tokens.issue(Audience.AGENT, str(agent_id), secret, ttl_seconds, now, **claims)
 
 
 def read_token(token: str, secret: str) -> int:
@@ -79,23 +74,20 @@ def read_token(token: str, secret: str) -> int:
     return read_session_token(token, secret)[0]
 
 
-def read_session_token(token: str, secret: str) -> Tuple[int, Optional[str]]:
-    """``(agent id, session id or None)`` of a validly signed, unexpired token, or
+def read_session_token(token: str, secret: str) -> tuple[int, str | None]:
+    """``(agent id, session id or None)`` of a validly signed, unexpired agent token, or
     raise :class:`TokenError`."""
-    try:
-        payload: Dict[str, Any] = jwt.decode(
-            token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
-        )
-    except jwt.ExpiredSignatureError:
-        raise TokenError("session expired, please log in again") from None
-    except jwt.PyJWTError:
-        raise TokenError("invalid session token") from None
-    if payload.get("typ") != "agent":
-        raise TokenError("invalid session token")
-    session_id = payload.get("sid")
+    claims = tokens.read(
+        token,
+        Audience.AGENT,
+        secret,
+        expired="session expired, please log in again",
+        invalid="invalid session token",
+    )
+    session_id = claims.get("sid")
     if session_id is not None and not isinstance(session_id, str):
         raise TokenError("invalid session token")
     try:
-        return int(payload["sub"]), session_id
+        return int(claims["sub"]), session_id
     except (TypeError, ValueError):
         raise TokenError("invalid session token") from None

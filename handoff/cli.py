@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import getpass
 import sys
-from typing import List, Optional, TextIO
+from typing import TextIO
 
 from . import db
 from .events import InProcessEventBus
@@ -22,7 +22,7 @@ class CliError(Exception):
     """A user error shown as ``error: ...`` with exit status 1."""
 
 
-def read_password(from_stdin: bool, stdin: Optional[TextIO] = None) -> str:
+def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     """The new password from stdin's first line, or a hidden prompt asked twice."""
     stdin = stdin or sys.stdin
     if from_stdin:
@@ -69,12 +69,16 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         elif args.command == "list":
             rows = await service.list_agents()
             if not rows:
-                print("no agents yet: add one with  python -m handoff.cli add LOGIN --name NAME",
-                      file=out)
+                print(
+                    "no agents yet: add one with  python -m handoff.cli add LOGIN --name NAME",
+                    file=out,
+                )
             for agent in rows:
                 state = "disabled" if agent.disabled else ("online" if agent.online else "away")
-                print(f"{agent.login:20} {agent.name:30} {state:9} "
-                      f"{agent.load}/{agent.max_chats}", file=out)
+                print(
+                    f"{agent.login:20} {agent.name:30} {state:9} {agent.load}/{agent.max_chats}",
+                    file=out,
+                )
         elif args.command == "disable":
             agent = await service.disable_agent(args.login)
             print(f"disabled agent {agent.login}", file=out)
@@ -87,7 +91,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         await engine.dispose()
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:

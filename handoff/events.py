@@ -11,22 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Dict, FrozenSet, Iterable, Optional, Protocol, Set
+from typing import Any, AsyncIterator, Iterable, Protocol
+
+from .contract import EventName
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_QUEUED = "conversation.queued"
-CONVERSATION_ASSIGNED = "conversation.assigned"
-MESSAGE_CREATED = "message.created"
-CONVERSATION_RETURNED_TO_BOT = "conversation.returned_to_bot"
-CONVERSATION_CLOSED = "conversation.closed"
-CONVERSATION_CANCELLED = "conversation.cancelled"
-QUEUE_CHANGED = "queue.changed"
-TICKET_CREATED = "ticket.created"
-TICKET_UPDATED = "ticket.updated"
-AGENT_STATUS_CHANGED = "agent.status_changed"
+# The names are the contract's (handoff.contract.EventName), as plain strings.
+CONVERSATION_QUEUED = EventName.CONVERSATION_QUEUED.value
+CONVERSATION_ASSIGNED = EventName.CONVERSATION_ASSIGNED.value
+MESSAGE_CREATED = EventName.MESSAGE_CREATED.value
+CONVERSATION_RETURNED_TO_BOT = EventName.CONVERSATION_RETURNED_TO_BOT.value
+CONVERSATION_CLOSED = EventName.CONVERSATION_CLOSED.value
+CONVERSATION_CANCELLED = EventName.CONVERSATION_CANCELLED.value
+QUEUE_CHANGED = EventName.QUEUE_CHANGED.value
+TICKET_CREATED = EventName.TICKET_CREATED.value
+TICKET_UPDATED = EventName.TICKET_UPDATED.value
+AGENT_STATUS_CHANGED = EventName.AGENT_STATUS_CHANGED.value
 # Internal: closes the desk sockets of a signed-out session; never sent to a client.
-SESSION_REVOKED = "session.revoked"
+SESSION_REVOKED = EventName.SESSION_REVOKED.value
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,10 @@ class Event:
     """Something that happened; ``conversation_id`` is set when it concerns one chat."""
 
     name: str
-    data: Dict[str, Any]
-    conversation_id: Optional[str] = None
+    data: dict[str, Any]
+    conversation_id: str | None = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The wire form pushed to websockets: ``{"event": name, "data": {...}}``."""
         return {"event": self.name, "data": self.data}
 
@@ -51,9 +54,9 @@ class Subscription:
     manager through :meth:`InProcessEventBus.listen`) when done.
     """
 
-    conversation_id: Optional[str] = None
-    names: Optional[FrozenSet[str]] = None
-    queue: "asyncio.Queue[Event]" = field(default_factory=asyncio.Queue)
+    conversation_id: str | None = None
+    names: frozenset[str] | None = None
+    queue: asyncio.Queue[Event] = field(default_factory=asyncio.Queue)
 
     def matches(self, event: Event) -> bool:
         """True when this subscription wants ``event``."""
@@ -80,8 +83,8 @@ class EventBus(Protocol):
 
     def subscribe(
         self,
-        conversation_id: Optional[str] = None,
-        names: Optional[Iterable[str]] = None,
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
     ) -> Subscription:
         """Start receiving events (optionally of one conversation or some names)."""
 
@@ -96,12 +99,12 @@ class InProcessEventBus:
     """The default bus: delivers to subscribers in the same process."""
 
     def __init__(self) -> None:
-        self._subscriptions: Set[Subscription] = set()
+        self._subscriptions: set[Subscription] = set()
 
     def subscribe(
         self,
-        conversation_id: Optional[str] = None,
-        names: Optional[Iterable[str]] = None,
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
     ) -> Subscription:
         """Start receiving events (optionally of one conversation or some names)."""
         sub = Subscription(
@@ -117,9 +120,9 @@ class InProcessEventBus:
 
     def listen(
         self,
-        conversation_id: Optional[str] = None,
-        names: Optional[Iterable[str]] = None,
-    ) -> "_Listening":
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
+    ) -> _Listening:
         """``async with bus.listen(conversation_id=cid) as sub:`` subscribes for a block."""
         return _Listening(self, conversation_id, names)
 
@@ -141,12 +144,12 @@ class _Listening:
     def __init__(
         self,
         bus: InProcessEventBus,
-        conversation_id: Optional[str],
-        names: Optional[Iterable[str]],
+        conversation_id: str | None,
+        names: Iterable[str] | None,
     ) -> None:
         self._bus = bus
         self._args = (conversation_id, names)
-        self._sub: Optional[Subscription] = None
+        self._sub: Subscription | None = None
 
     async def __aenter__(self) -> Subscription:
         self._sub = self._bus.subscribe(*self._args)

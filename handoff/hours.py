@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Mapping, Tuple
 
 import yaml
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Window = Tuple[dt.time, dt.time]
@@ -28,8 +28,8 @@ class OfficeHours:
     """A weekly schedule in one timezone, minus holidays."""
 
     timezone: ZoneInfo
-    weekly: Mapping[int, Tuple[Window, ...]]
-    holidays: FrozenSet[dt.date] = field(default_factory=frozenset)
+    weekly: Mapping[int, tuple[Window, ...]]
+    holidays: frozenset[dt.date] = field(default_factory=frozenset)
     summary: str = ""
 
     def is_open(self, now: dt.datetime) -> bool:
@@ -37,7 +37,7 @@ class OfficeHours:
         local = _localise(now, self.timezone)
         return any(start <= local.time() < end for start, end in self._windows(local.date()))
 
-    def next_opening(self, now: dt.datetime) -> Optional[dt.datetime]:
+    def next_opening(self, now: dt.datetime) -> dt.datetime | None:
         """The next moment support opens (``now`` itself when open), or None if never."""
         if self.is_open(now):
             return now
@@ -50,7 +50,7 @@ class OfficeHours:
                     return opening
         return None
 
-    def closing_time(self, now: dt.datetime) -> Optional[dt.datetime]:
+    def closing_time(self, now: dt.datetime) -> dt.datetime | None:
         """When the current opening window ends, or None when closed now."""
         local = _localise(now, self.timezone)
         for start, end in self._windows(local.date()):
@@ -58,7 +58,7 @@ class OfficeHours:
                 return dt.datetime.combine(local.date(), end, tzinfo=self.timezone)
         return None
 
-    def _windows(self, day: dt.date) -> Tuple[Window, ...]:
+    def _windows(self, day: dt.date) -> tuple[Window, ...]:
         if day in self.holidays:
             return ()
         return self.weekly.get(day.weekday(), ())
@@ -70,10 +70,10 @@ def _localise(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return now.astimezone(zone)
 
 
-def _parse_windows(day: str, value: Any, source: str) -> Tuple[Window, ...]:
+def _parse_windows(day: str, value: Any, source: str) -> tuple[Window, ...]:
     if value is None or str(value).strip().lower() == "closed":
         return ()
-    windows: List[Window] = []
+    windows: list[Window] = []
     for part in str(value).split(","):
         try:
             start_s, end_s = part.strip().split("-")
@@ -106,7 +106,7 @@ def parse_hours(section: Mapping[str, Any], source: str = "shop.yml") -> OfficeH
     unknown = set(weekly_raw) - set(WEEKDAYS)
     if unknown:
         raise HoursError(f"{source}: unknown weekday(s) {sorted(unknown)} in support_hours")
-    weekly: Dict[int, Tuple[Window, ...]] = {
+    weekly: dict[int, tuple[Window, ...]] = {
         index: _parse_windows(day, weekly_raw.get(day, "closed"), source)
         for index, day in enumerate(WEEKDAYS)
     }
@@ -119,7 +119,7 @@ def parse_hours(section: Mapping[str, Any], source: str = "shop.yml") -> OfficeH
     return OfficeHours(zone, weekly, frozenset(holidays), str(section.get("summary", "")))
 
 
-def load_hours(path: Union[str, Path]) -> OfficeHours:
+def load_hours(path: str | Path) -> OfficeHours:
     """Read the ``support_hours`` section of a shop file such as ``shop.yml``."""
     path = Path(path)
     try:

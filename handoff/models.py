@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
 )
 
+from .contract import reason_check_sql
+
 # Stable constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
 metadata = MetaData(
     naming_convention={
@@ -30,7 +32,6 @@ metadata = MetaData(
 
 CONVERSATION_STATES = ("bot", "queued", "assigned", "closed")
 AUTHORS = ("customer", "bot", "agent", "system")
-HANDOFF_REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
 TICKET_STATES = ("open", "done")
 
 agents = Table(
@@ -57,13 +58,9 @@ conversations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
-    CheckConstraint(
-        "state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"
-    ),
+    CheckConstraint("state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"),
     # An assigned conversation has exactly one owner; no other state has one.
-    CheckConstraint(
-        "(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"
-    ),
+    CheckConstraint("(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"),
     Index("ix_conversations_state_agent", "state", "agent_id"),
 )
 
@@ -77,9 +74,7 @@ messages = Table(
     Column("text", Text, nullable=False),
     Column("buttons", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint(
-        "author IN ('customer', 'bot', 'agent', 'system')", name="author_valid"
-    ),
+    CheckConstraint("author IN ('customer', 'bot', 'agent', 'system')", name="author_valid"),
     Index("ix_messages_conversation_id_id", "conversation_id", "id"),
     # AUTOINCREMENT on SQLite: ids never go back, so "messages after id N" is reliable.
     sqlite_autoincrement=True,
@@ -99,11 +94,7 @@ handoffs = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("outcome", String(16)),
     Column("agent_id", Integer, ForeignKey("agents.id")),
-    CheckConstraint(
-        "reason IN ('customer_request', 'low_confidence', 'frustration', "
-        "'unhelpful_answer')",
-        name="reason_valid",
-    ),
+    CheckConstraint(reason_check_sql(), name="reason_valid"),
     Index("ix_handoffs_conversation_id", "conversation_id"),
 )
 

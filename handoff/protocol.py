@@ -12,7 +12,7 @@ deadline for its whole header and body, counted from its first byte
 from __future__ import annotations
 
 from time import monotonic
-from typing import Any, Dict, Optional
+from typing import Any
 
 from sanic.exceptions import RequestTimeout
 from sanic.http import Http, Stage
@@ -28,7 +28,7 @@ TOO_MANY_CONNECTIONS = (
 class _TimedHttp(Http):
     """Notes when each request's header starts to arrive (pipelined ones included)."""
 
-    async def http1_request_header(self) -> None:  # type: ignore[override]
+    async def http1_request_header(self) -> None:
         self.protocol.request_started = monotonic()
         await super().http1_request_header()
 
@@ -40,8 +40,8 @@ class GuardedProtocol(WebSocketProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.request_started: Optional[float] = None
-        self._counted_address: Optional[str] = None
+        self.request_started: float | None = None
+        self._counted_address: str | None = None
 
     def _setup_connection(self) -> None:
         super()._setup_connection()
@@ -52,11 +52,12 @@ class GuardedProtocol(WebSocketProtocol):
         http = self._http
         if self._task and http is not None and self.request_started is not None:
             receiving = http.stage is Stage.REQUEST or (
-                http.stage is Stage.HANDLER and http.request_body
-                and not http.upgrade_websocket)
+                http.stage is Stage.HANDLER and http.request_body and not http.upgrade_websocket
+            )
             if receiving and monotonic() - self.request_started > self.request_timeout:
                 http.exception = RequestTimeout(
-                    "the request took too long to arrive: send it at once")
+                    "the request took too long to arrive: send it at once"
+                )
                 http.keep_alive = False
                 # Else Sanic would wait, after answering, for the rest of the body.
                 http.request_body = None
@@ -82,7 +83,7 @@ class GuardedProtocol(WebSocketProtocol):
         if self.transport is not None:  # None when refused in connection_made
             super().data_received(data)
 
-    def connection_lost(self, exc: Optional[BaseException]) -> None:
+    def connection_lost(self, exc: BaseException | None) -> None:
         address = self._counted_address
         if address is not None:
             self._counted_address = None
@@ -96,7 +97,7 @@ class GuardedProtocol(WebSocketProtocol):
             super().connection_lost(exc)
 
 
-def _counts(app: Any) -> Dict[str, int]:
+def _counts(app: Any) -> dict[str, int]:
     counts = getattr(app.ctx, "connections_per_address", None)
     if counts is None:
         counts = app.ctx.connections_per_address = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from typing import Callable, Deque, Dict, Optional
+from typing import Callable
 
 
 class RateLimiter:
@@ -29,10 +29,10 @@ class RateLimiter:
         self.limit = limit
         self.window = window_seconds
         self._clock = clock
-        self._hits: Dict[str, Deque[float]] = {}
+        self._hits: dict[str, deque[float]] = {}
         self._max_keys = max_keys
 
-    def hit(self, key: str) -> Optional[int]:
+    def hit(self, key: str) -> int | None:
         """Count one hit for ``key``; None if allowed, else seconds until allowed."""
         now = self._clock()
         hits = self._hits.get(key)
@@ -47,7 +47,7 @@ class RateLimiter:
         hits.append(now)
         return None
 
-    def retry_after(self, key: str) -> Optional[int]:
+    def retry_after(self, key: str) -> int | None:
         """Seconds until ``key`` may hit again (None if it may now); records nothing."""
         now = self._clock()
         hits = self._hits.get(key)

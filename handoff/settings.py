@@ -8,10 +8,9 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MAX_MESSAGE_CHARS = 2000
 
 
 def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -76,7 +75,7 @@ class Settings:
 
     data_dir: Path
     database_url: str
-    secret_key: Optional[str] = None
+    secret_key: str | None = None
     token_ttl_seconds: int = 12 * 3600
     reassign_after_seconds: int = 180
     agent_cap: int = 3
@@ -95,7 +94,7 @@ class Settings:
     login_slowdown_seconds: float = 1.0
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables, with safe local defaults.
 
         Variables: ``DATABASE_URL``, ``HANDOFF_DATA_DIR``, ``HANDOFF_SECRET_KEY``,
@@ -127,7 +126,7 @@ class Settings:
             login_slowdown_seconds=env_seconds(env, "HANDOFF_LOGIN_SLOWDOWN", 1.0),
         )
 
-    def with_secret(self) -> "Settings":
+    def with_secret(self) -> Settings:
         """Return settings with a secret key, generating one into ``data_dir`` if unset.
 
         The generated key is kept in ``<data_dir>/handoff_secret`` (mode 0600) so tokens

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 # Characters that draw nothing although str.isspace() says they are not blank: zero-width
 # space/non-joiner/joiner, word joiner, BOM, Braille blank, Mongolian vowel separator.
@@ -17,7 +17,7 @@ def is_blank(text: str) -> bool:
     return not text.translate(_DROP_INVISIBLE).strip()
 
 
-def unstorable(text: str) -> Optional[str]:
+def unstorable(text: str) -> str | None:
     """What makes ``text`` impossible to store or send, or None: a UTF-16 surrogate
     (JSON's ``\\ud800``: no UTF-8 for it) or a NUL (PostgreSQL text refuses it)."""
     if "\x00" in text:
@@ -27,7 +27,7 @@ def unstorable(text: str) -> Optional[str]:
     return None
 
 
-def find_unstorable(value: Any) -> Optional[str]:
+def find_unstorable(value: Any) -> str | None:
     """:func:`unstorable`'s answer for the first bad string in a parsed JSON value
     (keys included), or None when every string can be stored."""
     stack = [value]
@@ -45,7 +45,7 @@ def find_unstorable(value: Any) -> Optional[str]:
     return None
 
 
-def parse_id(raw: Any) -> Optional[int]:
+def parse_id(raw: Any) -> int | None:
     """A row id given by a client (message, ticket: an int, or ASCII digits in a query
     string) as an int from 0 to :data:`MAX_ID`; None when it is anything else."""
     if isinstance(raw, str):

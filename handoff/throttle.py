@@ -9,7 +9,8 @@ its timing tells whether a name exists.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+import time
+from typing import Callable
 
 from .ratelimit import RateLimiter
 
@@ -30,17 +31,19 @@ class LoginThrottle:
         per_address: int,
         window_seconds: float,
         slowdown_seconds: float,
-        clock: Optional[Callable[[], float]] = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        options = {"clock": clock} if clock is not None else {}
-        self._logins = RateLimiter(per_login, window_seconds, **options)
-        self._addresses = RateLimiter(per_address, window_seconds, **options)
+        clock = clock or time.monotonic
+        self._logins = RateLimiter(per_login, window_seconds, clock)
+        self._addresses = RateLimiter(per_address, window_seconds, clock)
         self.slowdown_seconds = slowdown_seconds
 
-    def retry_after(self, login: str, address: str) -> Optional[int]:
+    def retry_after(self, login: str, address: str) -> int | None:
         """Seconds to wait when this name or this address is refused, else None."""
-        waits = [self._logins.retry_after("login:" + login),
-                 self._addresses.retry_after("address:" + address)]
+        waits = [
+            self._logins.retry_after("login:" + login),
+            self._addresses.retry_after("address:" + address),
+        ]
         refused = [w for w in waits if w is not None]
         return max(refused) if refused else None
 
@@ -48,8 +51,10 @@ class LoginThrottle:
         """Count a failure; the pause (seconds) to take before answering it."""
         self._logins.hit("login:" + login)
         self._addresses.hit("address:" + address)
-        over_half = (self._logins.count("login:" + login) * 2 > self._logins.limit
-                     or self._addresses.count("address:" + address) * 2 > self._addresses.limit)
+        over_half = (
+            self._logins.count("login:" + login) * 2 > self._logins.limit
+            or self._addresses.count("address:" + address) * 2 > self._addresses.limit
+        )
         return self.slowdown_seconds if over_half else 0.0
 
     def succeeded(self, login: str) -> None:

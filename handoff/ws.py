@@ -21,21 +21,17 @@ from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
 from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
-from .http import ApiError, agent_from_token, service_of
-from .service import AuthFailed
+from .http import agent_from_token, service_of
 from .policy import sees_message
-from .wsio import (
-    bad_message_id,
-    hello_message_id,
+from .service import AuthFailed
+from .web.sockets import (
+    greet,
     incoming_frames,
     is_ping,
-    read_hello,
     refuse,
     run_until_first_done,
     send_frame,
 )
-
-HELLO_TIMEOUT_SECONDS = 15
 
 
 def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
@@ -44,21 +40,16 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
 
     @bp.websocket("/ws")
     async def agent_socket(request: Request, ws: Any) -> None:
-        hello = await read_hello(
-            ws, HELLO_TIMEOUT_SECONDS, lambda m: _refuse(ws, m), "your session token"
+        greeted = await greet(
+            ws,
+            "your session token",
+            lambda token: agent_from_token(request, token),
+            "last_message_id",
         )
-        if hello is None:
+        if greeted is None:
             return
-        try:
-            agent = await agent_from_token(request, hello.get("token"))
-        except ApiError as problem:
-            await _refuse(ws, problem.message)
-            return
-        # Absent or null: a desk that never saw a message (no catch-up).
-        last_id = hello_message_id(hello, "last_message_id")
-        if last_id is None:
-            await refuse(ws, 422, bad_message_id("last_message_id"))
-            return
+        # An absent or null last_message_id is 0: a desk that never saw a message.
+        agent, last_id, hello = greeted
         service = service_of(request)
         bus = request.app.ctx.handoff_bus
         # Subscribe before reading the catch-up so nothing falls between the two.
@@ -66,11 +57,14 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
         try:
             await service.touch_agent(agent.id)
             queue = await service.list_queue()
-            await send_frame(ws, {
-                "type": "ready",
-                "agent": (await service.get_agent(agent.id)).to_json(),
-                "queue": [item.to_json() for item in queue],
-            })
+            await send_frame(
+                ws,
+                {
+                    "type": "ready",
+                    "agent": (await service.get_agent(agent.id)).to_json(),
+                    "queue": [item.to_json() for item in queue],
+                },
+            )
             last_sent = 0
             if hello.get("last_message_id") is not None:
                 last_sent = await _catch_up(ws, service, agent.id, last_id)
@@ -83,15 +77,18 @@ def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
     return bp
 
 
-async def _refuse(ws: Any, message: str) -> None:
-    await refuse(ws, 401, message)
-
-
 async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: int) -> int:
     last_sent = last_id
     for message in await service.messages_for_agent_since(agent_id, last_id):
-        await send_frame(ws, {"type": "event", "event": MESSAGE_CREATED, "data": message.to_json(),
-                         "catch_up": True})
+        await send_frame(
+            ws,
+            {
+                "type": "event",
+                "event": MESSAGE_CREATED,
+                "data": message.to_json(),
+                "catch_up": True,
+            },
+        )
         last_sent = max(last_sent, message.id)
     return last_sent
 
@@ -107,13 +104,14 @@ def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
     return event.name != AGENT_STATUS_CHANGED
 
 
-async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int,
-                session_id: str) -> None:
+async def _pump(
+    ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int, session_id: str
+) -> None:
     async def push() -> None:
         while True:
             event = await sub.get()
             if event.name == SESSION_REVOKED and event.data["session_id"] == session_id:
-                await _refuse(ws, "you signed out: this session has ended")
+                await refuse(ws, 401, "you signed out: this session has ended")
                 return
             if _wanted(event, agent_id, last_sent):
                 await send_frame(ws, {"type": "event", **event.to_json()})
@@ -123,17 +121,23 @@ async def _pump(ws: Any, service: Any, sub: Subscription, agent_id: int, last_se
             if is_ping(frame):
                 # The heartbeat doubles as a re-check: a disabled agent loses the feed.
                 if (await service.get_agent(agent_id)).disabled:
-                    await _refuse(ws, "this agent account is disabled")
+                    await refuse(ws, 401, "this agent account is disabled")
                     return
                 try:
                     await service.check_session(session_id, agent_id)
                 except AuthFailed as problem:
-                    await _refuse(ws, str(problem))
+                    await refuse(ws, 401, str(problem))
                     return
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})
             else:
-                await send_frame(ws, {"type": "error", "status": 422,
-                                      "error": 'unknown frame: send {"type": "ping"}'})
+                await send_frame(
+                    ws,
+                    {
+                        "type": "error",
+                        "status": 422,
+                        "error": 'unknown frame: send {"type": "ping"}',
+                    },
+                )
 
     await run_until_first_done(push(), listen())

@@ -1,4 +1,6 @@
-"""Session-wide fixtures: one trained model and one action server per test run."""
+"""Session-wide fixtures (one trained model and one action server per test run) and the
+test kinds: ``integration``, ``browser`` and ``bench`` marked here or in the module,
+``unit`` (``make test-fast``) for everything else."""
 
 from __future__ import annotations
 
@@ -13,6 +15,32 @@ import pytest
 import yaml
 
 from tests.helpers import ROOT
+
+# Fixtures that start real servers (Rasa, the action server, the web app on a port,
+# PostgreSQL) or need the trained model: a test using one is an integration test.
+INTEGRATION_FIXTURES = {
+    "trained_model",
+    "action_server",
+    "stack",
+    "postgres_server",
+    "live",
+    "make_live",
+    "live_desk",
+    "serve_desk",
+}
+OTHER_KINDS = ("integration", "browser", "bench")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its kind, so ``-m unit`` runs only the fast ones."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_server = INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses_server or params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.integration)
+        if not any(item.get_closest_marker(kind) for kind in OTHER_KINDS):
+            item.add_marker(pytest.mark.unit)
+
 
 # Fewer epochs than config.yml: enough for the integration tests, quick to train.
 TEST_EPOCHS = {"DIETClassifier": 40, "ResponseSelector": 40, "TEDPolicy": 20}
@@ -29,10 +57,23 @@ def _train_small_model(folder: Path) -> Path:
     rasa = str(Path(sys.executable).with_name("rasa"))
     started = time.monotonic()
     subprocess.run(
-        [rasa, "train", "--config", str(config_path), "--domain", str(ROOT / "domain.yml"),
-         "--data", str(ROOT / "data"), "--out", str(folder), "--fixed-model-name", "test",
-         "--quiet"],
-        cwd=ROOT, check=True,
+        [
+            rasa,
+            "train",
+            "--config",
+            str(config_path),
+            "--domain",
+            str(ROOT / "domain.yml"),
+            "--data",
+            str(ROOT / "data"),
+            "--out",
+            str(folder),
+            "--fixed-model-name",
+            "test",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
         env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     print(f"\ntrained the test model in {time.monotonic() - started:.0f} s", file=sys.stderr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Sequence
 
 import yaml
 from rasa_sdk import Tracker
@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def domain() -> Dict[str, Any]:
+def domain() -> dict[str, Any]:
     """The project's domain.yml as the action server receives it."""
     return yaml.safe_load((ROOT / "domain.yml").read_text())
 
@@ -20,23 +20,21 @@ def parse(
     text: str,
     intent: str = "faq",
     confidence: float = 0.98,
-    faq: Sequence[Tuple[str, float]] = (),
-    others: Sequence[Tuple[str, float]] = (),
-) -> Dict[str, Any]:
+    faq: Sequence[tuple[str, float]] = (),
+    others: Sequence[tuple[str, float]] = (),
+) -> dict[str, Any]:
     """An NLU result: the intent, its ranking, and the ResponseSelector's FAQ ranking."""
     ranking = [{"name": intent, "confidence": confidence}] + [
         {"name": name, "confidence": conf} for name, conf in others
     ]
-    result: Dict[str, Any] = {
+    result: dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
         "intent_ranking": ranking,
         "entities": [],
     }
     if faq:
-        ranked = [
-            {"intent_response_key": f"faq/{key}", "confidence": conf} for key, conf in faq
-        ]
+        ranked = [{"intent_response_key": f"faq/{key}", "confidence": conf} for key, conf in faq]
         result["response_selector"] = {
             "all_retrieval_intents": ["faq"],
             "faq": {
@@ -51,21 +49,21 @@ def parse(
     return result
 
 
-def user_event(parse_data: Dict[str, Any]) -> Dict[str, Any]:
+def user_event(parse_data: dict[str, Any]) -> dict[str, Any]:
     """A `user` event as Rasa stores it."""
     return {"event": "user", "text": parse_data["text"], "parse_data": parse_data, "timestamp": 1.0}
 
 
-def bot_event(text: str, utter_action: Optional[str] = None) -> Dict[str, Any]:
+def bot_event(text: str, utter_action: str | None = None) -> dict[str, Any]:
     """A `bot` event as Rasa stores it."""
     metadata = {"utter_action": utter_action} if utter_action else {}
     return {"event": "bot", "text": text, "data": {}, "metadata": metadata, "timestamp": 1.0}
 
 
 def tracker(
-    latest: Dict[str, Any],
-    history: Optional[List[Dict[str, Any]]] = None,
-    slots: Optional[Dict[str, Any]] = None,
+    latest: dict[str, Any],
+    history: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
     sender_id: str = "test-conversation",
 ) -> Tracker:
     """A tracker whose latest message is `latest`, after `history`."""

@@ -45,22 +45,39 @@ def test_percentiles_interpolate_linearly():
 
 
 def test_every_sent_message_stored_once_is_clean():
-    sent = [Sent("c1", "customer", "hi"), Sent("c1", "customer", "hi"),
-            Sent("c1", "agent", "on it"), Sent("c2", "customer", "refund?")]
-    rows = [("c1", "bot", "disclosure"), ("c1", "customer", "hi"), ("c1", "customer", "hi"),
-            ("c1", "agent", "on it"), ("c2", "customer", "refund?"), ("c2", "bot", "answer"),
-            ("other", "customer", "hi")]  # not ours: ignored
+    sent = [
+        Sent("c1", "customer", "hi"),
+        Sent("c1", "customer", "hi"),
+        Sent("c1", "agent", "on it"),
+        Sent("c2", "customer", "refund?"),
+    ]
+    rows = [
+        ("c1", "bot", "disclosure"),
+        ("c1", "customer", "hi"),
+        ("c1", "customer", "hi"),
+        ("c1", "agent", "on it"),
+        ("c2", "customer", "refund?"),
+        ("c2", "bot", "answer"),
+        ("other", "customer", "hi"),
+    ]  # not ours: ignored
     assert check_messages(sent, rows) == (0, 0)
 
 
 def test_lost_and_duplicated_messages_are_counted():
-    sent = [Sent("c1", "customer", "hi"), Sent("c1", "customer", "hi"),
-            Sent("c1", "customer", "where is my order?"), Sent("c2", "agent", "hello")]
-    rows = [("c1", "customer", "hi"),                                  # one "hi" lost
-            ("c1", "customer", "where is my order?"),
-            ("c1", "customer", "where is my order?"),                  # duplicated
-            ("c2", "agent", "hello"), ("c2", "agent", "hello"),
-            ("c2", "agent", "hello")]                                  # two duplicates
+    sent = [
+        Sent("c1", "customer", "hi"),
+        Sent("c1", "customer", "hi"),
+        Sent("c1", "customer", "where is my order?"),
+        Sent("c2", "agent", "hello"),
+    ]
+    rows = [
+        ("c1", "customer", "hi"),  # one "hi" lost
+        ("c1", "customer", "where is my order?"),
+        ("c1", "customer", "where is my order?"),  # duplicated
+        ("c2", "agent", "hello"),
+        ("c2", "agent", "hello"),
+        ("c2", "agent", "hello"),
+    ]  # two duplicates
     assert check_messages(sent, rows) == (1, 3)
 
 
@@ -77,15 +94,28 @@ def level(n, gateway, direct, **extra):
 
 def test_machine_line_has_the_exact_format():
     results = [
-        level(10, [100.0] * 20, [100.0] * 20, agent_delivery_ms=[5.0, 12.0],
-              rss_mb={"Rasa server": 1200.0, "web app": 100.0}),
-        level(50, [212.0] * 20, [200.0] * 20, agent_delivery_ms=[8.0], lost=1, duplicated=2,
-              rss_mb={"Rasa server": 1700.4, "web app": 200.0}),
+        level(
+            10,
+            [100.0] * 20,
+            [100.0] * 20,
+            agent_delivery_ms=[5.0, 12.0],
+            rss_mb={"Rasa server": 1200.0, "web app": 100.0},
+        ),
+        level(
+            50,
+            [212.0] * 20,
+            [200.0] * 20,
+            agent_delivery_ms=[8.0],
+            lost=1,
+            duplicated=2,
+            rss_mb={"Rasa server": 1700.4, "web app": 200.0},
+        ),
     ]
     line = machine_line(summary(results))
     assert LINE.match(line), line
-    assert line == ("gateway_p95_ratio=1.06 agent_delivery_p95_ms=12 lost=1 duplicated=2 "
-                    "rss_total_mb=1900")
+    assert line == (
+        "gateway_p95_ratio=1.06 agent_delivery_p95_ms=12 lost=1 duplicated=2 rss_total_mb=1900"
+    )
 
 
 def test_machine_line_without_measurements():
@@ -107,10 +137,18 @@ def test_losses_of_saturation_and_overload_count_in_the_totals():
 
 
 def test_markdown_table_has_a_row_per_level_and_aligned_columns():
-    results = [level(10, [90.0, 100.0, 110.0], [80.0, 90.0, 100.0], offered_msgs_per_s=1.25,
-                     agent_delivery_ms=[10.0, 20.0], handoff_notify_ms=[100.0, 300.0],
-                     rss_mb={"web app": 95.6}),
-               level(50, [], [])]
+    results = [
+        level(
+            10,
+            [90.0, 100.0, 110.0],
+            [80.0, 90.0, 100.0],
+            offered_msgs_per_s=1.25,
+            agent_delivery_ms=[10.0, 20.0],
+            handoff_notify_ms=[100.0, 300.0],
+            rss_mb={"web app": 95.6},
+        ),
+        level(50, [], []),
+    ]
     table = render_table(results).splitlines()
     assert len(table) == 4
     assert {line.count("|") for line in table} == {12}
@@ -125,9 +163,15 @@ def test_saturation_and_overload_sentences_carry_their_figures():
     sat = saturation_line(SaturationResult(100, 18.0, 20.0, [100.0] * 10, [90.0] * 10))
     assert "gateway 18.0 replies/s" in sat and "Rasa alone 20.0 replies/s" in sat
     assert "throughput ratio 0.90" in sat
-    over = OverloadResult(rate=36.0, seconds=15.0, offered=540, sending_s=15.0,
-                          answered_ms=[200.0, 400.0], refused=538,
-                          refusal_example="The assistant is very busy right now.")
+    over = OverloadResult(
+        rate=36.0,
+        seconds=15.0,
+        offered=540,
+        sending_s=15.0,
+        answered_ms=[200.0, 400.0],
+        refused=538,
+        refusal_example="The assistant is very busy right now.",
+    )
     text = overload_line(over)
     assert "36.0 msgs/s" in text and "540 messages, 2 answered" in text
     assert 'refused with a clear answer (e.g. "The assistant is very busy right now.")' in text
@@ -135,17 +179,32 @@ def test_saturation_and_overload_sentences_carry_their_figures():
 
 
 def test_report_names_the_machine_and_the_goals():
-    results = [level(50, [105.0], [100.0], agent_delivery_ms=[10.0], handoff_notify_ms=[90.0],
-                     rss_mb={"Rasa server": 2000.0, "web app": 600.0})]
+    results = [
+        level(
+            50,
+            [105.0],
+            [100.0],
+            agent_delivery_ms=[10.0],
+            handoff_notify_ms=[90.0],
+            rss_mb={"Rasa server": 2000.0, "web app": 600.0},
+        )
+    ]
     figures = summary(results)
     rows = goals(figures, 90.0, overload_unclear=0)
     assert [ok for _, ok in rows] == [True, True, True, True, True, False]  # 2.6 GB together
     assert goals(figures, 90.0)[4][1] is None  # no overload run: not measured
     assert goals(figures, 1500.0, overload_unclear=3)[2][1] is False
     assert goals(figures, 1500.0, overload_unclear=3)[4][1] is False
-    text = render_report(results, date="2024-01-01 10:00", machine="2 cores", settings="s",
-                         training="not measured in this run", figures=figures, goal_rows=rows,
-                         extra=["Saturation (…)"])
+    text = render_report(
+        results,
+        date="2024-01-01 10:00",
+        machine="2 cores",
+        settings="s",
+        training="not measured in this run",
+        figures=figures,
+        goal_rows=rows,
+        extra=["Saturation (…)"],
+    )
     assert "## Run of 2024-01-01 10:00" in text and "- Machine: 2 cores" in text
     assert "all processes together < 2.5 GB RSS: MISSED" in text
     assert "\nSaturation (…)\n" in text
@@ -153,8 +212,10 @@ def test_report_names_the_machine_and_the_goals():
 
 
 def test_machine_description_reads_proc_texts():
-    cpuinfo = ("processor\t: 0\nmodel name\t: Test CPU 3000\n\n"
-               "processor\t: 1\nmodel name\t: Test CPU 3000\n")
+    cpuinfo = (
+        "processor\t: 0\nmodel name\t: Test CPU 3000\n\n"
+        "processor\t: 1\nmodel name\t: Test CPU 3000\n"
+    )
     meminfo = "MemTotal:       8388608 kB\nMemFree: 1 kB\n"
     text = machine_description(cpuinfo, meminfo)
     assert text.startswith("2 cores, 8.0 GB RAM, Test CPU 3000, Python 3.")
@@ -194,8 +255,11 @@ def test_a_closed_loop_plan_sends_at_once():
 def test_overload_answers_are_classified_honestly():
     bot = {"replies": [{"author": "bot", "text": "Returns are free."}]}
     assert classify(201, bot) == "answered"
-    busy = {"assistant_busy": True, "assistant_unavailable": True,
-            "replies": [{"author": "system", "text": "The assistant is very busy"}]}
+    busy = {
+        "assistant_busy": True,
+        "assistant_unavailable": True,
+        "replies": [{"author": "system", "text": "The assistant is very busy"}],
+    }
     assert classify(201, busy) == "refused"
     assert classify(429, {"error": "too many messages: wait 3 s"}) == "refused"
     assert classify(503, {"error": "busy"}) == "refused"

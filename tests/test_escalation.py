@@ -23,7 +23,9 @@ class Chat:
         self.slots: Dict[str, Any] = {}
         self.history: List[Dict[str, Any]] = []
 
-    async def turn(self, action, message: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    async def turn(
+        self, action, message: Dict[str, Any]
+    ) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
         """Run `action` on `message`; return (messages, handoff request or None)."""
         dispatcher = CollectingDispatcher()
         track = tracker(message, self.history, self.slots)
@@ -34,8 +36,14 @@ class Chat:
                 self.slots[event["name"]] = event["value"]
         for m in dispatcher.messages:
             self.history.append(bot_event(m.get("text") or "", m.get("response")))
-        handoff = next((m["custom"][HANDOFF_PAYLOAD_KEY] for m in dispatcher.messages
-                        if HANDOFF_PAYLOAD_KEY in (m.get("custom") or {})), None)
+        handoff = next(
+            (
+                m["custom"][HANDOFF_PAYLOAD_KEY]
+                for m in dispatcher.messages
+                if HANDOFF_PAYLOAD_KEY in (m.get("custom") or {})
+            ),
+            None,
+        )
         self.events = events
         return dispatcher.messages, handoff
 
@@ -48,11 +56,16 @@ async def test_first_failure_clarifies_second_hands_off_with_low_confidence():
     chat = Chat()
     messages, handoff = await chat.turn(ActionAnswerFaq(), parse("money thing", faq=UNCLEAR))
     assert responses(messages) == ["utter_clarify"] and handoff is None
-    messages, handoff = await chat.turn(ActionAnswerFaq(), parse("the money", intent="nlu_fallback", confidence=0.3))
+    messages, handoff = await chat.turn(
+        ActionAnswerFaq(), parse("the money", intent="nlu_fallback", confidence=0.3)
+    )
     assert handoff is not None
     assert handoff["reason"] == "low_confidence"
     assert responses(messages) == ["utter_handoff_low_confidence"]
-    assert [line["text"] for line in handoff["transcript"] if line["author"] == "customer"] == ["money thing", "the money"]
+    assert [line["text"] for line in handoff["transcript"] if line["author"] == "customer"] == [
+        "money thing",
+        "the money",
+    ]
 
 
 async def test_something_else_after_suggestions_is_a_second_failure():
@@ -75,7 +88,9 @@ async def test_a_good_answer_in_between_resets_the_failures():
 
 async def test_clearly_frustrated_message_hands_off_with_empathy_not_an_faq_answer():
     chat = Chat()
-    messages, handoff = await chat.turn(ActionAnswerFaq(), parse("this is useless!!! where is my refund", faq=CLEAR))
+    messages, handoff = await chat.turn(
+        ActionAnswerFaq(), parse("this is useless!!! where is my refund", faq=CLEAR)
+    )
     assert handoff["reason"] == "frustration"
     assert responses(messages) == ["utter_handoff_frustrated"]
     assert not any(r.startswith("utter_faq/") for r in responses(messages))
@@ -86,10 +101,14 @@ async def test_clearly_frustrated_message_hands_off_with_empathy_not_an_faq_answ
 
 async def test_frustration_adds_up_across_turns():
     chat = Chat()
-    messages, handoff = await chat.turn(ActionDecline(), parse("I already told you that", intent="out_of_scope"))
+    messages, handoff = await chat.turn(
+        ActionDecline(), parse("I already told you that", intent="out_of_scope")
+    )
     assert handoff is None and responses(messages) == ["utter_out_of_scope"]
     assert chat.slots["frustration_level"] > 0
-    messages, handoff = await chat.turn(ActionDecline(), parse("you are not helping at all", intent="out_of_scope"))
+    messages, handoff = await chat.turn(
+        ActionDecline(), parse("you are not helping at all", intent="out_of_scope")
+    )
     assert handoff is not None and handoff["reason"] == "frustration"
     assert len(handoff["frustration"]["cues"]) >= 2
 
@@ -97,7 +116,9 @@ async def test_frustration_adds_up_across_turns():
 async def test_calm_messages_do_not_add_up():
     chat = Chat()
     for text in ("I lost my password", "my parcel arrived damaged", "I was charged twice"):
-        _, handoff = await chat.turn(ActionAnswerFaq(), parse(text, faq=[(f"k{len(chat.history)}", 0.95)]))
+        _, handoff = await chat.turn(
+            ActionAnswerFaq(), parse(text, faq=[(f"k{len(chat.history)}", 0.95)])
+        )
         assert handoff is None
     assert chat.slots["frustration_level"] == 0
 
@@ -111,14 +132,18 @@ async def test_explicit_request_hands_off_at_once_with_customer_request():
 
 async def test_clearly_upset_message_read_as_a_request_is_escalated_as_frustration():
     chat = Chat()
-    messages, handoff = await chat.turn(ActionHandoff(), parse("this is useless!!!", intent="human_request"))
+    messages, handoff = await chat.turn(
+        ActionHandoff(), parse("this is useless!!!", intent="human_request")
+    )
     assert handoff["reason"] == "frustration"
     assert responses(messages) == ["utter_handoff_frustrated"]
 
 
 async def test_upset_request_for_a_person_keeps_the_reason_and_shows_the_cues():
     chat = Chat()
-    _, handoff = await chat.turn(ActionHandoff(), parse("this is useless, I want a human", intent="human_request"))
+    _, handoff = await chat.turn(
+        ActionHandoff(), parse("this is useless, I want a human", intent="human_request")
+    )
     assert handoff["reason"] == "customer_request"
     assert any("useless" in cue for cue in handoff["frustration"]["cues"])
 
@@ -141,7 +166,12 @@ async def test_yes_is_recorded_as_helpful():
     await chat.turn(ActionAnswerFaq(), parse("return policy", faq=CLEAR))
     messages, _ = await chat.turn(ActionFeedback(), parse("yes", intent="affirm"))
     assert responses(messages) == ["utter_glad_it_helped"]
-    assert {"event": "slot", "name": "faq_feedback", "value": {"faq": "returns_policy", "helpful": True}, "timestamp": None} in chat.events
+    assert {
+        "event": "slot",
+        "name": "faq_feedback",
+        "value": {"faq": "returns_policy", "helpful": True},
+        "timestamp": None,
+    } in chat.events
 
 
 async def test_no_offers_rephrase_or_person_and_a_second_no_hands_off():
@@ -162,7 +192,9 @@ async def test_no_offers_rephrase_or_person_and_a_second_no_hands_off():
 async def test_same_question_again_is_acknowledged_not_answered_twice():
     chat = Chat()
     await chat.turn(ActionAnswerFaq(), parse("return policy", faq=CLEAR))
-    messages, handoff = await chat.turn(ActionAnswerFaq(), parse("what's the return policy again", faq=CLEAR))
+    messages, handoff = await chat.turn(
+        ActionAnswerFaq(), parse("what's the return policy again", faq=CLEAR)
+    )
     assert handoff is None
     assert responses(messages) == ["utter_same_question"]
     assert messages[0]["buttons"][0]["title"] == "Talk to a person"

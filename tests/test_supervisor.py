@@ -8,19 +8,35 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List
+
+import pytest
 
 from tools.evaluate import _free_port
 from tools.stack import Service
 from tools.supervisor import Supervisor
 
+# Real processes, started and killed: seconds each.
+pytestmark = pytest.mark.integration
+
 
 def web_server(name: str, folder: Path) -> Service:
     """A real process answering HTTP, like the stack's services."""
     port = _free_port()
-    return Service(name, [sys.executable, "-m", "http.server", str(port), "--bind",
-                          "127.0.0.1", "--directory", str(folder)],
-                   f"http://127.0.0.1:{port}/", folder / f"{name}.log")
+    return Service(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(folder),
+        ],
+        f"http://127.0.0.1:{port}/",
+        folder / f"{name}.log",
+    )
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:
@@ -32,14 +48,19 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
 
 def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path: Path) -> None:
     rasa, web = web_server("rasa", tmp_path), web_server("web", tmp_path)
-    said: List[str] = []
+    said: list[str] = []
     for service in (rasa, web):
         service.start(dict(os.environ))
     try:
         wait_for(lambda: rasa.healthy() and web.healthy())
-        supervisor = Supervisor([rasa, web], {"rasa": dict(os.environ), "web": dict(os.environ)},
-                                backoff_s=(0.5, 1.0), poll_s=0.05, say=said.append)
-        result: List[int] = []
+        supervisor = Supervisor(
+            [rasa, web],
+            {"rasa": dict(os.environ), "web": dict(os.environ)},
+            backoff_s=(0.5, 1.0),
+            poll_s=0.05,
+            say=said.append,
+        )
+        result: list[int] = []
         thread = threading.Thread(target=lambda: result.append(supervisor.run()))
         thread.start()
         first_rasa, first_web = rasa.process.pid, web.process.pid
@@ -67,12 +88,22 @@ def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path: Pat
 
 def test_a_process_that_keeps_failing_stops_everything_with_its_log(tmp_path: Path) -> None:
     crash = "print('boom: no such module actions.x'); raise SystemExit(3)"
-    broken = Service("action server", [sys.executable, "-c", crash],
-                     "http://127.0.0.1:9/", tmp_path / "actions.log")
-    said: List[str] = []
+    broken = Service(
+        "action server",
+        [sys.executable, "-c", crash],
+        "http://127.0.0.1:9/",
+        tmp_path / "actions.log",
+    )
+    said: list[str] = []
     broken.start(dict(os.environ))
-    supervisor = Supervisor([broken], {"action server": dict(os.environ)},
-                            backoff_s=(0.05,), max_failures=3, poll_s=0.02, say=said.append)
+    supervisor = Supervisor(
+        [broken],
+        {"action server": dict(os.environ)},
+        backoff_s=(0.05,),
+        max_failures=3,
+        poll_s=0.02,
+        say=said.append,
+    )
     started = time.monotonic()
     assert supervisor.run() == 1
     assert time.monotonic() - started < 20

@@ -29,20 +29,38 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from pathlib import Path
 
 import aiohttp
 
 from actions.content import PROJECT_ROOT
 from tools.bench_sim import Desk, Plan, Tally, overload, run_level
-from tools.bench_stats import (LevelResult, OverloadResult, SaturationResult, Sent,
-                               check_messages, goals, machine_description, machine_line,
-                               overload_line, render_report, saturation_line, summary)
+from tools.bench_stats import (
+    LevelResult,
+    OverloadResult,
+    SaturationResult,
+    Sent,
+    check_messages,
+    goals,
+    machine_description,
+    machine_line,
+    overload_line,
+    render_report,
+    saturation_line,
+    summary,
+)
 from tools.evaluate import _free_port
-from tools.stack import (MODEL, Service, action_service, rasa_service, sandbox_web_env,
-                         wait_until_healthy, web_service, write_endpoints)
+from tools.stack import (
+    MODEL,
+    Service,
+    action_service,
+    rasa_service,
+    sandbox_web_env,
+    wait_until_healthy,
+    web_service,
+    write_endpoints,
+)
 
 RASA_TOKEN = "bench-rasa-token"
 REPORT = PROJECT_ROOT / "BENCHMARKS.md"
@@ -57,14 +75,16 @@ HEADER = (
     "at the same moments. Agent→customer: the agent's reply "
     "POST until the customer's websocket frame. Handoff→desk: the customer's request (typed "
     "or the button) until the desk websocket's `conversation.queued`. Lost/dup: checked "
-    "against the database. RSS: peak per process tree during the level.\n\n")  # the simulation stops starting new levels past this
+    "against the database. RSS: peak per process tree during the level.\n\n"
+)  # the simulation stops starting new levels past this
 
 
 # ---------------------------------------------------------------- processes and memory
 
+
 def rss_tree_mb(pid: int) -> float:
     """Resident memory (VmRSS) of a process and all its descendants, in MB."""
-    children: Dict[int, List[int]] = {}
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -90,9 +110,9 @@ def rss_tree_mb(pid: int) -> float:
 class Sampler:
     """Peak RSS per service, sampled every second while a level runs."""
 
-    def __init__(self, services: List[Service]) -> None:
+    def __init__(self, services: list[Service]) -> None:
         self.services = services
-        self.peak: Dict[str, float] = {}
+        self.peak: dict[str, float] = {}
 
     def sample(self) -> None:
         for s in self.services:
@@ -105,7 +125,7 @@ class Sampler:
             await asyncio.sleep(1.0)
 
 
-def start_stack(folder: Path, model: Path) -> Dict[str, object]:
+def start_stack(folder: Path, model: Path) -> dict[str, object]:
     """The three processes on free ports, in ``folder``; returns services and URLs."""
     action_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
     endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
@@ -122,9 +142,13 @@ def start_stack(folder: Path, model: Path) -> Dict[str, object]:
         "BOT_RATE_ADDRESS": "100000",
         "BOT_RATE_NEW_CONVERSATIONS": "100000",
     }
-    return {"services": [actions, rasa, web], "envs": [base, base, web_env],
-            "url": f"http://127.0.0.1:{web_port}", "rasa_url": f"http://127.0.0.1:{rasa_port}",
-            "db": folder / "app.db"}
+    return {
+        "services": [actions, rasa, web],
+        "envs": [base, base, web_env],
+        "url": f"http://127.0.0.1:{web_port}",
+        "rasa_url": f"http://127.0.0.1:{rasa_port}",
+        "db": folder / "app.db",
+    }
 
 
 def stored_rows(db: Path) -> list:
@@ -135,20 +159,26 @@ def stored_rows(db: Path) -> list:
 
 # ---------------------------------------------------------------- the simulation
 
+
 @dataclass
 class Run:
     """Everything one benchmark run measured, before the database check."""
 
-    tallies: List[Tally] = field(default_factory=list)
-    saturation: Optional[SaturationResult] = None
-    saturation_sent: List[Sent] = field(default_factory=list)
-    overload: Optional[OverloadResult] = None
-    overload_sent: List[Sent] = field(default_factory=list)
-    stress_rss_mb: Dict[str, float] = field(default_factory=dict)
+    tallies: list[Tally] = field(default_factory=list)
+    saturation: SaturationResult | None = None
+    saturation_sent: list[Sent] = field(default_factory=list)
+    overload: OverloadResult | None = None
+    overload_sent: list[Sent] = field(default_factory=list)
+    stress_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
-async def simulate(stack: Dict[str, object], args: argparse.Namespace, levels: List[int],
-                   messages: int, sampler: Sampler) -> Run:
+async def simulate(
+    stack: dict[str, object],
+    args: argparse.Namespace,
+    levels: list[int],
+    messages: int,
+    sampler: Sampler,
+) -> Run:
     """Warm up; every level on its paced timetable (both phases); then saturation (closed
     loop at the highest level, both phases) and overload (twice that, gateway only)."""
     started = time.monotonic()
@@ -164,34 +194,64 @@ async def simulate(stack: Dict[str, object], args: argparse.Namespace, levels: L
         try:
             # Warm-up (not measured): the first messages load TensorFlow graphs.
             warm = Tally(LevelResult(0))
-            await run_level(http, url, rasa, desk, Plan.make(2, 3, 0.0, args.seed), warm,
-                            120, token, mixed=False)
+            await run_level(
+                http,
+                url,
+                rasa,
+                desk,
+                Plan.make(2, 3, 0.0, args.seed),
+                warm,
+                120,
+                token,
+                mixed=False,
+            )
             for level in levels:
                 if time.monotonic() - started > RUN_BUDGET_S:
                     print(f"  time budget spent: level {level} skipped", flush=True)
                     break
                 plan = Plan.make(level, messages, args.handoff_share, args.seed, think)
-                print(f"  level {level}: {level} conversations, "
-                      f"~{plan.offered_rate() or 0:.1f} msgs/s offered ...", flush=True)
+                print(
+                    f"  level {level}: {level} conversations, "
+                    f"~{plan.offered_rate() or 0:.1f} msgs/s offered ...",
+                    flush=True,
+                )
                 tally = Tally(LevelResult(level, offered_msgs_per_s=plan.offered_rate()))
                 sampler.peak = {}
-                await run_level(http, url, rasa, desk, plan, tally,
-                                timeout_s=args.phase_timeout, rasa_token=token)
+                await run_level(
+                    http,
+                    url,
+                    rasa,
+                    desk,
+                    plan,
+                    tally,
+                    timeout_s=args.phase_timeout,
+                    rasa_token=token,
+                )
                 sampler.sample()
                 tally.result.rss_mb = dict(sampler.peak)
                 run.tallies.append(tally)
                 _print_notes(tally.notes)
             sampler.peak = {}
             if args.saturation and levels:
-                run.saturation = await _saturation(http, url, rasa, desk, max(levels), messages,
-                                                   args, token, run)
+                run.saturation = await _saturation(
+                    http, url, rasa, desk, max(levels), messages, args, token, run
+                )
             rate = run.saturation.gateway_msgs_per_s if run.saturation else None
             if args.overload_seconds > 0 and rate:
                 run.overload = OverloadResult(rate=2 * rate, seconds=args.overload_seconds)
-                print(f"  overload: {2 * rate:.1f} msgs/s for {args.overload_seconds:.0f} s "
-                      "...", flush=True)
-                await overload(http, url, 2 * rate, args.overload_seconds, args.seed,
-                               run.overload, run.overload_sent)
+                print(
+                    f"  overload: {2 * rate:.1f} msgs/s for {args.overload_seconds:.0f} s ...",
+                    flush=True,
+                )
+                await overload(
+                    http,
+                    url,
+                    2 * rate,
+                    args.overload_seconds,
+                    args.seed,
+                    run.overload,
+                    run.overload_sent,
+                )
                 _print_notes(run.overload.notes)
             sampler.sample()
             run.stress_rss_mb = dict(sampler.peak)
@@ -202,39 +262,77 @@ async def simulate(stack: Dict[str, object], args: argparse.Namespace, levels: L
     return run
 
 
-async def _saturation(http: aiohttp.ClientSession, url: str, rasa: str, desk: Desk, level: int,
-                      messages: int, args: argparse.Namespace, token: Optional[str],
-                      run: Run) -> SaturationResult:
+async def _saturation(
+    http: aiohttp.ClientSession,
+    url: str,
+    rasa: str,
+    desk: Desk,
+    level: int,
+    messages: int,
+    args: argparse.Namespace,
+    token: str | None,
+    run: Run,
+) -> SaturationResult:
     print(f"  saturation: {level} conversations, closed loop ...", flush=True)
     tally = Tally(LevelResult(level))
-    gateway, direct = await run_level(http, url, rasa, desk,
-                                      Plan.make(level, messages, 0.0, args.seed + 1), tally,
-                                      timeout_s=args.phase_timeout, rasa_token=token,
-                                      mixed=False)
+    gateway, direct = await run_level(
+        http,
+        url,
+        rasa,
+        desk,
+        Plan.make(level, messages, 0.0, args.seed + 1),
+        tally,
+        timeout_s=args.phase_timeout,
+        rasa_token=token,
+        mixed=False,
+    )
     _print_notes(tally.notes)
     run.saturation_sent = tally.sent
-    return SaturationResult(level, gateway, direct, tally.result.gateway_ms,
-                            tally.result.direct_ms, errors=tally.result.errors)
+    return SaturationResult(
+        level,
+        gateway,
+        direct,
+        tally.result.gateway_ms,
+        tally.result.direct_ms,
+        errors=tally.result.errors,
+    )
 
 
-def _print_notes(notes: List[str]) -> None:
+def _print_notes(notes: list[str]) -> None:
     for note in notes[:5]:
         print(f"    note: {note}", flush=True)
 
 
-def time_training(folder: Path) -> Optional[float]:
+def time_training(folder: Path) -> float | None:
     """Seconds to train the model from the project's data into ``folder`` (bounded)."""
     rasa = str(Path(sys.executable).with_name("rasa"))
     started = time.monotonic()
     try:
         # From scratch: --force and an empty cache, or Rasa reuses what `make train` left
         # in .rasa/cache and "trains" in seconds.
-        subprocess.run([rasa, "train", "--config", "config.yml", "--domain", "domain.yml",
-                        "--data", "data", "--out", str(folder), "--fixed-model-name", "bench",
-                        "--force"],
-                       cwd=PROJECT_ROOT, check=True, timeout=1800,
-                       env={**os.environ, "RASA_CACHE_DIRECTORY": str(folder / "cache")},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                rasa,
+                "train",
+                "--config",
+                "config.yml",
+                "--domain",
+                "domain.yml",
+                "--data",
+                "data",
+                "--out",
+                str(folder),
+                "--fixed-model-name",
+                "bench",
+                "--force",
+            ],
+            cwd=PROJECT_ROOT,
+            check=True,
+            timeout=1800,
+            env={**os.environ, "RASA_CACHE_DIRECTORY": str(folder / "cache")},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     except (subprocess.SubprocessError, OSError) as problem:
         print(f"  training failed: {problem}", file=sys.stderr)
         return None
@@ -243,22 +341,33 @@ def time_training(folder: Path) -> Optional[float]:
 
 # ---------------------------------------------------------------- outputs
 
-def plot(results: List[LevelResult], path: Path) -> None:
+
+def plot(results: list[LevelResult], path: Path) -> None:
     """p50/p95 latency vs concurrency, gateway and direct."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from tools.bench_stats import percentile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     levels = [r.level for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, attr, color in (("gateway", "gateway_ms", "tab:blue"),
-                               ("Rasa direct", "direct_ms", "tab:orange")):
+    for label, attr, color in (
+        ("gateway", "gateway_ms", "tab:blue"),
+        ("Rasa direct", "direct_ms", "tab:orange"),
+    ):
         for pct, style in ((50, "-"), (95, "--")):
             ys = [percentile(getattr(r, attr), pct) for r in results]
-            ax.plot(levels, [float("nan") if y is None else y for y in ys], style, marker="o",
-                    color=color, label=f"{label} p{pct}")
+            ax.plot(
+                levels,
+                [float("nan") if y is None else y for y in ys],
+                style,
+                marker="o",
+                color=color,
+                label=f"{label} p{pct}",
+            )
     ax.set_xlabel("concurrent conversations")
     ax.set_ylabel("customer message → bot reply (ms)")
     ax.set_title("Latency vs concurrency")
@@ -277,33 +386,63 @@ def write_report(section: str, path: Path) -> None:
         out.write("\n" + section)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--levels", default="10,50,100", help="concurrent conversations")
     parser.add_argument("--messages", type=int, default=4, help="bot messages per conversation")
-    parser.add_argument("--think-min", type=float, default=4.0,
-                        help="seconds between a customer's messages, at least")
-    parser.add_argument("--think-max", type=float, default=12.0,
-                        help="seconds between a customer's messages, at most")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: levels 2,5, 2 messages, 1-2 s think, 3 s overload, "
-                             "no training")
+    parser.add_argument(
+        "--think-min",
+        type=float,
+        default=4.0,
+        help="seconds between a customer's messages, at least",
+    )
+    parser.add_argument(
+        "--think-max",
+        type=float,
+        default=12.0,
+        help="seconds between a customer's messages, at most",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: levels 2,5, 2 messages, 1-2 s think, 3 s overload, no training",
+    )
     parser.add_argument("--handoff-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--phase-timeout", type=float, default=180.0, help="seconds per phase")
-    parser.add_argument("--no-saturation", dest="saturation", action="store_false",
-                        help="skip the saturation and overload runs")
-    parser.add_argument("--overload-seconds", type=float, default=15.0,
-                        help="seconds of arrivals at twice saturation (0: skip)")
-    parser.add_argument("--no-train", dest="train", action="store_false",
-                        help="do not time a training run at the end")
-    parser.add_argument("--training-seconds", type=float,
-                        help="report this training time instead of timing one")
-    parser.add_argument("--bare-direct", action="store_true",
-                        help="direct phase without the session start the web app does")
-    parser.add_argument("--keep-logs", action="store_true",
-                        help="keep the stack's folder (logs, database) after the run")
+    parser.add_argument(
+        "--no-saturation",
+        dest="saturation",
+        action="store_false",
+        help="skip the saturation and overload runs",
+    )
+    parser.add_argument(
+        "--overload-seconds",
+        type=float,
+        default=15.0,
+        help="seconds of arrivals at twice saturation (0: skip)",
+    )
+    parser.add_argument(
+        "--no-train",
+        dest="train",
+        action="store_false",
+        help="do not time a training run at the end",
+    )
+    parser.add_argument(
+        "--training-seconds", type=float, help="report this training time instead of timing one"
+    )
+    parser.add_argument(
+        "--bare-direct",
+        action="store_true",
+        help="direct phase without the session start the web app does",
+    )
+    parser.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the stack's folder (logs, database) after the run",
+    )
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--plot", type=Path, default=PLOT)
@@ -323,7 +462,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
     stack = start_stack(folder, args.model)
-    services: List[Service] = stack["services"]  # type: ignore[assignment]
+    services: list[Service] = stack["services"]  # type: ignore[assignment]
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         print(f"Starting the stack (logs in {folder}) ...", flush=True)
@@ -381,8 +520,9 @@ def training_note(args: argparse.Namespace, folder: Path) -> str:
     return f"{seconds:.0f} s (timed in this run)" if seconds else "training failed"
 
 
-def report(run: Run, args: argparse.Namespace, levels: List[int], messages: int,
-           training: str) -> "tuple[str, str]":
+def report(
+    run: Run, args: argparse.Namespace, levels: list[int], messages: int, training: str
+) -> tuple[str, str]:
     """The BENCHMARKS.md section and the machine-readable line."""
     results = [t.result for t in run.tallies]
     checks = [(x.lost, x.duplicated) for x in (run.saturation, run.overload) if x is not None]
@@ -396,25 +536,42 @@ def report(run: Run, args: argparse.Namespace, levels: List[int], messages: int,
     extra = [saturation_line(run.saturation)] if run.saturation else []
     extra += [overload_line(run.overload)] if run.overload else []
     if run.stress_rss_mb:
-        extra.append("Peak RSS during saturation and overload (MB): " + ", ".join(
-            f"{name} {mb:.0f}" for name, mb in run.stress_rss_mb.items()) + ".")
-    notes = (f"Handoffs queued: {queued}, not queued: {not_queued} (half typed, half the "
-             "button). Errors count failed or timed-out requests, claims and hand-backs.")
-    settings = (f"levels {','.join(map(str, levels))}{' (quick)' if args.quick else ''}, "
-                f"{messages} bot messages per conversation, {args.think_min:g}-"
-                f"{args.think_max:g} s between a customer's messages (arrivals spread over one "
-                f"think time), each level twice with half of the conversations through the "
-                f"gateway and half direct (swapped), {args.handoff_share:.0%} ask for a person, "
-                f"seed {args.seed}, one simulated agent (cap 3), "
-                + ("direct conversations: messages only" if args.bare_direct else
-                   "direct conversations are opened like the web app opens one "
-                   "(tracker events + action_session_start, not timed)"))
+        extra.append(
+            "Peak RSS during saturation and overload (MB): "
+            + ", ".join(f"{name} {mb:.0f}" for name, mb in run.stress_rss_mb.items())
+            + "."
+        )
+    notes = (
+        f"Handoffs queued: {queued}, not queued: {not_queued} (half typed, half the "
+        "button). Errors count failed or timed-out requests, claims and hand-backs."
+    )
+    settings = (
+        f"levels {','.join(map(str, levels))}{' (quick)' if args.quick else ''}, "
+        f"{messages} bot messages per conversation, {args.think_min:g}-"
+        f"{args.think_max:g} s between a customer's messages (arrivals spread over one "
+        f"think time), each level twice with half of the conversations through the "
+        f"gateway and half direct (swapped), {args.handoff_share:.0%} ask for a person, "
+        f"seed {args.seed}, one simulated agent (cap 3), "
+        + (
+            "direct conversations: messages only"
+            if args.bare_direct
+            else "direct conversations are opened like the web app opens one "
+            "(tracker events + action_session_start, not timed)"
+        )
+    )
     section = render_report(
-        results, date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        machine=machine_description(), settings=settings, training=training, figures=figures,
-        goal_rows=goals(figures, max(notify) if notify else None,
-                        run.overload.errors if run.overload else None),
-        extra=extra, notes=notes)
+        results,
+        date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        machine=machine_description(),
+        settings=settings,
+        training=training,
+        figures=figures,
+        goal_rows=goals(
+            figures, max(notify) if notify else None, run.overload.errors if run.overload else None
+        ),
+        extra=extra,
+        notes=notes,
+    )
     return section, machine_line(figures)
 
 

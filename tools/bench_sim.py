@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import aiohttp
 
@@ -43,7 +43,7 @@ WAIT_AGENT_S = 60.0
 now = time.perf_counter
 
 
-def script(rng: random.Random, messages: int) -> List[str]:
+def script(rng: random.Random, messages: int) -> list[str]:
     """A customer's messages: a greeting, FAQ questions, and thanks at the end (if room)."""
     texts = [rng.choice(SMALL_TALK[:2])]
     while len(texts) < messages - 1:
@@ -63,15 +63,21 @@ class Plan:
     its time or as soon as the previous answer arrived, whichever is later.
     """
 
-    scripts: List[List[str]]
-    handoff: List[Optional[str]]  # None, "typed" ("I want to talk to a person") or "button"
-    opens: List[float]
-    times: List[List[float]]
-    think: Tuple[float, float] = (0.0, 0.0)
+    scripts: list[list[str]]
+    handoff: list[str | None]  # None, "typed" ("I want to talk to a person") or "button"
+    opens: list[float]
+    times: list[list[float]]
+    think: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
-    def make(cls, level: int, messages: int, handoff_share: float, seed: int,
-             think: Tuple[float, float] = (0.0, 0.0)) -> "Plan":
+    def make(
+        cls,
+        level: int,
+        messages: int,
+        handoff_share: float,
+        seed: int,
+        think: tuple[float, float] = (0.0, 0.0),
+    ) -> Plan:
         rng = random.Random(seed * 1000 + level)
         wanted = max(1, round(level * handoff_share)) if handoff_share > 0 else 0
         chosen = sorted(rng.sample(range(level), min(wanted, level)))
@@ -89,7 +95,7 @@ class Plan:
             times.append(row)
         return cls(scripts, [kinds.get(i) for i in range(level)], opens, times, think)
 
-    def offered_rate(self) -> Optional[float]:
+    def offered_rate(self) -> float | None:
         """Messages per second the timetable offers in steady state (None: closed loop)."""
         mean = sum(self.think) / 2
         return len(self.scripts) / mean if mean > 0 else None
@@ -107,19 +113,26 @@ class Tally:
     """Raw records of one level while it runs."""
 
     result: LevelResult
-    sent: List[Sent] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
     handoffs_queued: int = 0
     handoffs_not_queued: int = 0
-    notes: List[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-async def call(http: aiohttp.ClientSession, method: str, url: str, token: Optional[str] = None,
-               body: Any = None, timeout_s: float = REQUEST_TIMEOUT_S) -> Tuple[int, Any]:
+async def call(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    token: str | None = None,
+    body: Any = None,
+    timeout_s: float = REQUEST_TIMEOUT_S,
+) -> tuple[int, Any]:
     """One request; (status, JSON or None). Network errors and timeouts are status 0."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        async with http.request(method, url, json=body, headers=headers,
-                                timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
+        async with http.request(
+            method, url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
+        ) as resp:
             try:
                 return resp.status, await resp.json(content_type=None)
             except ValueError:
@@ -135,25 +148,31 @@ class Desk:
     def __init__(self, http: aiohttp.ClientSession, base: str, cap: int = 3) -> None:
         self.http, self.base, self.cap = http, base, cap
         self.token = ""
-        self.requested: Dict[str, Tuple[float, Tally]] = {}  # cid -> (handoff sent at, tally)
-        self.reply_sent_at: Dict[str, float] = {}  # agent text -> sent at
-        self.finished: Dict[str, asyncio.Event] = {}
+        self.requested: dict[str, tuple[float, Tally]] = {}  # cid -> (handoff sent at, tally)
+        self.reply_sent_at: dict[str, float] = {}  # agent text -> sent at
+        self.finished: dict[str, asyncio.Event] = {}
         self.queue: asyncio.Queue = asyncio.Queue()
-        self.tasks: List[asyncio.Task] = []
-        self.ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self.tasks: list[asyncio.Task] = []
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
 
     async def start(self, login: str = "demo", password: str = "demo") -> None:
-        status, body = await call(self.http, "POST", f"{self.base}/api/agent/login",
-                                  body={"login": login, "password": password})
+        status, body = await call(
+            self.http,
+            "POST",
+            f"{self.base}/api/agent/login",
+            body={"login": login, "password": password},
+        )
         if status != 200:
             raise RuntimeError(f"agent login failed: {status} {body}")
         self.token = body["token"]
-        status, body = await call(self.http, "POST", f"{self.base}/api/agent/status",
-                                  self.token, {"online": True})
+        status, body = await call(
+            self.http, "POST", f"{self.base}/api/agent/status", self.token, {"online": True}
+        )
         if status != 200:
             raise RuntimeError(f"agent could not go online: {status} {body}")
         self.ws = await self.http.ws_connect(
-            self.base.replace("http", "ws", 1) + "/api/agent/ws", autoping=True)
+            self.base.replace("http", "ws", 1) + "/api/agent/ws", autoping=True
+        )
         await self.ws.send_json({"type": "hello", "token": self.token, "last_message_id": 0})
         ready = await self.ws.receive_json(timeout=REQUEST_TIMEOUT_S)
         if ready.get("type") != "ready":
@@ -208,8 +227,7 @@ class Desk:
         for k in (1, 2):
             text = f"Agent reply {k} for {cid[:12]}: I'm on it."
             self.reply_sent_at[text] = now()
-            status, _ = await call(self.http, "POST", url + "/messages", self.token,
-                                   {"text": text})
+            status, _ = await call(self.http, "POST", url + "/messages", self.token, {"text": text})
             tally.sent.append(Sent(cid, "agent", text, acked=status == 201))
             if status != 201:
                 tally.result.errors += 1
@@ -237,13 +255,21 @@ class Clock:
         self.count += 1
         self.last = now()
 
-    def rate(self) -> Optional[float]:
+    def rate(self) -> float | None:
         span = self.last - self.start
         return self.count / span if self.count and span > 0 else None
 
 
-async def gateway_customer(http: aiohttp.ClientSession, base: str, plan: Plan, index: int,
-                           desk: Desk, tally: Tally, clock: Clock, t0: float) -> None:
+async def gateway_customer(
+    http: aiohttp.ClientSession,
+    base: str,
+    plan: Plan,
+    index: int,
+    desk: Desk,
+    tally: Tally,
+    clock: Clock,
+    t0: float,
+) -> None:
     """Customer ``index`` of the plan over the widget's API: start, websocket, messages on
     its timetable, maybe a person (typed or with the button), one more question after."""
     texts, handoff, times = plan.scripts[index], plan.handoff[index], plan.times[index]
@@ -328,13 +354,23 @@ async def gateway_customer(http: aiohttp.ClientSession, base: str, plan: Plan, i
         await ws.close()
 
 
-SESSION_START = [{"event": "action", "name": "action_session_start"},
-                 {"event": "session_started"}, {"event": "action", "name": "action_listen"}]
+SESSION_START = [
+    {"event": "action", "name": "action_session_start"},
+    {"event": "session_started"},
+    {"event": "action", "name": "action_listen"},
+]
 
 
-async def direct_customer(http: aiohttp.ClientSession, rasa: str, plan: Plan, index: int,
-                          tally: Tally, clock: Clock, t0: float,
-                          token: Optional[str] = None) -> None:
+async def direct_customer(
+    http: aiohttp.ClientSession,
+    rasa: str,
+    plan: Plan,
+    index: int,
+    tally: Tally,
+    clock: Clock,
+    t0: float,
+    token: str | None = None,
+) -> None:
     """The same customer's messages, on the same timetable, straight to Rasa's REST webhook.
 
     With Rasa's ``token``, the conversation is first opened the way the web app opens one
@@ -346,13 +382,15 @@ async def direct_customer(http: aiohttp.ClientSession, rasa: str, plan: Plan, in
     if token:
         api = f"{rasa}/conversations/{sender}"
         await call(http, "POST", f"{api}/tracker/events?token={token}", body=SESSION_START)
-        await call(http, "POST", f"{api}/execute?token={token}",
-                   body={"name": "action_session_start"})
+        await call(
+            http, "POST", f"{api}/execute?token={token}", body={"name": "action_session_start"}
+        )
     for k, text in enumerate(plan.scripts[index]):
         await until(t0, plan.times[index][k])
         started = now()
-        status, body = await call(http, "POST", f"{rasa}/webhooks/rest/webhook",
-                                  body={"sender": sender, "message": text})
+        status, body = await call(
+            http, "POST", f"{rasa}/webhooks/rest/webhook", body={"sender": sender, "message": text}
+        )
         if status == 200 and body:
             tally.result.direct_ms.append((now() - started) * 1000)
             clock.answered()
@@ -360,7 +398,7 @@ async def direct_customer(http: aiohttp.ClientSession, rasa: str, plan: Plan, in
             tally.result.errors += 1
 
 
-async def bounded(coros: List[Any], timeout_s: float, tally: Tally, what: str) -> None:
+async def bounded(coros: list[Any], timeout_s: float, tally: Tally, what: str) -> None:
     """Run the coroutines together; give up on all of them after ``timeout_s``."""
     tasks = [asyncio.ensure_future(c) for c in coros]
     done, pending = await asyncio.wait(tasks, timeout=timeout_s)
@@ -376,9 +414,17 @@ async def bounded(coros: List[Any], timeout_s: float, tally: Tally, what: str) -
             tally.result.errors += 1
 
 
-async def run_level(http: aiohttp.ClientSession, base: str, rasa: str, desk: Desk, plan: Plan,
-                    tally: Tally, timeout_s: float, rasa_token: Optional[str] = None,
-                    mixed: bool = True) -> Tuple[Optional[float], Optional[float]]:
+async def run_level(
+    http: aiohttp.ClientSession,
+    base: str,
+    rasa: str,
+    desk: Desk,
+    plan: Plan,
+    tally: Tally,
+    timeout_s: float,
+    rasa_token: str | None = None,
+    mixed: bool = True,
+) -> tuple[float | None, float | None]:
     """Every conversation of the plan once through the gateway and once straight to Rasa;
     (gateway, direct) bot replies per second.
 
@@ -400,13 +446,23 @@ async def run_level(http: aiohttp.ClientSession, base: str, rasa: str, desk: Des
     if mixed:
         for round_ in (0, 1):
             t0 = now()
-            await bounded([through_gateway(i, gateway_clock, t0) if (i + round_) % 2 == 0
-                           else straight(i, direct_clock, t0) for i in range(n)],
-                          timeout_s, tally, f"round {round_ + 1}")
+            await bounded(
+                [
+                    through_gateway(i, gateway_clock, t0)
+                    if (i + round_) % 2 == 0
+                    else straight(i, direct_clock, t0)
+                    for i in range(n)
+                ],
+                timeout_s,
+                tally,
+                f"round {round_ + 1}",
+            )
             await asyncio.sleep(1.0)  # let the stack settle between rounds
         return None, None
-    for name, make, clock in (("gateway", through_gateway, gateway_clock),
-                              ("direct", straight, direct_clock)):
+    for name, make, clock in (
+        ("gateway", through_gateway, gateway_clock),
+        ("direct", straight, direct_clock),
+    ):
         clock.start = clock.last = t0 = now()
         await bounded([make(i, clock, t0) for i in range(n)], timeout_s, tally, name)
         await asyncio.sleep(1.0)
@@ -414,6 +470,7 @@ async def run_level(http: aiohttp.ClientSession, base: str, rasa: str, desk: Des
 
 
 # ---------------------------------------------------------------- overload
+
 
 def classify(status: int, body: Any) -> str:
     """What a customer got back under overload: ``answered`` (the bot replied),
@@ -431,15 +488,22 @@ def classify(status: int, body: Any) -> str:
     return "error"
 
 
-async def overload(http: aiohttp.ClientSession, base: str, rate: float, seconds: float,
-                   seed: int, result: OverloadResult, sent: List[Sent]) -> None:
+async def overload(
+    http: aiohttp.ClientSession,
+    base: str,
+    rate: float,
+    seconds: float,
+    seed: int,
+    result: OverloadResult,
+    sent: list[Sent],
+) -> None:
     """``rate`` messages per second for ``seconds`` into a pool of open conversations,
     each sent on time whatever happened to the earlier ones (open loop)."""
     rng = random.Random(seed)
     pool_size = max(10, math.ceil(rate * 4))  # a customer writes every ~4 s
     gate = asyncio.Semaphore(8)
 
-    async def open_one() -> Optional[Tuple[str, str]]:
+    async def open_one() -> tuple[str, str] | None:
         async with gate:
             status, chat = await call(http, "POST", f"{base}/api/conversations")
         return (chat["conversation_id"], chat["token"]) if status == 201 else None
@@ -452,8 +516,14 @@ async def overload(http: aiohttp.ClientSession, base: str, rate: float, seconds:
 
     async def send(cid: str, token: str, text: str) -> None:
         started = now()
-        status, body = await call(http, "POST", f"{base}/api/conversations/{cid}/messages",
-                                  token, {"text": text}, timeout_s=OVERLOAD_TIMEOUT_S)
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/api/conversations/{cid}/messages",
+            token,
+            {"text": text},
+            timeout_s=OVERLOAD_TIMEOUT_S,
+        )
         sent.append(Sent(cid, "customer", text, acked=status == 201))
         kind = classify(status, body)
         if kind == "answered":
@@ -486,7 +556,8 @@ async def overload(http: aiohttp.ClientSession, base: str, rate: float, seconds:
 
 def _refusal_text(status: int, body: Any) -> str:
     if status == 201:
-        notices = [r.get("text", "") for r in body.get("replies") or []
-                   if r.get("author") == "system"]
+        notices = [
+            r.get("text", "") for r in body.get("replies") or [] if r.get("author") == "system"
+        ]
         return notices[-1] if notices else "(no notice)"
     return f"{status}: {body.get('error')}"

@@ -9,10 +9,10 @@ import platform
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, Sequence
 
 
-def percentile(values: Sequence[float], pct: float) -> Optional[float]:
+def percentile(values: Sequence[float], pct: float) -> float | None:
     """The ``pct`` percentile (0..100) with linear interpolation; None when empty."""
     if not 0 <= pct <= 100:
         raise ValueError(f"percentile must be within 0..100, not {pct}")
@@ -26,7 +26,7 @@ def percentile(values: Sequence[float], pct: float) -> Optional[float]:
     return data[low] + (data[high] - data[low]) * (rank - low)
 
 
-def ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
     """numerator / denominator, or None when either is missing or the denominator is 0."""
     if numerator is None or denominator is None or denominator <= 0:
         return None
@@ -43,8 +43,7 @@ class Sent:
     acked: bool = True
 
 
-def check_messages(sent: Iterable[Sent],
-                   rows: Iterable[Tuple[str, str, str]]) -> Tuple[int, int]:
+def check_messages(sent: Iterable[Sent], rows: Iterable[tuple[str, str, str]]) -> tuple[int, int]:
     """(lost, duplicated) of the messages the simulation sent, against stored rows.
 
     ``rows`` are ``(conversation_id, author, text)`` from the ``messages`` table. Only the
@@ -73,17 +72,17 @@ class LevelResult:
     """What one concurrency level measured on the paced timetable (ms unless named)."""
 
     level: int
-    gateway_ms: List[float] = field(default_factory=list)
-    direct_ms: List[float] = field(default_factory=list)
-    offered_msgs_per_s: Optional[float] = None
-    agent_delivery_ms: List[float] = field(default_factory=list)
-    handoff_notify_ms: List[float] = field(default_factory=list)
+    gateway_ms: list[float] = field(default_factory=list)
+    direct_ms: list[float] = field(default_factory=list)
+    offered_msgs_per_s: float | None = None
+    agent_delivery_ms: list[float] = field(default_factory=list)
+    handoff_notify_ms: list[float] = field(default_factory=list)
     errors: int = 0
     lost: int = 0
     duplicated: int = 0
-    rss_mb: Dict[str, float] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
 
-    def gateway_p95_ratio(self) -> Optional[float]:
+    def gateway_p95_ratio(self) -> float | None:
         return ratio(percentile(self.gateway_ms, 95), percentile(self.direct_ms, 95))
 
 
@@ -92,10 +91,10 @@ class SaturationResult:
     """Closed loop, no think time: replies per second the stack and Rasa alone sustain."""
 
     level: int
-    gateway_msgs_per_s: Optional[float] = None
-    direct_msgs_per_s: Optional[float] = None
-    gateway_ms: List[float] = field(default_factory=list)
-    direct_ms: List[float] = field(default_factory=list)
+    gateway_msgs_per_s: float | None = None
+    direct_msgs_per_s: float | None = None
+    gateway_ms: list[float] = field(default_factory=list)
+    direct_ms: list[float] = field(default_factory=list)
     errors: int = 0
     lost: int = 0
     duplicated: int = 0
@@ -109,20 +108,20 @@ class OverloadResult:
     seconds: float
     offered: int = 0
     sending_s: float = 0.0
-    answered_ms: List[float] = field(default_factory=list)
+    answered_ms: list[float] = field(default_factory=list)
     refused: int = 0
     refusal_example: str = ""
     errors: int = 0
     lost: int = 0
     duplicated: int = 0
-    notes: List[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def _ms(value: Optional[float]) -> str:
+def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 
 
-def _num(value: Optional[float], digits: int = 2) -> str:
+def _num(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
@@ -138,13 +137,17 @@ TABLE_HEADER = (
 
 def table_row(r: LevelResult) -> str:
     """One markdown table row for a level."""
-    notify = (f"{_ms(percentile(r.handoff_notify_ms, 50))}/"
-              f"{_ms(max(r.handoff_notify_ms) if r.handoff_notify_ms else None)}")
+    notify = (
+        f"{_ms(percentile(r.handoff_notify_ms, 50))}/"
+        f"{_ms(max(r.handoff_notify_ms) if r.handoff_notify_ms else None)}"
+    )
     rss = ", ".join(f"{name} {mb:.0f}" for name, mb in r.rss_mb.items()) or "–"
-    return (f"| {r.level} | {_num(r.offered_msgs_per_s, 1)} | {_pcts(r.gateway_ms)} "
-            f"| {_pcts(r.direct_ms)} | {_num(r.gateway_p95_ratio())} "
-            f"| {_pcts(r.agent_delivery_ms, (50, 95))} | {notify} | {r.errors} | {r.lost} "
-            f"| {r.duplicated} | {rss} |")
+    return (
+        f"| {r.level} | {_num(r.offered_msgs_per_s, 1)} | {_pcts(r.gateway_ms)} "
+        f"| {_pcts(r.direct_ms)} | {_num(r.gateway_p95_ratio())} "
+        f"| {_pcts(r.agent_delivery_ms, (50, 95))} | {notify} | {r.errors} | {r.lost} "
+        f"| {r.duplicated} | {rss} |"
+    )
 
 
 def render_table(results: Sequence[LevelResult]) -> str:
@@ -155,12 +158,14 @@ def render_table(results: Sequence[LevelResult]) -> str:
 
 def saturation_line(s: SaturationResult) -> str:
     """The saturation figures in one sentence."""
-    return (f"Saturation ({s.level} conversations, closed loop, no think time): gateway "
-            f"{_num(s.gateway_msgs_per_s, 1)} replies/s (p50/p95/p99 {_pcts(s.gateway_ms)} ms), "
-            f"Rasa alone {_num(s.direct_msgs_per_s, 1)} replies/s (p50/p95/p99 "
-            f"{_pcts(s.direct_ms)} ms); throughput ratio "
-            f"{_num(ratio(s.gateway_msgs_per_s, s.direct_msgs_per_s))}; errors {s.errors}, "
-            f"lost {s.lost}, duplicated {s.duplicated}.")
+    return (
+        f"Saturation ({s.level} conversations, closed loop, no think time): gateway "
+        f"{_num(s.gateway_msgs_per_s, 1)} replies/s (p50/p95/p99 {_pcts(s.gateway_ms)} ms), "
+        f"Rasa alone {_num(s.direct_msgs_per_s, 1)} replies/s (p50/p95/p99 "
+        f"{_pcts(s.direct_ms)} ms); throughput ratio "
+        f"{_num(ratio(s.gateway_msgs_per_s, s.direct_msgs_per_s))}; errors {s.errors}, "
+        f"lost {s.lost}, duplicated {s.duplicated}."
+    )
 
 
 def overload_line(o: OverloadResult) -> str:
@@ -168,57 +173,76 @@ def overload_line(o: OverloadResult) -> str:
     answered = len(o.answered_ms)
     slowest = max(o.answered_ms) if o.answered_ms else None
     example = f' (e.g. "{o.refusal_example}")' if o.refusal_example else ""
-    return (f"Overload ({o.rate:.1f} msgs/s, twice saturation, offered open loop for "
-            f"{o.seconds:.0f} s; sent in {o.sending_s:.1f} s): {o.offered} messages, "
-            f"{answered} answered (p50/p95/max {_pcts(o.answered_ms, (50, 95))}/{_ms(slowest)} ms), "
-            f"{o.refused} refused with a clear answer{example}, {o.errors} without a clear "
-            f"answer; lost {o.lost}, duplicated {o.duplicated}.")
+    return (
+        f"Overload ({o.rate:.1f} msgs/s, twice saturation, offered open loop for "
+        f"{o.seconds:.0f} s; sent in {o.sending_s:.1f} s): {o.offered} messages, "
+        f"{answered} answered (p50/p95/max {_pcts(o.answered_ms, (50, 95))}/{_ms(slowest)} ms), "
+        f"{o.refused} refused with a clear answer{example}, {o.errors} without a clear "
+        f"answer; lost {o.lost}, duplicated {o.duplicated}."
+    )
 
 
-def summary(results: Sequence[LevelResult], ratio_level: int = 50,
-            extra_checks: Sequence[Tuple[int, int]] = ()) -> Dict[str, Optional[float]]:
+def summary(
+    results: Sequence[LevelResult],
+    ratio_level: int = 50,
+    extra_checks: Sequence[tuple[int, int]] = (),
+) -> dict[str, float | None]:
     """The headline figures: p95 ratio at ``ratio_level`` (else the highest level run),
     agent delivery p95 over all levels, lost/duplicated totals (with the ``(lost, dup)``
     of the saturation and overload runs), peak total RSS (sum of the processes' peaks)."""
     agent = [ms for r in results for ms in r.agent_delivery_ms]
     rss = [sum(r.rss_mb.values()) for r in results if r.rss_mb]
-    at = next((r for r in results if r.level == ratio_level),
-              max(results, key=lambda r: r.level) if results else None)
+    at = next(
+        (r for r in results if r.level == ratio_level),
+        max(results, key=lambda r: r.level) if results else None,
+    )
     return {
         "gateway_p95_ratio": at.gateway_p95_ratio() if at else None,
         "agent_delivery_p95_ms": percentile(agent, 95),
         "lost": sum(r.lost for r in results) + sum(lost for lost, _ in extra_checks),
-        "duplicated": (sum(r.duplicated for r in results)
-                       + sum(dup for _, dup in extra_checks)),
+        "duplicated": (sum(r.duplicated for r in results) + sum(dup for _, dup in extra_checks)),
         "rss_total_mb": max(rss) if rss else None,
     }
 
 
-def machine_line(figures: Dict[str, Optional[float]]) -> str:
+def machine_line(figures: dict[str, float | None]) -> str:
     """``gateway_p95_ratio=1.06 agent_delivery_p95_ms=12 lost=0 duplicated=0 rss_total_mb=1900``
     (``nan`` for a figure that was not measured)."""
-    def fmt(value: Optional[float], digits: int) -> str:
+
+    def fmt(value: float | None, digits: int) -> str:
         return "nan" if value is None else f"{value:.{digits}f}"
-    return (f"gateway_p95_ratio={fmt(figures['gateway_p95_ratio'], 2)} "
-            f"agent_delivery_p95_ms={fmt(figures['agent_delivery_p95_ms'], 0)} "
-            f"lost={int(figures['lost'] or 0)} duplicated={int(figures['duplicated'] or 0)} "
-            f"rss_total_mb={fmt(figures['rss_total_mb'], 0)}")
+
+    return (
+        f"gateway_p95_ratio={fmt(figures['gateway_p95_ratio'], 2)} "
+        f"agent_delivery_p95_ms={fmt(figures['agent_delivery_p95_ms'], 0)} "
+        f"lost={int(figures['lost'] or 0)} duplicated={int(figures['duplicated'] or 0)} "
+        f"rss_total_mb={fmt(figures['rss_total_mb'], 0)}"
+    )
 
 
-def machine_description(cpuinfo: Optional[str] = None, meminfo: Optional[str] = None) -> str:
+def machine_description(cpuinfo: str | None = None, meminfo: str | None = None) -> str:
     """Cores, RAM, CPU model and Python version, from /proc (or the texts given)."""
     if cpuinfo is None:
         cpuinfo = _read("/proc/cpuinfo")
     if meminfo is None:
         meminfo = _read("/proc/meminfo")
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                  if line.lower().startswith("model name")), platform.processor() or "unknown")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.lower().startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     cores = sum(1 for line in cpuinfo.splitlines() if line.startswith("processor")) or (
-        os.cpu_count() or 0)
-    kb = next((int(line.split()[1]) for line in meminfo.splitlines()
-               if line.startswith("MemTotal:")), 0)
-    return (f"{cores} cores, {kb / 1024 / 1024:.1f} GB RAM, {model}, "
-            f"Python {platform.python_version()}")
+        os.cpu_count() or 0
+    )
+    kb = next(
+        (int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal:")), 0
+    )
+    return (
+        f"{cores} cores, {kb / 1024 / 1024:.1f} GB RAM, {model}, Python {platform.python_version()}"
+    )
 
 
 def _read(path: str) -> str:
@@ -228,28 +252,44 @@ def _read(path: str) -> str:
         return ""
 
 
-def goals(figures: Dict[str, Optional[float]], notify_max_ms: Optional[float],
-          overload_unclear: Optional[int] = None) -> List[Tuple[str, Optional[bool]]]:
+def goals(
+    figures: dict[str, float | None],
+    notify_max_ms: float | None,
+    overload_unclear: int | None = None,
+) -> list[tuple[str, bool | None]]:
     """Each goal and whether it was met (None: not measured)."""
-    def check(value: Optional[float], ok) -> Optional[bool]:
+
+    def check(value: float | None, ok) -> bool | None:
         return None if value is None else bool(ok(value))
+
     return [
-        ("gateway p95 within 1.10x Rasa alone (at 50 concurrent, else the highest level)",
-         check(figures["gateway_p95_ratio"], lambda v: v <= 1.10)),
+        (
+            "gateway p95 within 1.10x Rasa alone (at 50 concurrent, else the highest level)",
+            check(figures["gateway_p95_ratio"], lambda v: v <= 1.10),
+        ),
         ("agent→customer p95 < 50 ms", check(figures["agent_delivery_p95_ms"], lambda v: v < 50)),
         ("handoff→desk < 1 s (slowest)", check(notify_max_ms, lambda v: v < 1000)),
         ("0 lost, 0 duplicated", (figures["lost"] or 0) == 0 and (figures["duplicated"] or 0) == 0),
-        ("at twice saturation every message answered or refused with a clear answer",
-         check(overload_unclear, lambda v: v == 0)),
-        ("all processes together < 2.5 GB RSS",
-         check(figures["rss_total_mb"], lambda v: v < 2560)),
+        (
+            "at twice saturation every message answered or refused with a clear answer",
+            check(overload_unclear, lambda v: v == 0),
+        ),
+        ("all processes together < 2.5 GB RSS", check(figures["rss_total_mb"], lambda v: v < 2560)),
     ]
 
 
-def render_report(results: Sequence[LevelResult], *, date: str, machine: str, settings: str,
-                  training: str, figures: Dict[str, Optional[float]],
-                  goal_rows: Sequence[Tuple[str, Optional[bool]]],
-                  extra: Sequence[str] = (), notes: str = "") -> str:
+def render_report(
+    results: Sequence[LevelResult],
+    *,
+    date: str,
+    machine: str,
+    settings: str,
+    training: str,
+    figures: dict[str, float | None],
+    goal_rows: Sequence[tuple[str, bool | None]],
+    extra: Sequence[str] = (),
+    notes: str = "",
+) -> str:
     """The BENCHMARKS.md section of one run."""
     mark = {True: "met", False: "MISSED", None: "not measured"}
     lines = [

@@ -33,7 +33,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
 
 import aiohttp
 
@@ -54,7 +53,7 @@ class Answer:
     sent_at: float
     status: int  # 0: no answer at all (connection refused or cut)
     answered_at: float
-    message_id: Optional[int] = None  # set when acknowledged (201)
+    message_id: int | None = None  # set when acknowledged (201)
     by_bot: bool = False  # the assistant answered it
     notice: bool = False  # an honest "unavailable / busy" notice instead
 
@@ -65,14 +64,14 @@ class Kill:
 
     name: str
     at: float
-    recovered_at: Optional[float] = None
+    recovered_at: float | None = None
     refused: int = 0
     agent_failures: int = 0
     lost: int = 0
     without_notice: int = 0
 
     @property
-    def recovery_s(self) -> Optional[float]:
+    def recovery_s(self) -> float | None:
         return None if self.recovered_at is None else self.recovered_at - self.at
 
 
@@ -83,28 +82,32 @@ class Load:
     base: str
     customers: int
     think_s: float
-    answers: List[Answer] = field(default_factory=list)
-    conversations: Set[str] = field(default_factory=set)
-    agent_answers: List[Answer] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    conversations: set[str] = field(default_factory=set)
+    agent_answers: list[Answer] = field(default_factory=list)
     running: bool = True
 
     async def run(self) -> None:
         async with aiohttp.ClientSession() as http:
-            await asyncio.gather(self._agent_chat(http), *(
-                self._customer(http, index) for index in range(self.customers)))
+            await asyncio.gather(
+                self._agent_chat(http),
+                *(self._customer(http, index) for index in range(self.customers)),
+            )
 
     async def _agent_chat(self, http: aiohttp.ClientSession) -> None:
         """A customer and the demo agent writing to each other, turn about."""
-        status, login = await call(http, "POST", f"{self.base}/api/agent/login",
-                                   body={"login": "demo", "password": "demo"})
+        status, login = await call(
+            http, "POST", f"{self.base}/api/agent/login", body={"login": "demo", "password": "demo"}
+        )
         if status != 200:
             raise RuntimeError(f"agent login failed: {status} {login}")
         agent = login["token"]
         await call(http, "POST", f"{self.base}/api/agent/status", agent, {"online": True})
         status, chat = await call(http, "POST", f"{self.base}/api/conversations")
         cid, token = chat["conversation_id"], chat["token"]
-        status, body = await call(http, "POST", f"{self.base}/api/conversations/{cid}/handoff",
-                                  token)
+        status, body = await call(
+            http, "POST", f"{self.base}/api/conversations/{cid}/handoff", token
+        )
         desk = f"{self.base}/api/agent/conversations/{cid}"
         status, claimed = await call(http, "POST", desk + "/claim", agent)
         if status != 200:
@@ -113,8 +116,9 @@ class Load:
         while self.running:
             turn += 1
             for url, who, text in (
-                    (f"{self.base}/api/conversations/{cid}/messages", token, f"customer {turn}"),
-                    (desk + "/messages", agent, f"agent {turn}")):
+                (f"{self.base}/api/conversations/{cid}/messages", token, f"customer {turn}"),
+                (desk + "/messages", agent, f"agent {turn}"),
+            ):
                 sent = now()
                 status, body = await call(http, "POST", url, who, {"text": text}, timeout_s=40)
                 answer = Answer(cid, sent, status, now())
@@ -126,12 +130,13 @@ class Load:
 
     async def _customer(self, http: aiohttp.ClientSession, index: int) -> None:
         await asyncio.sleep(index * self.think_s / self.customers)  # spread the arrivals
-        chat: Optional[Tuple[str, str]] = None
+        chat: tuple[str, str] | None = None
         turn = index
         while self.running:
             if chat is None:
-                status, body = await call(http, "POST", f"{self.base}/api/conversations",
-                                          timeout_s=30)
+                status, body = await call(
+                    http, "POST", f"{self.base}/api/conversations", timeout_s=30
+                )
                 if status == 201:
                     chat = body["conversation_id"], body["token"]
                     self.conversations.add(chat[0])
@@ -140,8 +145,14 @@ class Load:
                     continue
             cid, token = chat
             sent = now()
-            status, body = await call(http, "POST", f"{self.base}/api/conversations/{cid}/messages",
-                                      token, {"text": FAQ[turn % len(FAQ)]}, timeout_s=40)
+            status, body = await call(
+                http,
+                "POST",
+                f"{self.base}/api/conversations/{cid}/messages",
+                token,
+                {"text": FAQ[turn % len(FAQ)]},
+                timeout_s=40,
+            )
             turn += 1
             answer = Answer(cid, sent, status, now())
             if status == 201 and isinstance(body, dict):
@@ -153,37 +164,41 @@ class Load:
             await asyncio.sleep(self.think_s)
 
 
-def stored(db: Path) -> Dict[str, List[Tuple[int, str, str]]]:
+def stored(db: Path) -> dict[str, list[tuple[int, str, str]]]:
     """(id, author, text) of every stored message, by conversation, in order."""
-    rows: Dict[str, List[Tuple[int, str, str]]] = {}
+    rows: dict[str, list[tuple[int, str, str]]] = {}
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         for cid, mid, author, text in conn.execute(
-                "SELECT conversation_id, id, author, text FROM messages ORDER BY id"):
+            "SELECT conversation_id, id, author, text FROM messages ORDER BY id"
+        ):
             rows.setdefault(cid, []).append((mid, author, text))
     return rows
 
 
-def unanswered(rows: Dict[str, List[Tuple[int, str, str]]], conversations: Set[str]
-               ) -> Dict[str, List[int]]:
+def unanswered(
+    rows: dict[str, list[tuple[int, str, str]]], conversations: set[str]
+) -> dict[str, list[int]]:
     """Customer messages followed by nothing from the bot or a notice, by conversation (a
     later notice that quotes the message counts: the restarted web app's "missed")."""
-    found: Dict[str, List[int]] = {}
+    found: dict[str, list[int]] = {}
     for cid in conversations:
         messages = rows.get(cid, [])
         for index, (mid, author, text) in enumerate(messages):
-            following = messages[index + 1:index + 2]
+            following = messages[index + 1 : index + 2]
             if author != "customer" or (following and following[0][1] in ("bot", "system")):
                 continue
-            if not any(later[1] == "system" and f'"{text}"' in later[2]
-                       for later in messages[index + 1:]):
+            if not any(
+                later[1] == "system" and f'"{text}"' in later[2] for later in messages[index + 1 :]
+            ):
                 found.setdefault(cid, []).append(mid)
     return found
 
 
-async def kill_each(load: Load, services: List[Service], settle_s: float,
-                    recovery_timeout_s: float) -> List[Kill]:
+async def kill_each(
+    load: Load, services: list[Service], settle_s: float, recovery_timeout_s: float
+) -> list[Kill]:
     """Kill every service once, each after the customers were served for ``settle_s``."""
-    kills: List[Kill] = []
+    kills: list[Kill] = []
     for service in services:
         await served_since(load, now(), settle_s, recovery_timeout_s)
         assert service.process is not None
@@ -192,21 +207,24 @@ async def kill_each(load: Load, services: List[Service], settle_s: float,
         os.killpg(service.process.pid, signal.SIGKILL)
         kills.append(kill)
         kill.recovered_at = await served_since(load, kill.at, 0.0, recovery_timeout_s)
-        recovered = (f"served again after {kill.recovery_s:.1f} s" if kill.recovery_s is not None
-                     else f"NOT served again within {recovery_timeout_s:.0f} s")
+        recovered = (
+            f"served again after {kill.recovery_s:.1f} s"
+            if kill.recovery_s is not None
+            else f"NOT served again within {recovery_timeout_s:.0f} s"
+        )
         print(f"  customers {recovered}", flush=True)
     await asyncio.sleep(settle_s)
     return kills
 
 
-async def served_since(load: Load, since: float, hold_s: float, timeout_s: float
-                       ) -> Optional[float]:
+async def served_since(load: Load, since: float, hold_s: float, timeout_s: float) -> float | None:
     """When the assistant first answered a message sent after ``since`` (then wait
     ``hold_s`` more); None after ``timeout_s``."""
     deadline = since + timeout_s
     while now() < deadline:
-        first = min((a.answered_at for a in load.answers if a.sent_at > since and a.by_bot),
-                    default=None)
+        first = min(
+            (a.answered_at for a in load.answers if a.sent_at > since and a.by_bot), default=None
+        )
         if first is not None:
             await asyncio.sleep(hold_s)
             return first
@@ -214,7 +232,7 @@ async def served_since(load: Load, since: float, hold_s: float, timeout_s: float
     return None
 
 
-def settle(load: Load, db: Path, timeout_s: float) -> Dict[str, List[int]]:
+def settle(load: Load, db: Path, timeout_s: float) -> dict[str, list[int]]:
     """Wait until every stored customer message got an answer or a notice (the web app
     settles the ones a kill interrupted at its next start); what is still unanswered."""
     deadline = now() + timeout_s
@@ -225,12 +243,12 @@ def settle(load: Load, db: Path, timeout_s: float) -> Dict[str, List[int]]:
         time.sleep(0.5)
 
 
-def attribute(kills: List[Kill], load: Load, db: Path, left: Dict[str, List[int]]) -> None:
+def attribute(kills: list[Kill], load: Load, db: Path, left: dict[str, list[int]]) -> None:
     """Charge refusals, losses and customers left without a word to the kill in force
     when the message was sent (or stored)."""
     stored_ids = {row[0] for messages in stored(db).values() for row in messages}
 
-    def in_force(at: float) -> Optional[Kill]:
+    def in_force(at: float) -> Kill | None:
         return next((kill for kill in reversed(kills) if at >= kill.at), None)
 
     for answer in load.answers:
@@ -246,7 +264,7 @@ def attribute(kills: List[Kill], load: Load, db: Path, left: Dict[str, List[int]
             kill.agent_failures += answer.status != 201
             kill.lost += answer.message_id is not None and answer.message_id not in stored_ids
     sent_at = {(a.conversation_id, a.message_id): a.sent_at for a in load.answers}
-    silent: Dict[str, Set[str]] = {}
+    silent: dict[str, set[str]] = {}
     for cid, mids in left.items():
         for mid in mids:
             # A message the web app stored but never acknowledged (killed mid-answer)
@@ -257,7 +275,7 @@ def attribute(kills: List[Kill], load: Load, db: Path, left: Dict[str, List[int]
         kill.without_notice = len(silent.get(kill.name, set()))
 
 
-def report(kills: List[Kill], load: Load, quick: bool) -> str:
+def report(kills: list[Kill], load: Load, quick: bool) -> str:
     """The table and the machine-readable last line."""
     lines = [
         "",
@@ -271,29 +289,40 @@ def report(kills: List[Kill], load: Load, quick: bool) -> str:
     ]
     for kill in kills:
         recovery = f"{kill.recovery_s:.1f}" if kill.recovery_s is not None else "never"
-        lines.append(f"| {kill.name} | {recovery} | {kill.refused} | {kill.lost} | "
-                     f"{kill.without_notice} | {kill.agent_failures} |")
+        lines.append(
+            f"| {kill.name} | {recovery} | {kill.refused} | {kill.lost} | "
+            f"{kill.without_notice} | {kill.agent_failures} |"
+        )
     times = [k.recovery_s for k in kills]
     worst = max((t for t in times if t is not None), default=0.0)
     recovery_max = "inf" if any(t is None for t in times) else f"{worst:.1f}"
     lost = sum(k.lost for k in kills)
     without = sum(k.without_notice for k in kills)
     slow = [k.name for k in kills if k.recovery_s is None or k.recovery_s > GOAL_RECOVERY_S]
-    lines += ["", f"Goal: served again within {GOAL_RECOVERY_S:g} s"
-              + (f"; missed by: {', '.join(slow)}" if slow else ": met") + "; lost 0; "
-              "without notice 0.", "",
-              f"recovery_s_max={recovery_max} lost={lost} without_notice={without}"]
+    lines += [
+        "",
+        f"Goal: served again within {GOAL_RECOVERY_S:g} s"
+        + (f"; missed by: {', '.join(slow)}" if slow else ": met")
+        + "; lost 0; "
+        "without notice 0.",
+        "",
+        f"recovery_s_max={recovery_max} lost={lost} without_notice={without}",
+    ]
     return "\n".join(lines)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Start the stack under the supervisor, kill each process once, report."""
-    parser = argparse.ArgumentParser(prog="python -m tools.chaos", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.chaos",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="fewer customers, shorter pauses")
     parser.add_argument("--customers", type=int, default=6)
-    parser.add_argument("--think", type=float, default=1.0,
-                        help="seconds between a customer's messages")
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="seconds between a customer's messages"
+    )
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args(argv)
@@ -304,10 +333,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     settle_s = 1.0 if args.quick else 5.0
     folder = Path(tempfile.mkdtemp(prefix="chaos-"))
     stack = start_stack(folder, args.model)
-    services: List[Service] = stack["services"]  # type: ignore[assignment]
+    services: list[Service] = stack["services"]  # type: ignore[assignment]
     envs = dict(zip((s.name for s in services), stack["envs"]))  # type: ignore[call-overload]
-    supervisor = Supervisor(services, envs, say=lambda text: print(
-        "  supervisor: " + text.splitlines()[0], flush=True))
+    supervisor = Supervisor(
+        services, envs, say=lambda text: print("  supervisor: " + text.splitlines()[0], flush=True)
+    )
     watcher = threading.Thread(target=supervisor.run, daemon=True)
     try:
         print(f"Starting the stack (logs in {folder}) ...", flush=True)
@@ -336,7 +366,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0 if all(k.lost == 0 and k.without_notice == 0 for k in kills) else 1
 
 
-async def _run(load: Load, services: List[Service], settle_s: float) -> List[Kill]:
+async def _run(load: Load, services: list[Service], settle_s: float) -> list[Kill]:
     task = asyncio.ensure_future(load.run())
     try:
         return await kill_each(load, services, settle_s, recovery_timeout_s=180.0)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -25,9 +25,9 @@ MAX_EXAMPLE_CHARS = 500
 class Report:
     """Problems found, each with the file and line it belongs to."""
 
-    problems: List[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
-    def add(self, path: Path, line: Optional[int], message: str) -> None:
+    def add(self, path: Path, line: int | None, message: str) -> None:
         where = f"{_rel(path)}:{line}" if line else _rel(path)
         self.problems.append(f"{where}: {message}")
 
@@ -43,18 +43,16 @@ class _LineLoader(yaml.SafeLoader):
     """A YAML loader that remembers the line of every mapping (as `__line__`)."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Dict[str, Any]:
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
 
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def yaml_error_position(error: yaml.MarkedYAMLError) -> Tuple[Optional[Any], str]:
+def yaml_error_position(error: yaml.MarkedYAMLError) -> tuple[Any | None, str]:
     """The mark of the line to fix, and what is wrong there.
 
     The scanner notices an unclosed quote only at the end of the file, stray text only
@@ -63,18 +61,20 @@ def yaml_error_position(error: yaml.MarkedYAMLError) -> Tuple[Optional[Any], str
     points where the broken token starts, which is the line a trainer must fix.
     """
     problem = error.problem or str(error)
-    unclosed = isinstance(error, yaml.scanner.ScannerError) or (
-        error.context or "").startswith("while parsing a flow")  # an unclosed [ or {
+    unclosed = isinstance(error, yaml.scanner.ScannerError) or (error.context or "").startswith(
+        "while parsing a flow"
+    )  # an unclosed [ or {
     if unclosed and error.context_mark is not None:
         found = f" (found at line {error.problem_mark.line + 1})" if error.problem_mark else ""
         return error.context_mark, f"{problem}{found}, {error.context} that starts here"
     if error.context and error.context_mark is not None:
         return error.problem_mark, (
-            f"{problem}, {error.context} that starts at line {error.context_mark.line + 1}")
+            f"{problem}, {error.context} that starts at line {error.context_mark.line + 1}"
+        )
     return error.problem_mark, problem
 
 
-def load(path: Path, report: Report) -> Optional[Dict[str, Any]]:
+def load(path: Path, report: Report) -> dict[str, Any] | None:
     """Parse a YAML file, reporting syntax errors with their line and column."""
     if not path.exists():
         report.add(path, None, "file is missing")
@@ -93,11 +93,9 @@ def load(path: Path, report: Report) -> Optional[Dict[str, Any]]:
     return data
 
 
-def nlu_examples(
-    paths: List[Path], report: Report
-) -> Dict[str, List[Tuple[Path, int, str]]]:
+def nlu_examples(paths: list[Path], report: Report) -> dict[str, list[tuple[Path, int, str]]]:
     """Training examples per intent, with where each block is."""
-    examples: Dict[str, List[Tuple[Path, int, str]]] = {}
+    examples: dict[str, list[tuple[Path, int, str]]] = {}
     for path in paths:
         data = load(path, report)
         for item in (data or {}).get("nlu") or []:
@@ -113,7 +111,9 @@ def nlu_examples(
                 if not example:
                     continue
                 if not example.startswith("- "):
-                    report.add(path, line, f"intent {item['intent']}: '{example}' must start with '- '")
+                    report.add(
+                        path, line, f"intent {item['intent']}: '{example}' must start with '- '"
+                    )
                     continue
                 examples.setdefault(item["intent"], []).append(
                     (path, line + 1 + offset, example[2:].strip())
@@ -124,7 +124,11 @@ def nlu_examples(
 def check(root: Path) -> Report:
     """Run every check on the project at `root`."""
     report = Report()
-    domain_path, topics_path, shop_path = root / "domain.yml", root / "topics.yml", root / "shop.yml"
+    domain_path, topics_path, shop_path = (
+        root / "domain.yml",
+        root / "topics.yml",
+        root / "shop.yml",
+    )
     nlu_paths = sorted((root / "data").glob("*.yml"))
     for path in nlu_paths + [root / "config.yml", root / "endpoints.yml"]:
         load(path, report)
@@ -149,22 +153,32 @@ def check(root: Path) -> Report:
                 f"faq/{key} has {count} training examples; at least {MIN_FAQ_EXAMPLES} are needed",
             )
         if f"utter_faq/{key}" not in responses:
-            report.add(domain_path, None, f"faq/{key} has no answer: add the response utter_faq/{key}")
+            report.add(
+                domain_path, None, f"faq/{key} has no answer: add the response utter_faq/{key}"
+            )
 
     for intent, found in examples.items():
         path, line, _ = found[0]
         if intent.startswith("faq/"):
             if intent[4:] not in faq:
-                report.add(topics_path, None, f"{intent} (used at {_rel(path)}:{line}) is not in the faq catalogue")
+                report.add(
+                    topics_path,
+                    None,
+                    f"{intent} (used at {_rel(path)}:{line}) is not in the faq catalogue",
+                )
         elif intent not in intent_topics:
-            report.add(topics_path, None, f"intent {intent} (used at {_rel(path)}:{line}) has no topic")
+            report.add(
+                topics_path, None, f"intent {intent} (used at {_rel(path)}:{line}) has no topic"
+            )
         for path, line, text in found:
             if text.startswith("/"):
-                report.add(path, line, f"example '{text}' starts with '/', which Rasa reads as an intent")
+                report.add(
+                    path, line, f"example '{text}' starts with '/', which Rasa reads as an intent"
+                )
             if len(text) > MAX_EXAMPLE_CHARS:
                 report.add(path, line, f"example is longer than {MAX_EXAMPLE_CHARS} characters")
 
-    first_seen: Dict[str, Tuple[str, Path, int]] = {}
+    first_seen: dict[str, tuple[str, Path, int]] = {}
     for intent, found in examples.items():
         for path, line, text in found:
             key = " ".join(text.casefold().split())
@@ -211,7 +225,7 @@ def check(root: Path) -> Report:
     return report
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Print the problems found; exit 1 when there are any."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project folder")

@@ -25,7 +25,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
 from urllib.parse import unquote, urlsplit
 
 from actions.content import PROJECT_ROOT
@@ -43,12 +42,12 @@ class Service:
     """One child process, its health URL and its log file."""
 
     name: str
-    command: List[str]
+    command: list[str]
     health_url: str
     log_path: Path
-    process: Optional[subprocess.Popen] = field(default=None, repr=False)
+    process: subprocess.Popen | None = field(default=None, repr=False)
 
-    def start(self, env: Dict[str, str]) -> None:
+    def start(self, env: dict[str, str]) -> None:
         """Start the process with its output going to its log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         # The child keeps its own copy of the file; ours closes (restarts would leak it).
@@ -62,7 +61,7 @@ class Service:
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
             )
 
-    def exit_code(self) -> Optional[int]:
+    def exit_code(self) -> int | None:
         """None while running."""
         return self.process.poll() if self.process else None
 
@@ -104,17 +103,22 @@ def rasa_token() -> str:
     return path.read_text().strip()
 
 
-def tracker_store_yaml(database_url: Optional[str], sqlite_path: Path) -> str:
+def tracker_store_yaml(database_url: str | None, sqlite_path: Path) -> str:
     """The tracker_store section: PostgreSQL when ``database_url`` names one, else SQLite."""
     if database_url and database_url.split(":", 1)[0].split("+", 1)[0] in (
-        "postgresql", "postgres"
+        "postgresql",
+        "postgres",
     ):
         url = urlsplit(database_url)
-        lines = ["tracker_store:", "  type: SQL", "  dialect: postgresql",
-                 # Rasa passes `url` as the host of a SQL tracker store.
-                 f'  url: "{url.hostname or "127.0.0.1"}"',
-                 f"  port: {url.port or 5432}",
-                 f'  db: "{unquote(url.path.lstrip("/")) or "postgres"}"']
+        lines = [
+            "tracker_store:",
+            "  type: SQL",
+            "  dialect: postgresql",
+            # Rasa passes `url` as the host of a SQL tracker store.
+            f'  url: "{url.hostname or "127.0.0.1"}"',
+            f"  port: {url.port or 5432}",
+            f'  db: "{unquote(url.path.lstrip("/")) or "postgres"}"',
+        ]
         if url.username:
             lines.append(f'  username: "{unquote(url.username)}"')
         if url.password:
@@ -124,7 +128,7 @@ def tracker_store_yaml(database_url: Optional[str], sqlite_path: Path) -> str:
 
 
 def write_endpoints(
-    action_port: int, path: Optional[Path] = None, database_url: Optional[str] = None
+    action_port: int, path: Path | None = None, database_url: str | None = None
 ) -> Path:
     """The endpoints Rasa uses: the action server's port and the tracker store."""
     path = path or VAR / "endpoints.yml"
@@ -135,8 +139,7 @@ def write_endpoints(
     path.write_text(
         "# Written by tools/stack.py from endpoints.yml; edit that one.\n"
         "action_endpoint:\n"
-        f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        + tracker_store
+        f'  url: "http://127.0.0.1:{action_port}/webhook"\n' + tracker_store
     )
     return path
 
@@ -156,9 +159,23 @@ def rasa_service(port: int, endpoints: Path, token: str, model: Path = MODEL) ->
     rasa = str(Path(sys.executable).with_name("rasa"))
     return Service(
         "Rasa server",
-        [rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
-         "-p", str(port), "-m", str(model), "--endpoints", str(endpoints),
-         "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+        [
+            rasa,
+            "run",
+            "--enable-api",
+            "--auth-token",
+            token,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-m",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+        ],
         f"http://127.0.0.1:{port}/",
         LOGS / "rasa.log",
     )
@@ -178,7 +195,7 @@ def web_service(port: int) -> Service:
     )
 
 
-def web_env(base: Dict[str, str], rasa_port: int, token: str, demo: bool) -> Dict[str, str]:
+def web_env(base: dict[str, str], rasa_port: int, token: str, demo: bool) -> dict[str, str]:
     """The web app's environment: where Rasa is, its token, demo mode."""
     env = dict(base)
     env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
@@ -190,28 +207,34 @@ def web_env(base: Dict[str, str], rasa_port: int, token: str, demo: bool) -> Dic
 
 ALWAYS_OPEN_SHOP = (
     "support_hours:\n  timezone: UTC\n  weekly:\n"
-    + "".join(f'    {day}: "00:00-24:00"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    + "".join(
+        f'    {day}: "00:00-24:00"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    )
     + "  summary: every day, around the clock\n"
 )
 
 
-def sandbox_web_env(base: Dict[str, str], folder: Path, rasa_port: int, token: str) -> Dict[str, str]:
+def sandbox_web_env(
+    base: dict[str, str], folder: Path, rasa_port: int, token: str
+) -> dict[str, str]:
     """The web app's environment for a throw-away stack in `folder` (tests, benchmarks):
     its own database, open around the clock (so nothing depends on the day or hour it
     runs), the demo agent, and no auto-assignment (the caller's agent claims chats)."""
     shop = folder / "shop.yml"
     shop.write_text(ALWAYS_OPEN_SHOP)
     env = web_env(base, rasa_port, token, demo=True)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
-        "HANDOFF_DATA_DIR": str(folder / "var"),
-        "HANDOFF_SHOP_FILE": str(shop),
-        "HANDOFF_AUTO_ASSIGN": "0",
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+            "HANDOFF_DATA_DIR": str(folder / "var"),
+            "HANDOFF_SHOP_FILE": str(shop),
+            "HANDOFF_AUTO_ASSIGN": "0",
+        }
+    )
     return env
 
 
-def wait_until_healthy(services: List[Service]) -> None:
+def wait_until_healthy(services: list[Service]) -> None:
     """Block until every service answers; raise if one dies or time runs out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     pending = list(services)
@@ -241,15 +264,18 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Start the stack (or the shell), and stop everything on the way out."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shell", action="store_true", help="chat in this terminal")
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("PORT", 8000)))
-    parser.add_argument("--no-demo", action="store_true",
-                        help="no demo agent (create agents with python -m handoff.cli)")
+    parser.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="no demo agent (create agents with python -m handoff.cli)",
+    )
     args = parser.parse_args(argv)
     if not MODEL.exists():
         print(f"No trained model at {MODEL}: run `make train` first.", file=sys.stderr)
@@ -278,8 +304,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.shell:
             rasa = str(Path(sys.executable).with_name("rasa"))
             return subprocess.call(
-                [rasa, "shell", "-m", str(MODEL), "--endpoints", str(endpoints),
-                 "-i", "127.0.0.1", "-p", str(args.rasa_port)],
+                [
+                    rasa,
+                    "shell",
+                    "-m",
+                    str(MODEL),
+                    "--endpoints",
+                    str(endpoints),
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(args.rasa_port),
+                ],
                 cwd=PROJECT_ROOT,
             )
         print_how_to_chat(args.web_port, demo=not args.no_demo)
@@ -306,18 +342,22 @@ def print_how_to_chat(web_port: int, demo: bool = True) -> None:
     )
     width = max(map(len, lines)) + 4
     login = (
-        "\n  " + "*" * (width + 2) + "\n"
+        "\n  "
+        + "*" * (width + 2)
+        + "\n"
         + "".join(f"  *  {line.ljust(width - 2)}*\n" for line in lines)
-        + "  " + "*" * (width + 2) + "\n"
-        if demo else
-        "\n  Create an agent first: .venv/bin/python -m handoff.cli add <login> --name ...\n"
+        + "  "
+        + "*" * (width + 2)
+        + "\n"
+        if demo
+        else "\n  Create an agent first: .venv/bin/python -m handoff.cli add <login> --name ...\n"
     )
     print(
         "\nThe assistant is running.\n"
         f"  Shop with the chat widget:  {base}/\n"
         f"  Agent desk:                 {base}/desk\n"
-        + login +
-        f"Logs: {LOGS}. Rasa's HTTP API token is in {VAR / 'rasa-token'}.\n"
+        + login
+        + f"Logs: {LOGS}. Rasa's HTTP API token is in {VAR / 'rasa-token'}.\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -26,7 +26,7 @@ MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
 OUT = PROJECT_ROOT / "results" / "stories"
 
 
-def failed_stories(out: Path) -> List[str]:
+def failed_stories(out: Path) -> list[str]:
     """Names of the stories Rasa wrote to failed_test_stories.yml."""
     path = out / "failed_test_stories.yml"
     if not path.exists():
@@ -35,7 +35,7 @@ def failed_stories(out: Path) -> List[str]:
     return [story.get("story", "?") for story in data.get("stories") or []]
 
 
-def expected_intents(stories: Path) -> List[Tuple[str, str, str]]:
+def expected_intents(stories: Path) -> list[tuple[str, str, str]]:
     """(story, text, intent) of every user message with a text in the test stories."""
     data = yaml.safe_load(stories.read_text()) or {}
     found = []
@@ -46,7 +46,7 @@ def expected_intents(stories: Path) -> List[Tuple[str, str, str]]:
     return found
 
 
-def predicted_intent(parse: Dict[str, Any]) -> str:
+def predicted_intent(parse: dict[str, Any]) -> str:
     """The intent NLU predicts, as `faq/<key>` for an FAQ question."""
     name = (parse.get("intent") or {}).get("name") or ""
     selector = (parse.get("response_selector") or {}).get(name) or {}
@@ -54,7 +54,7 @@ def predicted_intent(parse: Dict[str, Any]) -> str:
     return full or name
 
 
-async def nlu_mismatches(model: Path, stories: Path) -> List[str]:
+async def nlu_mismatches(model: Path, stories: Path) -> list[str]:
     """One line per user message whose predicted intent differs from the story's."""
     from rasa.core.agent import Agent
 
@@ -69,7 +69,7 @@ async def nlu_mismatches(model: Path, stories: Path) -> List[str]:
     return problems
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the stories; exit 1 when any failed."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=MODEL)
@@ -80,8 +80,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     total = len((yaml.safe_load(args.stories.read_text()) or {}).get("stories") or [])
     print(f"Running {total} test stories from {args.stories} ...", flush=True)
     result = subprocess.run(
-        [rasa, "test", "core", "--stories", str(args.stories), "--model", str(args.model),
-         "--out", str(args.out), "--no-plot", "--quiet"],
+        [
+            rasa,
+            "test",
+            "core",
+            "--stories",
+            str(args.stories),
+            "--model",
+            str(args.model),
+            "--out",
+            str(args.out),
+            "--no-plot",
+            "--quiet",
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 if TYPE_CHECKING:  # tools.stack imports this module
     from tools.stack import Service
@@ -26,9 +26,9 @@ BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 class _Watch:
     """What the supervisor knows about one process."""
 
-    failures: List[float] = field(default_factory=list)  # monotonic times of its exits
-    restart_at: Optional[float] = None  # due restart
-    restarted_at: Optional[float] = None  # restarted, not answering yet
+    failures: list[float] = field(default_factory=list)  # monotonic times of its exits
+    restart_at: float | None = None  # due restart
+    restarted_at: float | None = None  # restarted, not answering yet
 
 
 class Supervisor:
@@ -40,10 +40,17 @@ class Supervisor:
         say: where the console messages go (``print`` by default).
     """
 
-    def __init__(self, services: Sequence["Service"], envs: Dict[str, Dict[str, str]],
-                 *, backoff_s: Sequence[float] = BACKOFF_S, max_failures: int = 5,
-                 window_s: float = 300.0, poll_s: float = 0.25,
-                 say: Callable[[str], None] = lambda text: print(text, flush=True)) -> None:
+    def __init__(
+        self,
+        services: Sequence[Service],
+        envs: dict[str, dict[str, str]],
+        *,
+        backoff_s: Sequence[float] = BACKOFF_S,
+        max_failures: int = 5,
+        window_s: float = 300.0,
+        poll_s: float = 0.25,
+        say: Callable[[str], None] = lambda text: print(text, flush=True),
+    ) -> None:
         self.services = list(services)
         self.envs = envs
         self.backoff_s = tuple(backoff_s)
@@ -51,7 +58,7 @@ class Supervisor:
         self.window_s = window_s
         self.poll_s = poll_s
         self.say = say
-        self.restarts: Dict[str, int] = {service.name: 0 for service in self.services}
+        self.restarts: dict[str, int] = {service.name: 0 for service in self.services}
         self._watch = {service.name: _Watch() for service in self.services}
         self._stop = threading.Event()
 
@@ -69,7 +76,7 @@ class Supervisor:
             self._stop.wait(self.poll_s)
         return 0
 
-    def _check(self, service: "Service", now: float) -> bool:
+    def _check(self, service: Service, now: float) -> bool:
         watch = self._watch[service.name]
         if watch.restart_at is not None:
             if now >= watch.restart_at:
@@ -81,21 +88,27 @@ class Supervisor:
         code = service.exit_code()
         if code is None:
             if watch.restarted_at is not None and service.healthy():
-                self.say(f"The {service.name} is up again "
-                         f"({now - watch.restarted_at:.1f} s after its restart).")
+                self.say(
+                    f"The {service.name} is up again "
+                    f"({now - watch.restarted_at:.1f} s after its restart)."
+                )
                 watch.restarted_at = None
             return True
         watch.failures = [t for t in watch.failures if now - t < self.window_s] + [now]
         count = len(watch.failures)
         if count >= self.max_failures:
-            self.say(f"The {service.name} keeps failing ({count} exits within "
-                     f"{self.window_s:.0f} s, the last with exit code {code}): stopping "
-                     f"everything. Last lines of {service.log_path}:\n{service.log_tail()}")
+            self.say(
+                f"The {service.name} keeps failing ({count} exits within "
+                f"{self.window_s:.0f} s, the last with exit code {code}): stopping "
+                f"everything. Last lines of {service.log_path}:\n{service.log_tail()}"
+            )
             return False
         delay = self.backoff_s[min(count, len(self.backoff_s)) - 1]
-        self.say(f"The {service.name} stopped (exit code {code}); restarting it in "
-                 f"{delay:g} s (exit {count} of at most {self.max_failures - 1} within "
-                 f"{self.window_s:.0f} s). Last lines of {service.log_path}:\n"
-                 f"{service.log_tail(5)}")
+        self.say(
+            f"The {service.name} stopped (exit code {code}); restarting it in "
+            f"{delay:g} s (exit {count} of at most {self.max_failures - 1} within "
+            f"{self.window_s:.0f} s). Last lines of {service.log_path}:\n"
+            f"{service.log_tail(5)}"
+        )
         watch.restart_at, watch.restarted_at = now + delay, None
         return True

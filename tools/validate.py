@@ -17,7 +17,6 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import List, Set
 
 from actions.content import PROJECT_ROOT
 
@@ -28,27 +27,28 @@ _RETRIEVAL_DUPLICATE = re.compile(
 )
 
 
-def _expected(message: str, retrieval_intents: Set[str]) -> bool:
+def _expected(message: str, retrieval_intents: set[str]) -> bool:
     """Warnings Rasa's own CLI hides, and the retrieval-intent merge (see above)."""
     from rasa.utils.common import EXPECTED_WARNINGS
 
     if any(re.match(pattern, message) for _, pattern in EXPECTED_WARNINGS):
         return True
     duplicate = _RETRIEVAL_DUPLICATE.match(message)
-    return bool(duplicate) and {
-        name.strip() for name in duplicate.group("intents").split(",")
-    } <= retrieval_intents
+    return (
+        bool(duplicate)
+        and {name.strip() for name in duplicate.group("intents").split(",")} <= retrieval_intents
+    )
 
 
-def responses_spoken_by_actions(actions_dir: Path = PROJECT_ROOT / "actions") -> Set[str]:
+def responses_spoken_by_actions(actions_dir: Path = PROJECT_ROOT / "actions") -> set[str]:
     """Response names written in the action code (`utter_faq/...` counts as utter_faq)."""
-    names: Set[str] = set()
+    names: set[str] = set()
     for path in actions_dir.glob("*.py"):
         names.update(_RESPONSE_LITERAL.findall(path.read_text(encoding="utf-8")))
     return names
 
 
-def validate(root: Path = PROJECT_ROOT) -> List[str]:
+def validate(root: Path = PROJECT_ROOT) -> list[str]:
     """Run Rasa's validation of the project at `root`; return the problems found."""
     from rasa.shared.importers.importer import TrainingDataImporter
     from rasa.validator import Validator
@@ -56,10 +56,10 @@ def validate(root: Path = PROJECT_ROOT) -> List[str]:
     spoken = responses_spoken_by_actions(root / "actions")
 
     class ProjectValidator(Validator):
-        def _gather_utterance_actions(self) -> Set[str]:
+        def _gather_utterance_actions(self) -> set[str]:
             return super()._gather_utterance_actions() - spoken
 
-    problems: List[str] = []
+    problems: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         importer = TrainingDataImporter.load_from_config(

@@ -9,11 +9,43 @@
 (function () {
   "use strict";
 
+  // ---- pure helpers (no DOM): node's test runner loads them from this file --------------------
+  /** The customer socket's address: no token in it (the token goes in the hello frame). */
+  function socketUrl(base, conversationId) {
+    return base.replace(/^http/, "ws") + "/api/conversations/" + encodeURIComponent(conversationId) + "/ws";
+  }
+
+  /** Why a text may not be sent ("" when it may); the limit comes from the server. */
+  function sendProblem(text, maxChars) {
+    if (!text.trim()) return "Write a message first.";
+    if (maxChars && text.length > maxChars) {
+      return "That message is too long (" + text.length + " characters); the limit is " + maxChars + ".";
+    }
+    return "";
+  }
+
+  /** The conversation state a frame announces, or null when it announces none. */
+  function stateOfFrame(frame) {
+    var states = { queue: "queued", agent_joined: "assigned", bot_back: "bot", closed: "closed" };
+    if (frame.type === "ready") return frame.state || null;
+    return Object.prototype.hasOwnProperty.call(states, frame.type) ? states[frame.type] : null;
+  }
+
+  /** Milliseconds before reconnect attempt number `retry` (doubling, at most 15 s). */
+  function reconnectDelay(retry) {
+    return Math.min(15000, 1000 * Math.pow(2, retry));
+  }
+
+  if (typeof document === "undefined") {
+    module.exports = { socketUrl: socketUrl, sendProblem: sendProblem, stateOfFrame: stateOfFrame,
+      reconnectDelay: reconnectDelay };
+    return;
+  }
+
   var script = document.currentScript;
   var BASE = script && script.src ? new URL(script.src).origin : window.location.origin;
   var STORAGE_KEY = "larkspur-chat";
   var OPEN_KEY = "larkspur-chat-open";
-  var MAX_CHARS = 2000;
   var SHOP = "Larkspur & Co.";
   var SVG = "http://www.w3.org/2000/svg";
 
@@ -21,7 +53,8 @@
     id: null, token: null, state: null, agentName: null, lastId: 0,
     seen: {}, ws: null, retry: 0, retryTimer: null, ping: null, busy: false, inFlight: 0,
     starting: null,
-    features: {}, rated: false
+    features: {}, rated: false,
+    maxChars: null  // the server's limit, from the start or status response
   };
   var ui = {};
 
@@ -131,7 +164,7 @@
     ui.form = el("form", { className: "lk-composer", novalidate: "" });
     var label = el("label", { className: "lk-sr", "for": "lk-input" }, "Your message");
     ui.input = el("textarea", {
-      id: "lk-input", rows: "1", maxlength: String(MAX_CHARS), placeholder: "Write a message…",
+      id: "lk-input", rows: "1", placeholder: "Write a message…",
       autocomplete: "off"
     });
     ui.sendBtn = el("button", { type: "submit", className: "lk-send", "aria-label": "Send message" });
@@ -173,7 +206,7 @@
     var l1 = el("label", { "for": "lk-contact" }, "E-mail or phone");
     ui.contactInput = el("input", { id: "lk-contact", type: "text", autocomplete: "email", maxlength: "255" });
     var l2 = el("label", { "for": "lk-contact-msg" }, "Your message (optional)");
-    ui.contactMsg = el("textarea", { id: "lk-contact-msg", rows: "2", maxlength: String(MAX_CHARS) });
+    ui.contactMsg = el("textarea", { id: "lk-contact-msg", rows: "2" });
     var row = el("div", { className: "lk-row" });
     var submit = el("button", { type: "submit", className: "lk-primary" }, "Send my details");
     var cancel = el("button", { type: "button", className: "lk-text-btn" }, "Not now");
@@ -306,6 +339,7 @@
       chat.id = data.conversation_id;
       chat.token = data.token;
       chat.features = data.features || {};
+      applyLimits(data.limits);
       save();
       setState(data.state);
       data.messages.forEach(render);
@@ -320,6 +354,7 @@
   function resume() {
     api("GET", "/" + encodeURIComponent(chat.id)).then(function (data) {
       chat.features = data.features || {};
+      applyLimits(data.limits);
       applyStatus(data);
       return api("GET", "/" + encodeURIComponent(chat.id) + "/messages?after=" + chat.lastId);
     }).then(function (data) {
@@ -454,13 +489,18 @@
     ui.log.scrollTop = ui.log.scrollHeight;
   }
 
+  function applyLimits(limits) {
+    chat.maxChars = limits && limits.max_message_chars ? limits.max_message_chars : null;
+    [ui.input, ui.contactMsg].forEach(function (node) {
+      if (chat.maxChars) node.setAttribute("maxlength", String(chat.maxChars));
+      else node.removeAttribute("maxlength");
+    });
+  }
+
   function sendTyped() {
     var text = ui.input.value;
-    if (!text.trim()) { showAlert("Write a message first."); return; }
-    if (text.length > MAX_CHARS) {
-      showAlert("That message is too long (" + text.length + " characters); the limit is " + MAX_CHARS + ".");
-      return;
-    }
+    var problem = sendProblem(text, chat.maxChars);
+    if (problem) { showAlert(problem); return; }
     ui.input.value = "";
     autosize();
     send(text, true);
@@ -585,8 +625,7 @@
   function connect() {
     disconnect();
     if (!chat.id || !chat.token) return;
-    var url = BASE.replace(/^http/, "ws") + "/api/conversations/" + encodeURIComponent(chat.id) + "/ws";
-    var ws = new WebSocket(url);
+    var ws = new WebSocket(socketUrl(BASE, chat.id));
     chat.ws = ws;
     ws.onopen = function () {
       ws.send(JSON.stringify({ type: "hello", token: chat.token, after: chat.lastId }));
@@ -625,35 +664,40 @@
 
   function scheduleReconnect() {
     clearTimeout(chat.retryTimer);
-    var delay = Math.min(15000, 1000 * Math.pow(2, chat.retry));
+    var delay = reconnectDelay(chat.retry);
     chat.retry += 1;
     chat.retryTimer = setTimeout(function () {
       if (chat.state === null) resume(); else connect();
     }, delay);
   }
 
-  function onFrame(frame) {
-    if (frame.type === "ready") {
+  // What each server frame does (ws.py lists them); unknown types are ignored.
+  var FRAME_HANDLERS = {
+    ready: function (frame) {
       chat.retry = 0;
       ui.panel.setAttribute("data-connection", "live");
       showAlert("");
       applyStatus(frame);
-    } else if (frame.type === "message") {
-      render(frame.message);
-    } else if (frame.type === "queue") {
-      setState("queued");
+    },
+    message: function (frame) { render(frame.message); },
+    queue: function (frame) {
+      setState(stateOfFrame(frame));
       showQueue(frame.position, frame.estimated_wait_seconds);
-    } else if (frame.type === "agent_joined") {
+    },
+    agent_joined: function (frame) {
       chat.agentName = frame.agent_name;
-      setState("assigned");
-    } else if (frame.type === "bot_back") {
+      setState(stateOfFrame(frame));
+    },
+    bot_back: function (frame) {
       chat.agentName = null;
-      setState("bot");
-    } else if (frame.type === "closed") {
-      setState("closed");
-    } else if (frame.type === "offline") {
-      showContactForm();
-    }
+      setState(stateOfFrame(frame));
+    },
+    closed: function (frame) { setState(stateOfFrame(frame)); },
+    offline: function () { showContactForm(); }
+  };
+
+  function onFrame(frame) {
+    if (frame && Object.prototype.hasOwnProperty.call(FRAME_HANDLERS, frame.type)) FRAME_HANDLERS[frame.type](frame);
   }
 
   // ---- start ----------------------------------------------------------------------------

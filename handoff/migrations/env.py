@@ -6,9 +6,7 @@ from handoff.models import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError(
-        "run migrations through handoff.db.upgrade(), which passes a connection"
-    )
+    raise RuntimeError("run migrations through handoff.db.upgrade(), which passes a connection")
 context.configure(
     connection=connection,
     target_metadata=metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, List, Optional
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +37,7 @@ class AgentsMixin(ServiceBase):
         login: str,
         name: str,
         password: str,
-        max_chats: Optional[int] = None,
+        max_chats: int | None = None,
         *,
         _allow_weak_password: bool = False,
     ) -> Agent:
@@ -106,7 +106,7 @@ class AgentsMixin(ServiceBase):
             raise NotFound("no such agent")
         return to_agent(row)
 
-    async def list_agents(self) -> List[Agent]:
+    async def list_agents(self) -> list[Agent]:
         """All agents with their loads, by login."""
         query = select(agents, self._load_subquery().label("load")).order_by(agents.c.login)
         async with self.engine.connect() as conn:
@@ -158,13 +158,17 @@ class AgentsMixin(ServiceBase):
                 update(agents).where(agents.c.id == agent.id).values(disabled=True, online=False)
             )
             owned = (
-                await work.conn.execute(
-                    select(conversations.c.id).where(
-                        conversations.c.agent_id == agent.id,
-                        conversations.c.state == "assigned",
+                (
+                    await work.conn.execute(
+                        select(conversations.c.id).where(
+                            conversations.c.agent_id == agent.id,
+                            conversations.c.state == "assigned",
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             for conversation_id in owned:
                 await work.conn.execute(
                     update(conversations)
@@ -214,7 +218,7 @@ class AgentsMixin(ServiceBase):
 class _DummyHash:
     """A lazily computed hash of a random password, for unknown-login timing."""
 
-    _value: Optional[str] = None
+    _value: str | None = None
 
     def get(self) -> str:
         if self._value is None:

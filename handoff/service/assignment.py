@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,6 +21,7 @@ from ..events import (
     CONVERSATION_RETURNED_TO_BOT,
 )
 from ..models import agents, conversations, handoffs
+from ..policy import may_close, owns
 from .base import ServiceBase, Unit, to_conversation
 from .errors import Conflict, Forbidden, NotFound
 from .types import Conversation
@@ -29,7 +30,7 @@ from .types import Conversation
 class AssignmentMixin(ServiceBase):
     """Ownership changes of conversations."""
 
-    _assign_lock: Optional[asyncio.Lock] = None
+    _assign_lock: asyncio.Lock | None = None
 
     async def claim(self, conversation_id: str, agent_id: int) -> Conversation:
         """An agent picks up a queued chat.
@@ -74,7 +75,7 @@ class AssignmentMixin(ServiceBase):
         agent: Any,
         now: dt.datetime,
         how: str,
-        previous_agent_id: Optional[int] = None,
+        previous_agent_id: int | None = None,
     ) -> bool:
         """Conditionally move a conversation to ``agent``; True if this call did it."""
         if previous_agent_id is None:
@@ -114,8 +115,8 @@ class AssignmentMixin(ServiceBase):
         return True
 
     async def _least_busy_agent(
-        self, conn: AsyncConnection, exclude: Optional[int] = None
-    ) -> Optional[Any]:
+        self, conn: AsyncConnection, exclude: int | None = None
+    ) -> Any | None:
         """The available agent with the fewest chats, under their cap (locked on PG)."""
         # Lock every available agent in id order: concurrent assigners then queue up
         # instead of both counting the same free slot (and never deadlock).
@@ -137,7 +138,7 @@ class AssignmentMixin(ServiceBase):
         )
         return (await conn.execute(query)).mappings().first()
 
-    async def auto_assign(self) -> List[Tuple[str, int]]:
+    async def auto_assign(self) -> list[tuple[str, int]]:
         """Give waiting chats, oldest first, to the least busy online agents under cap.
 
         Called whenever capacity may have freed up (enqueue, hand-back, close, an
@@ -145,7 +146,7 @@ class AssignmentMixin(ServiceBase):
         """
         if self._assign_lock is None:
             self._assign_lock = asyncio.Lock()
-        assigned: List[Tuple[str, int]] = []
+        assigned: list[tuple[str, int]] = []
         async with self._assign_lock:
             while True:
                 pair = await self._assign_one()
@@ -153,7 +154,7 @@ class AssignmentMixin(ServiceBase):
                     return assigned
                 assigned.append(pair)
 
-    async def _assign_one(self) -> Optional[Tuple[str, int]]:
+    async def _assign_one(self) -> tuple[str, int] | None:
         now = self.now()
         async with self.unit() as work:
             agent = await self._least_busy_agent(work.conn)
@@ -178,7 +179,7 @@ class AssignmentMixin(ServiceBase):
                 return None
             return conversation_id, agent["id"]
 
-    async def reassign_unanswered(self) -> List[Tuple[str, int]]:
+    async def reassign_unanswered(self) -> list[tuple[str, int]]:
         """Move chats whose agent has not answered within the reassign timeout.
 
         The chat goes to the least busy other available agent under their cap; when
@@ -199,7 +200,7 @@ class AssignmentMixin(ServiceBase):
         )
         async with self.engine.connect() as conn:
             stale = (await conn.execute(query)).all()
-        moved: List[Tuple[str, int]] = []
+        moved: list[tuple[str, int]] = []
         for conversation_id, old_agent in stale:
             now = self.now()
             async with self.unit() as work:
@@ -238,12 +239,12 @@ class AssignmentMixin(ServiceBase):
         self, conn: AsyncConnection, conversation_id: str, agent_id: int
     ) -> Any:
         conv = await self._conversation_row(conn, conversation_id, lock=True)
-        if conv["state"] != "assigned" or conv["agent_id"] != agent_id:
+        if not owns(agent_id, conv["state"], conv["agent_id"]):
             raise Forbidden("this conversation is not assigned to you")
         return conv
 
     async def close(
-        self, conversation_id: str, agent_id: Optional[int] = None, reason: str = "closed"
+        self, conversation_id: str, agent_id: int | None = None, reason: str = "closed"
     ) -> Conversation:
         """End a conversation (``bot``/``queued``/``assigned`` -> ``closed``).
 
@@ -256,10 +257,7 @@ class AssignmentMixin(ServiceBase):
             conv = await self._conversation_row(work.conn, conversation_id, lock=True)
             if conv["state"] == "closed":
                 return to_conversation(conv)
-            if agent_id is not None and not (
-                conv["state"] == "queued"
-                or (conv["state"] == "assigned" and conv["agent_id"] == agent_id)
-            ):
+            if agent_id is not None and not may_close(agent_id, conv["state"], conv["agent_id"]):
                 raise Forbidden("this conversation is not assigned to you")
             await work.conn.execute(
                 update(conversations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, overload
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -27,7 +27,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def as_utc(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+@overload
+def as_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite returns naive datetimes; everything is stored in UTC, so mark it so."""
     if value is None or value.tzinfo is not None:
         return value
@@ -56,9 +60,9 @@ class Unit:
     """One database transaction plus the events to publish once it has committed."""
 
     conn: AsyncConnection
-    events: List[Event] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
-    def emit(self, name: str, data: Dict[str, Any], conversation_id: Optional[str] = None) -> None:
+    def emit(self, name: str, data: dict[str, Any], conversation_id: str | None = None) -> None:
         """Queue an event; it is published only if the transaction commits."""
         self.events.append(Event(name, data, conversation_id))
 
@@ -71,7 +75,7 @@ class ServiceBase:
         engine: AsyncEngine,
         bus: EventBus,
         settings: Settings,
-        hours: Optional[OfficeHours] = None,
+        hours: OfficeHours | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.engine = engine
@@ -124,15 +128,20 @@ class ServiceBase:
         )
         return (await conn.execute(query)).mappings().first()
 
-    async def _open_ticket_of(self, conn: AsyncConnection, conversation_id: str) -> Optional[int]:
+    async def _open_ticket_of(self, conn: AsyncConnection, conversation_id: str) -> int | None:
         """The id of the conversation's open offline ticket (at most one), if any."""
-        query = select(offline_tickets.c.id).where(
-            offline_tickets.c.conversation_id == conversation_id,
-            offline_tickets.c.state == "open",
-        ).order_by(offline_tickets.c.id.desc()).limit(1)
+        query = (
+            select(offline_tickets.c.id)
+            .where(
+                offline_tickets.c.conversation_id == conversation_id,
+                offline_tickets.c.state == "open",
+            )
+            .order_by(offline_tickets.c.id.desc())
+            .limit(1)
+        )
         return (await conn.execute(query)).scalar_one_or_none()
 
-    async def _queue_ids(self, conn: AsyncConnection) -> List[str]:
+    async def _queue_ids(self, conn: AsyncConnection) -> list[str]:
         """Queued conversations, oldest handoff first."""
         query = waiting_oldest_first(select(conversations.c.id))
         return list((await conn.execute(query)).scalars())
@@ -150,7 +159,7 @@ class ServiceBase:
             .values(closed_at=now, outcome=outcome)
         )
 
-    def _emit_queue_changed(self, work: Unit, queue: List[str]) -> None:
+    def _emit_queue_changed(self, work: Unit, queue: list[str]) -> None:
         work.emit(QUEUE_CHANGED, {"queue": queue, "length": len(queue)})
 
     def _available_clause(self) -> Any:
@@ -177,15 +186,13 @@ class ServiceBase:
         )
         return int((await conn.execute(query)).scalar_one())
 
-    async def _agent_name(self, conn: AsyncConnection, agent_id: Optional[int]) -> Optional[str]:
+    async def _agent_name(self, conn: AsyncConnection, agent_id: int | None) -> str | None:
         if agent_id is None:
             return None
         query = select(agents.c.name).where(agents.c.id == agent_id)
         return (await conn.execute(query)).scalar_one_or_none()
 
-    async def _message_rows(
-        self, conn: AsyncConnection, where: Any, limit: int
-    ) -> List[Message]:
+    async def _message_rows(self, conn: AsyncConnection, where: Any, limit: int) -> list[Message]:
         query = (
             select(messages, agents.c.name.label("agent_name"))
             .select_from(messages.outerjoin(agents, agents.c.id == messages.c.agent_id))
@@ -208,7 +215,7 @@ def to_conversation(row: Any) -> Conversation:
     )
 
 
-def to_message(row: Any, agent_name: Optional[str] = None) -> Message:
+def to_message(row: Any, agent_name: str | None = None) -> Message:
     """Row of ``messages`` (optionally joined with the agent name) -> :class:`Message`."""
     keys = row.keys()
     return Message(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Sequence
 
 from sqlalchemy import func, insert, select, update
 
+from ..contract import MAX_MESSAGE_CHARS
 from ..events import MESSAGE_CREATED
 from ..models import AUTHORS, conversations, handoffs, messages
-from ..settings import MAX_MESSAGE_CHARS
+from ..policy import owns, visible_to
 from ..text import MAX_ID, is_blank, parse_id, unstorable
 from .base import ServiceBase, to_conversation, to_handoff
 from .errors import Conflict, Forbidden, InvalidInput
@@ -73,8 +74,8 @@ class ConversationsMixin(ServiceBase):
         author: str,
         text: str,
         *,
-        agent_id: Optional[int] = None,
-        buttons: Optional[List[Dict[str, Any]]] = None,
+        agent_id: int | None = None,
+        buttons: list[dict[str, Any]] | None = None,
     ) -> Message:
         """Store a message and publish ``message.created`` after the commit.
 
@@ -94,18 +95,19 @@ class ConversationsMixin(ServiceBase):
             Conflict: closed conversation, or a bot message while a person handles it.
             Forbidden: an agent message from an agent who does not own the chat.
         """
-        [message] = await self.add_messages(conversation_id, author, [(text, buttons)],
-                                            agent_id=agent_id)
+        [message] = await self.add_messages(
+            conversation_id, author, [(text, buttons)], agent_id=agent_id
+        )
         return message
 
     async def add_messages(
         self,
         conversation_id: str,
         author: str,
-        items: Sequence[Tuple[str, Optional[List[Dict[str, Any]]]]],
+        items: Sequence[tuple[str, list[dict[str, Any]] | None]],
         *,
-        agent_id: Optional[int] = None,
-    ) -> List[Message]:
+        agent_id: int | None = None,
+    ) -> list[Message]:
         """Store several ``(text, buttons)`` messages of one author in one transaction,
         in order (a bot turn is often an answer and a question): all or none. Same rules
         and errors as :meth:`add_message`, checked for every message before any is stored.
@@ -113,7 +115,7 @@ class ConversationsMixin(ServiceBase):
         stored, _ = await self._store(conversation_id, author, items, agent_id)
         return stored
 
-    async def add_customer_message(self, conversation_id: str, text: str) -> Tuple[Message, str]:
+    async def add_customer_message(self, conversation_id: str, text: str) -> tuple[Message, str]:
         """Store a customer's message; with it, the conversation's state in the same
         transaction, so the gateway routes the message without a read of its own.
         Errors as :meth:`add_message` (a closed conversation is a ``Conflict``)."""
@@ -124,9 +126,9 @@ class ConversationsMixin(ServiceBase):
         self,
         conversation_id: str,
         author: str,
-        items: Sequence[Tuple[str, Optional[List[Dict[str, Any]]]]],
-        agent_id: Optional[int],
-    ) -> Tuple[List[Message], str]:
+        items: Sequence[tuple[str, list[dict[str, Any]] | None]],
+        agent_id: int | None,
+    ) -> tuple[list[Message], str]:
         if author not in AUTHORS:
             raise InvalidInput(f"author must be one of {', '.join(AUTHORS)}")
         cleaned = []
@@ -140,7 +142,7 @@ class ConversationsMixin(ServiceBase):
         if author != "agent":
             agent_id = None
         now = self.now()
-        stored: List[Message] = []
+        stored: list[Message] = []
         async with self.unit() as work:
             conv = await self._conversation_row(work.conn, conversation_id, lock=True)
             self._check_author_may_write(conv, author, agent_id)
@@ -190,15 +192,14 @@ class ConversationsMixin(ServiceBase):
         return stored, conv["state"]
 
     @staticmethod
-    def _check_author_may_write(conv: Any, author: str, agent_id: Optional[int]) -> None:
+    def _check_author_may_write(conv: Any, author: str, agent_id: int | None) -> None:
         if conv["state"] == "closed":
             raise Conflict("this conversation is closed")
         if author == "bot" and conv["state"] in ("queued", "assigned"):
             # The bot stays silent while a person is about to take or has taken over.
             raise Conflict(f"the bot must not answer while the conversation is {conv['state']}")
-        if author == "agent":
-            if conv["state"] != "assigned" or conv["agent_id"] != agent_id:
-                raise Forbidden("this conversation is not assigned to you")
+        if author == "agent" and not owns(agent_id, conv["state"], conv["agent_id"]):
+            raise Forbidden("this conversation is not assigned to you")
 
     async def agent_reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
         """An agent's answer in a conversation they own (see :meth:`add_message`)."""
@@ -206,7 +207,7 @@ class ConversationsMixin(ServiceBase):
 
     async def messages_since(
         self, conversation_id: str, after_id: int = 0, limit: int = 500
-    ) -> List[Message]:
+    ) -> list[Message]:
         """Messages of a conversation with id > ``after_id``, oldest first.
 
         A client that reconnects passes the last id it saw and gets what it missed.
@@ -220,8 +221,9 @@ class ConversationsMixin(ServiceBase):
                 limit,
             )
 
-    async def unanswered_customer_messages(self, max_age_seconds: float = 86_400,
-                                           limit: int = 1000) -> List[Message]:
+    async def unanswered_customer_messages(
+        self, max_age_seconds: float = 86_400, limit: int = 1000
+    ) -> list[Message]:
         """Customer messages of the last ``max_age_seconds`` that are the last word in a
         conversation still with the bot: nobody answered them (the web app stopped while
         the assistant was thinking). Oldest first."""
@@ -235,9 +237,11 @@ class ConversationsMixin(ServiceBase):
         async with self.engine.connect() as conn:
             return await self._message_rows(
                 conn,
-                messages.c.id.in_(last_ids) & (messages.c.author == "customer")
+                messages.c.id.in_(last_ids)
+                & (messages.c.author == "customer")
                 & (messages.c.created_at >= self.now() - dt.timedelta(seconds=max_age_seconds)),
-                limit)
+                limit,
+            )
 
     async def conversation_detail(self, conversation_id: str) -> ConversationDetail:
         """The conversation, its latest handoff (with context) and the full transcript."""
@@ -257,19 +261,17 @@ class ConversationsMixin(ServiceBase):
 
     async def messages_for_agent_since(
         self, agent_id: int, after_id: int, limit: int = 1000
-    ) -> List[Message]:
+    ) -> list[Message]:
         """What a reconnecting desk missed: messages after ``after_id`` in waiting chats
         and in the agent's own chats, oldest first."""
         after_id = _after(after_id)
-        visible = conversations.c.state == "queued"
-        visible |= (conversations.c.state == "assigned") & (conversations.c.agent_id == agent_id)
-        ids = select(conversations.c.id).where(visible)
+        ids = select(conversations.c.id).where(visible_to(agent_id))
         async with self.engine.connect() as conn:
             return await self._message_rows(
                 conn, messages.c.conversation_id.in_(ids) & (messages.c.id > after_id), limit
             )
 
-    async def conversations_of_agent(self, agent_id: int) -> List[Conversation]:
+    async def conversations_of_agent(self, agent_id: int) -> list[Conversation]:
         """Conversations currently assigned to ``agent_id``, oldest first."""
         async with self.engine.connect() as conn:
             query = (

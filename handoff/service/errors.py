@@ -1,7 +1,9 @@
-"""Errors raised by the service layer; the HTTP layer maps each to a status code."""
+"""Errors raised by the service layer, each with the HTTP status that answers it."""
+
+from ..web.errors import PublicError
 
 
-class ServiceError(Exception):
+class ServiceError(PublicError):
     """Base class: the message is safe to show to the user who caused it."""
 
     status = 400

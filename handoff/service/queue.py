@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..contract import REASONS as HANDOFF_REASONS
 from ..events import (
     CONVERSATION_QUEUED,
     CONVERSATION_RETURNED_TO_BOT,
     TICKET_CREATED,
     TICKET_UPDATED,
 )
-from ..models import HANDOFF_REASONS, agents, conversations, handoffs, messages, offline_tickets
+from ..models import agents, conversations, handoffs, messages, offline_tickets
 from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
 from .errors import Conflict, InvalidInput
 from .types import Conversation, EnqueueResult, QueueItem, QueueStatus, Ticket
@@ -35,7 +36,7 @@ class QueueMixin(ServiceBase):
         self,
         conversation_id: str,
         reason: str,
-        context: Optional[Dict[str, Any]] = None,
+        context: dict[str, Any] | None = None,
     ) -> EnqueueResult:
         """Hand a conversation to a person, or open an offline ticket if nobody can answer.
 
@@ -103,7 +104,7 @@ class QueueMixin(ServiceBase):
         return await self._status_result(conversation_id)
 
     async def _go_offline(
-        self, work: Any, values: Dict[str, Any], open_now: bool, now: dt.datetime
+        self, work: Any, values: dict[str, Any], open_now: bool, now: dt.datetime
     ) -> EnqueueResult:
         ticket_id = await self._open_ticket_of(work.conn, values["conversation_id"])
         if ticket_id is None:
@@ -122,8 +123,9 @@ class QueueMixin(ServiceBase):
             message=self._offline_message(open_now, next_opening),
         )
 
-    async def _open_offline_ticket(self, work: Any, values: Dict[str, Any],
-                                   now: dt.datetime) -> int:
+    async def _open_offline_ticket(
+        self, work: Any, values: dict[str, Any], now: dt.datetime
+    ) -> int:
         result = await work.conn.execute(
             insert(handoffs).values(offline=True, outcome="offline", closed_at=now, **values)
         )
@@ -150,32 +152,39 @@ class QueueMixin(ServiceBase):
         work.emit(TICKET_CREATED, {"ticket": ticket_json}, values["conversation_id"])
         return ticket_id
 
-    async def _add_to_offline_ticket(self, work: Any, ticket_id: int, values: Dict[str, Any],
-                                     now: dt.datetime) -> None:
-        handoff_id = (await work.conn.execute(
-            select(offline_tickets.c.handoff_id).where(offline_tickets.c.id == ticket_id)
-        )).scalar_one()
+    async def _add_to_offline_ticket(
+        self, work: Any, ticket_id: int, values: dict[str, Any], now: dt.datetime
+    ) -> None:
+        handoff_id = (
+            await work.conn.execute(
+                select(offline_tickets.c.handoff_id).where(offline_tickets.c.id == ticket_id)
+            )
+        ).scalar_one()
         if handoff_id is None:  # opened by the contact form alone: give it a handoff
             result = await work.conn.execute(
-                insert(handoffs).values(offline=True, outcome="offline", closed_at=now, **values))
+                insert(handoffs).values(offline=True, outcome="offline", closed_at=now, **values)
+            )
             handoff_id = int(result.inserted_primary_key[0])
         else:
             await work.conn.execute(
-                update(handoffs).where(handoffs.c.id == handoff_id)
-                .values(reason=values["reason"], context=values["context"], closed_at=now))
+                update(handoffs)
+                .where(handoffs.c.id == handoff_id)
+                .values(reason=values["reason"], context=values["context"], closed_at=now)
+            )
         await work.conn.execute(
-            update(offline_tickets).where(offline_tickets.c.id == ticket_id)
-            .values(handoff_id=handoff_id, updated_at=now))
+            update(offline_tickets)
+            .where(offline_tickets.c.id == ticket_id)
+            .values(handoff_id=handoff_id, updated_at=now)
+        )
         ticket = await self._ticket_row(work.conn, ticket_id)  # type: ignore[attr-defined]
         work.emit(TICKET_UPDATED, {"ticket": ticket.to_json()}, values["conversation_id"])
 
-    def _offline_message(self, open_now: bool, next_opening: Optional[dt.datetime]) -> str:
+    def _offline_message(self, open_now: bool, next_opening: dt.datetime | None) -> str:
         hours = f" Our support hours: {self.hours.summary}." if self.hours.summary else ""
         if open_now:
             return (
                 "No one from our team is available to chat right now. Leave your contact "
-                "details and a person will get back to you as soon as someone is free."
-                + hours
+                "details and a person will get back to you as soon as someone is free." + hours
             )
         when = (
             next_opening.astimezone(self.hours.timezone).strftime("%A %d %B at %H:%M")
@@ -234,7 +243,7 @@ class QueueMixin(ServiceBase):
             self._emit_queue_changed(work, await self._queue_ids(work.conn))
         return to_conversation({**conv, "state": "bot", "updated_at": now})
 
-    async def queue_status(self, conversation_id: str) -> Optional[QueueStatus]:
+    async def queue_status(self, conversation_id: str) -> QueueStatus | None:
         """Position (1 = next) and estimated wait of a queued conversation, else None."""
         async with self.engine.connect() as conn:
             await self._conversation_row(conn, conversation_id)
@@ -242,7 +251,7 @@ class QueueMixin(ServiceBase):
 
     async def _queue_status(
         self, conn: AsyncConnection, conversation_id: str
-    ) -> Optional[QueueStatus]:
+    ) -> QueueStatus | None:
         queue = await self._queue_ids(conn)
         if conversation_id not in queue:
             return None
@@ -253,7 +262,7 @@ class QueueMixin(ServiceBase):
         query = select(func.count(agents.c.id)).where(self._available_clause())
         return int((await conn.execute(query)).scalar_one())
 
-    async def _estimate_wait(self, conn: AsyncConnection, position: int) -> Optional[int]:
+    async def _estimate_wait(self, conn: AsyncConnection, position: int) -> int | None:
         """Seconds until a person answers: recent handling times over online capacity.
 
         None when nobody is online (no honest estimate exists).
@@ -287,7 +296,7 @@ class QueueMixin(ServiceBase):
             return DEFAULT_HANDLING_SECONDS
         return max(30, int(sum(durations) / len(durations)))
 
-    async def list_queue(self) -> List[QueueItem]:
+    async def list_queue(self) -> list[QueueItem]:
         """Waiting chats, oldest first, with reason, wait so far and first message."""
         now = self.now()
         first_message = (

@@ -26,7 +26,8 @@ class SessionsMixin(ServiceBase):
             # Expired sessions are useless (their tokens are refused anyway): keep the
             # table as small as the sessions that can still be used.
             await work.conn.execute(
-                delete(agent_sessions).where(agent_sessions.c.expires_at <= now))
+                delete(agent_sessions).where(agent_sessions.c.expires_at <= now)
+            )
             await work.conn.execute(
                 insert(agent_sessions).values(
                     id=session_id,
@@ -64,13 +65,19 @@ class SessionsMixin(ServiceBase):
         """End every live session of an agent (a new password); returns how many."""
         now = self.now()
         async with self.unit() as work:
-            live = (await work.conn.execute(
-                select(agent_sessions.c.id).where(
-                    agent_sessions.c.agent_id == agent_id,
-                    agent_sessions.c.revoked_at.is_(None),
-                    agent_sessions.c.expires_at > now,
+            live = (
+                (
+                    await work.conn.execute(
+                        select(agent_sessions.c.id).where(
+                            agent_sessions.c.agent_id == agent_id,
+                            agent_sessions.c.revoked_at.is_(None),
+                            agent_sessions.c.expires_at > now,
+                        )
+                    )
                 )
-            )).scalars().all()
+                .scalars()
+                .all()
+            )
             if live:
                 await work.conn.execute(
                     update(agent_sessions)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..contract import MAX_MESSAGE_CHARS
 from ..events import TICKET_CREATED, TICKET_UPDATED
 from ..models import csat_answers, handoffs, offline_tickets
-from ..settings import MAX_MESSAGE_CHARS
 from ..text import parse_id
 from .base import ServiceBase, as_utc
 from .conversations import clean_text
@@ -38,7 +38,7 @@ class TicketsMixin(ServiceBase):
     """Offline tickets and satisfaction answers."""
 
     async def leave_contact(
-        self, conversation_id: str, contact: str, message: Optional[str] = None
+        self, conversation_id: str, contact: str, message: str | None = None
     ) -> Ticket:
         """Keep the customer's contact details (and note) on their open offline ticket.
 
@@ -90,12 +90,16 @@ class TicketsMixin(ServiceBase):
             raise NotFound("no such ticket")
         return _ticket(row)
 
-    async def contacts_given(self, conversation_id: str) -> List[str]:
+    async def contacts_given(self, conversation_id: str) -> list[str]:
         """The contact details the customer left in this conversation (its tickets)."""
-        query = select(offline_tickets.c.contact).where(
-            offline_tickets.c.conversation_id == conversation_id,
-            offline_tickets.c.contact.isnot(None),
-        ).order_by(offline_tickets.c.id)
+        query = (
+            select(offline_tickets.c.contact)
+            .where(
+                offline_tickets.c.conversation_id == conversation_id,
+                offline_tickets.c.contact.isnot(None),
+            )
+            .order_by(offline_tickets.c.id)
+        )
         async with self.engine.connect() as conn:
             await self._conversation_row(conn, conversation_id)
             return list((await conn.execute(query)).scalars())
@@ -104,7 +108,7 @@ class TicketsMixin(ServiceBase):
         """True when the conversation has an offline ticket (open or done)."""
         return await _has_ticket(self, conversation_id)
 
-    async def list_tickets(self, state: str = "open") -> List[Ticket]:
+    async def list_tickets(self, state: str = "open") -> list[Ticket]:
         """Offline tickets in ``state`` (``open`` or ``done``), oldest first."""
         if state not in ("open", "done"):
             raise InvalidInput("state must be 'open' or 'done'")
@@ -137,7 +141,7 @@ class TicketsMixin(ServiceBase):
         return ticket
 
     async def record_csat(
-        self, conversation_id: str, score: int, comment: Optional[str] = None
+        self, conversation_id: str, score: int, comment: str | None = None
     ) -> None:
         """Store the customer's 1-5 rating of a conversation (once per conversation)."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
@@ -162,8 +166,10 @@ class TicketsMixin(ServiceBase):
 
 
 async def _has_ticket(service: ServiceBase, conversation_id: str) -> bool:
-    query = select(offline_tickets.c.id).where(
-        offline_tickets.c.conversation_id == conversation_id
-    ).limit(1)
+    query = (
+        select(offline_tickets.c.id)
+        .where(offline_tickets.c.conversation_id == conversation_id)
+        .limit(1)
+    )
     async with service.engine.connect() as conn:
         return (await conn.execute(query)).first() is not None

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 
-def iso(value: Optional[dt.datetime]) -> Optional[str]:
+def iso(value: dt.datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z``-free offset, or None."""
     return value.isoformat() if value is not None else None
 
 
-def _json(obj: Any) -> Dict[str, Any]:
+def _json(obj: Any) -> dict[str, Any]:
     out = asdict(obj)
     for key, value in out.items():
         if isinstance(value, dt.datetime):
@@ -26,12 +26,12 @@ class Conversation:
 
     id: str
     state: str
-    agent_id: Optional[int]
+    agent_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
-    closed_at: Optional[dt.datetime] = None
+    closed_at: dt.datetime | None = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -44,11 +44,11 @@ class Message:
     author: str
     text: str
     created_at: dt.datetime
-    agent_id: Optional[int] = None
-    agent_name: Optional[str] = None
-    buttons: Optional[List[Dict[str, Any]]] = None
+    agent_id: int | None = None
+    agent_name: str | None = None
+    buttons: list[dict[str, Any]] | None = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -62,10 +62,10 @@ class Agent:
     max_chats: int
     online: bool
     disabled: bool
-    last_seen_at: Optional[dt.datetime] = None
+    last_seen_at: dt.datetime | None = None
     load: int = 0
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -76,16 +76,16 @@ class Handoff:
     id: int
     conversation_id: str
     reason: str
-    context: Dict[str, Any]
+    context: dict[str, Any]
     queued_at: dt.datetime
-    assigned_at: Optional[dt.datetime] = None
-    first_response_at: Optional[dt.datetime] = None
-    closed_at: Optional[dt.datetime] = None
-    agent_id: Optional[int] = None
+    assigned_at: dt.datetime | None = None
+    first_response_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    agent_id: int | None = None
     offline: bool = False
-    outcome: Optional[str] = None
+    outcome: str | None = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -97,11 +97,11 @@ class QueueItem:
     reason: str
     queued_at: dt.datetime
     waited_seconds: int
-    first_message: Optional[str]
-    summary: Optional[str]
+    first_message: str | None
+    summary: str | None
     position: int
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -116,15 +116,15 @@ class EnqueueResult:
 
     outcome: str
     conversation_id: str
-    position: Optional[int] = None
-    estimated_wait_seconds: Optional[int] = None
-    agent_name: Optional[str] = None
-    ticket_id: Optional[int] = None
-    offline_reason: Optional[str] = None
-    next_opening: Optional[dt.datetime] = None
+    position: int | None = None
+    estimated_wait_seconds: int | None = None
+    agent_name: str | None = None
+    ticket_id: int | None = None
+    offline_reason: str | None = None
+    next_opening: dt.datetime | None = None
     message: str = ""
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -133,9 +133,9 @@ class QueueStatus:
     """A queued conversation's place in line."""
 
     position: int
-    estimated_wait_seconds: Optional[int]
+    estimated_wait_seconds: int | None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -148,13 +148,13 @@ class Ticket:
     state: str
     created_at: dt.datetime
     updated_at: dt.datetime
-    contact: Optional[str] = None
-    message: Optional[str] = None
-    handoff_id: Optional[int] = None
-    reason: Optional[str] = None
-    done_by: Optional[int] = None
+    contact: str | None = None
+    message: str | None = None
+    handoff_id: int | None = None
+    reason: str | None = None
+    done_by: int | None = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return _json(self)
 
 
@@ -163,10 +163,10 @@ class ConversationDetail:
     """Everything the desk shows for one chat."""
 
     conversation: Conversation
-    handoff: Optional[Handoff]
-    messages: List[Message] = field(default_factory=list)
+    handoff: Handoff | None
+    messages: list[Message] = field(default_factory=list)
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "conversation": self.conversation.to_json(),
             "handoff": self.handoff.to_json() if self.handoff else None,

@@ -2,14 +2,39 @@
 "use strict";
 
 (() => {
-  const REASONS = {
-    customer_request: "Asked for a person",
-    low_confidence: "Bot unsure",
-    frustration: "Frustrated",
-    unhelpful_answer: "Answer didn't help",
-  };
+  // ---- Pure helpers (no DOM): node's test runner loads them from this file ----------------------
+  /** "42s", "3 min", "1 h 5 min" since `iso`, as of `now` (ms). */
+  function since(iso, now = Date.now()) {
+    const seconds = Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000));
+    if (seconds < 60) return seconds + "s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  /** The desk socket's address for a page at `loc`: no token in it (the hello frame has it). */
+  function socketUrl(loc) {
+    return (loc.protocol === "https:" ? "wss://" : "ws://") + loc.host + "/api/agent/ws";
+  }
+
+  /** The label of a handoff reason, from the server's labels; the raw name when unknown. */
+  function reasonLabel(labels, reason) {
+    return Object.prototype.hasOwnProperty.call(labels, reason) ? labels[reason] : (reason || "Handoff");
+  }
+
+  /** "12/2000" (or "12" while the server's limit is not known yet). */
+  function counterText(length, maxChars) {
+    return maxChars ? length + "/" + maxChars : String(length);
+  }
+
+  if (typeof document === "undefined") {
+    module.exports = { since, socketUrl, reasonLabel, counterText };
+    return;
+  }
+
   const TOKEN_KEY = "handoff.desk.token";
-  const MAX_CHARS = 2000;
+  // From GET /api/agent/config (handoff/contract.py), loaded before anything is shown.
+  const config = { reason_labels: {}, max_message_chars: null };
 
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY),
@@ -58,19 +83,24 @@
     return data;
   }
 
-  // ---- Formatting ---------------------------------------------------------------
-  function since(iso) {
-    const seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
-    if (seconds < 60) return seconds + "s";
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + " min";
-    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  // Failures with no better place to show them: logged, never silently dropped.
+  function reportError(error) {
+    console.error("desk:", error);
   }
+
+  async function loadConfig() {
+    Object.assign(config, await api("GET", "/config"));
+    if (config.max_message_chars) $("reply-text").setAttribute("maxlength", String(config.max_message_chars));
+    updateCounter();
+  }
+
+  // ---- Formatting ---------------------------------------------------------------
   function clock(iso) {
     return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
   function reasonBadge(reason) {
-    return el("span", "badge " + (REASONS[reason] ? reason : ""), REASONS[reason] || reason || "Handoff");
+    const known = Object.prototype.hasOwnProperty.call(config.reason_labels, reason);
+    return el("span", "badge " + (known ? reason : ""), reasonLabel(config.reason_labels, reason));
   }
   function authorLabel(message) {
     if (message.author === "customer") return "Customer";
@@ -346,7 +376,8 @@
     const box = $("reply-text");
     const text = box.value;
     if (!text.trim()) { $("reply-error").textContent = "Write something first."; return; }
-    if (text.length > MAX_CHARS) { $("reply-error").textContent = "At most " + MAX_CHARS + " characters."; return; }
+    const max = config.max_message_chars;
+    if (max && text.length > max) { $("reply-error").textContent = "At most " + max + " characters."; return; }
     $("send-btn").disabled = true;
     try {
       const data = await api("POST", "/conversations/" + encodeURIComponent(state.current.id) + "/messages", { text });
@@ -362,7 +393,7 @@
     }
   }
 
-  function updateCounter() { $("reply-counter").textContent = $("reply-text").value.length + "/" + MAX_CHARS; }
+  function updateCounter() { $("reply-counter").textContent = counterText($("reply-text").value.length, config.max_message_chars); }
 
   async function toggleStatus() {
     const data = await api("POST", "/status", { online: !state.online });
@@ -387,8 +418,7 @@
   // ---- Live events -------------------------------------------------------------------------------
   function connect() {
     if (!state.token) return;
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const ws = new WebSocket(scheme + location.host + "/api/agent/ws");
+    const ws = new WebSocket(socketUrl(location));
     state.ws = ws;
     ws.addEventListener("open", () => {
       ws.send(JSON.stringify({ type: "hello", token: state.token, last_message_id: state.lastMessageId }));
@@ -396,7 +426,7 @@
     ws.addEventListener("message", (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch (_) { return; }
-      handleFrame(frame).catch(() => {});
+      handleFrame(frame).catch(reportError);
     });
     ws.addEventListener("close", (event) => {
       setConnection(false);
@@ -429,35 +459,41 @@
       return;
     }
     if (frame.type !== "event") return;
-    const data = frame.data || {};
-    switch (frame.event) {
-      case "message.created": onMessage(data); break;
-      case "conversation.queued": notify("New chat"); await refreshQueue(); break;
-      case "queue.changed": await refreshQueue(); break;
-      case "conversation.assigned":
-        if (data.agent_id === state.agent.id) {
-          await refreshMine();
-          if (data.how !== "claim") { notify("Chat assigned to you"); }
-        } else if (data.previous_agent_id === state.agent.id) {
-          await refreshMine();
-          if (isCurrent(data.conversation_id)) afterEnded(data.conversation_id, "This chat was moved to " + (data.agent_name || "the queue") + ".");
-        }
-        if (isCurrent(data.conversation_id) && state.current.detail.conversation.state === "queued") {
-          await openChat(data.conversation_id);
-        }
-        break;
-      case "conversation.returned_to_bot":
-      case "conversation.closed":
-        await refreshMine();
-        if (isCurrent(data.conversation_id) && state.current.kind === "chat" && data.agent_id !== state.agent.id) {
-          afterEnded(data.conversation_id, frame.event === "conversation.closed" ? "The customer left; the chat is closed." : "The customer went back to the assistant.");
-        }
-        break;
-      case "ticket.created": notify("New offline ticket"); await refreshTickets(); break;
-      case "ticket.updated": await refreshTickets(); break;
-      default: break;
+    if (!Object.prototype.hasOwnProperty.call(EVENT_HANDLERS, frame.event)) return;
+    await EVENT_HANDLERS[frame.event](frame.data || {}, frame.event);
+  }
+
+  async function onAssigned(data) {
+    if (data.agent_id === state.agent.id) {
+      await refreshMine();
+      if (data.how !== "claim") { notify("Chat assigned to you"); }
+    } else if (data.previous_agent_id === state.agent.id) {
+      await refreshMine();
+      if (isCurrent(data.conversation_id)) afterEnded(data.conversation_id, "This chat was moved to " + (data.agent_name || "the queue") + ".");
+    }
+    if (isCurrent(data.conversation_id) && state.current.detail.conversation.state === "queued") {
+      await openChat(data.conversation_id);
     }
   }
+
+  async function onEnded(data, event) {
+    await refreshMine();
+    if (isCurrent(data.conversation_id) && state.current.kind === "chat" && data.agent_id !== state.agent.id) {
+      afterEnded(data.conversation_id, event === "conversation.closed" ? "The customer left; the chat is closed." : "The customer went back to the assistant.");
+    }
+  }
+
+  // What each live event does (names: handoff/contract.py EventName); others are ignored.
+  const EVENT_HANDLERS = {
+    "message.created": async (data) => onMessage(data),
+    "conversation.queued": async () => { notify("New chat"); await refreshQueue(); },
+    "queue.changed": refreshQueue,
+    "conversation.assigned": onAssigned,
+    "conversation.returned_to_bot": onEnded,
+    "conversation.closed": onEnded,
+    "ticket.created": async () => { notify("New offline ticket"); await refreshTickets(); },
+    "ticket.updated": refreshTickets,
+  };
 
   function onMessage(message) {
     state.lastMessageId = Math.max(state.lastMessageId, message.id);
@@ -467,7 +503,7 @@
       state.unread.set(message.conversation_id, (state.unread.get(message.conversation_id) || 0) + 1);
       renderMine();
     } else if (message.conversation_state === "queued") {
-      refreshQueue().catch(() => {});
+      refreshQueue().catch(reportError);
     }
     if (message.author === "customer" && message.conversation_agent_id === state.agent.id && (document.hidden || !isCurrent(message.conversation_id))) {
       notify("New message");
@@ -543,12 +579,14 @@
     $("handback-btn").addEventListener("click", (e) => act(e.currentTarget, handBack));
     $("close-btn").addEventListener("click", (e) => act(e.currentTarget, closeChat));
     $("ticket-done-btn").addEventListener("click", (e) => act(e.currentTarget, ticketDone));
-    $("status-toggle").addEventListener("click", () => toggleStatus().catch(() => {}));
+    $("status-toggle").addEventListener("click", () => toggleStatus().catch(reportError));
     $("logout").addEventListener("click", logout);
     // Waiting times tick without a server round trip.
     setInterval(() => {
       for (const node of document.querySelectorAll("[data-since]")) node.textContent = "waiting " + since(node.dataset.since);
     }, 15000);
-    if (state.token) start().catch(() => signOut(""));
+    loadConfig().catch(reportError).then(() => {
+      if (state.token) start().catch((error) => { reportError(error); signOut(""); });
+    });
   });
 })();

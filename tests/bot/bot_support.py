@@ -7,7 +7,7 @@ import os
 import socket
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -21,7 +21,7 @@ DISCLOSURE = "Hi! I'm the shop's virtual assistant: an automated bot, not a pers
 HANDOFF_REQUEST = {
     "version": 1,
     "reason": "frustration",
-    "summary": "The customer seems frustrated. They first wrote: \"useless\".",
+    "summary": 'The customer seems frustrated. They first wrote: "useless".',
     "transcript": [{"author": "customer", "text": "this is useless", "time": 1.0}],
     "intents": [{"text": "this is useless", "name": "complain", "confidence": 0.91}],
     "frustration": {"score": 0.8, "cues": ["insult"]},
@@ -45,42 +45,51 @@ class FakeRasa:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.calls: List[Tuple[str, str, Any]] = []  # (kind, conversation, body)
+        self.calls: list[tuple[str, str, Any]] = []  # (kind, conversation, body)
         self.down = False
         self.delay = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
-        self.reply: Callable[[str], List[Dict[str, Any]]] = self.default_reply
-        self.actions: Dict[str, Tuple[int, List[Dict[str, Any]]]] = {
+        self.reply: Callable[[str], list[dict[str, Any]]] = self.default_reply
+        self.actions: dict[str, tuple[int, list[dict[str, Any]]]] = {
             "action_session_start": (200, [{"text": DISCLOSURE}]),
             "action_listen": (200, []),
-            "action_handoff": (200, [
-                {"text": "I'm bringing in a person from our support team."},
-                {"custom": {"handoff": {**HANDOFF_REQUEST, "reason": "customer_request"}}},
-            ]),
+            "action_handoff": (
+                200,
+                [
+                    {"text": "I'm bringing in a person from our support team."},
+                    {"custom": {"handoff": {**HANDOFF_REQUEST, "reason": "customer_request"}}},
+                ],
+            ),
         }
         # Rasa's stored events per conversation (GET .../tracker) and its NLU's verdict.
-        self.trackers: Dict[str, List[Dict[str, Any]]] = {}
+        self.trackers: dict[str, list[dict[str, Any]]] = {}
         self.intent: Callable[[str], str] = lambda text: "faq"
-        self._runner: Optional[web.AppRunner] = None
+        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @staticmethod
-    def default_reply(text: str) -> List[Dict[str, Any]]:
+    def default_reply(text: str) -> list[dict[str, Any]]:
         if "useless" in text:
-            return [{"text": "I'm sorry. Let me bring in a person."},
-                    {"custom": {"handoff": HANDOFF_REQUEST}}]
-        return [{"text": f"Bot answer to: {text}",
-                 "buttons": [{"title": "Returns", "payload": "How do returns work?"}]}]
+            return [
+                {"text": "I'm sorry. Let me bring in a person."},
+                {"custom": {"handoff": HANDOFF_REQUEST}},
+            ]
+        return [
+            {
+                "text": f"Bot answer to: {text}",
+                "buttons": [{"title": "Returns", "payload": "How do returns work?"}],
+            }
+        ]
 
-    def webhook_texts(self) -> List[str]:
+    def webhook_texts(self) -> list[str]:
         """The texts the REST channel received, in order."""
         return [body["message"] for kind, _, body in self.calls if kind == "webhook"]
 
-    def executed(self) -> List[str]:
+    def executed(self) -> list[str]:
         return [body["name"] for kind, _, body in self.calls if kind == "execute"]
 
     async def start(self) -> None:
@@ -139,11 +148,11 @@ class FakeRasa:
         if self.down:
             return web.json_response({"error": "down"}, status=500)
         status, messages = self.actions.get(
-            body["name"], (500, [{"message": f"unknown action {body['name']}"}]))
+            body["name"], (500, [{"message": f"unknown action {body['name']}"}])
+        )
         if status >= 400:
             return web.json_response({"message": "ConversationError"}, status=status)
         return web.json_response({"tracker": {}, "messages": messages})
-
 
     async def _tracker(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -161,9 +170,12 @@ class FakeRasa:
         self.calls.append(("parse", "", body))
         if self.down:
             return web.json_response({"error": "down"}, status=500)
-        return web.json_response({"text": body["text"],
-                                  "intent": {"name": self.intent(body["text"]),
-                                             "confidence": 0.97}})
+        return web.json_response(
+            {
+                "text": body["text"],
+                "intent": {"name": self.intent(body["text"]), "confidence": 0.97},
+            }
+        )
 
 
 _counter = 0
@@ -183,7 +195,7 @@ class LiveApp:
         self.app = app
         self.port = port
         self.server: Any = None
-        self.http: Optional[aiohttp.ClientSession] = None
+        self.http: aiohttp.ClientSession | None = None
         self.stopped = False
 
     @property
@@ -196,8 +208,12 @@ class LiveApp:
 
     async def start(self) -> None:
         self.server = await self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
-            protocol=GuardedProtocol)
+            host="127.0.0.1",
+            port=self.port,
+            return_asyncio_server=True,
+            access_log=False,
+            protocol=GuardedProtocol,
+        )
         await self.server.startup()
         await self.server.before_start()
         await self.server.after_start()
@@ -216,40 +232,54 @@ class LiveApp:
         await self.server.wait_closed()
         await self.server.after_stop()
 
-    async def call(self, method: str, path: str, token: Optional[str] = None,
-                   json: Any = None, data: Any = None) -> Tuple[int, Any, Any]:
+    async def call(
+        self, method: str, path: str, token: str | None = None, json: Any = None, data: Any = None
+    ) -> tuple[int, Any, Any]:
         """(status, JSON body, headers) of one request."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         assert self.http is not None
-        async with self.http.request(method, self.url + path, json=json, data=data,
-                                     headers=headers) as response:
+        async with self.http.request(
+            method, self.url + path, json=json, data=data, headers=headers
+        ) as response:
             body = await response.json(content_type=None)
             return response.status, body, response.headers
 
-    async def start_chat(self) -> Tuple[str, str, Dict[str, Any]]:
+    async def start_chat(self) -> tuple[str, str, dict[str, Any]]:
         """Start a conversation; (id, token, body)."""
         status, body, _ = await self.call("POST", "/api/conversations")
         assert status == 201, body
         return body["conversation_id"], body["token"], body
 
-    async def say(self, cid: str, token: str, text: str) -> Tuple[int, Any, Any]:
-        return await self.call("POST", f"/api/conversations/{cid}/messages", token,
-                               json={"text": text})
+    async def say(self, cid: str, token: str, text: str) -> tuple[int, Any, Any]:
+        return await self.call(
+            "POST", f"/api/conversations/{cid}/messages", token, json={"text": text}
+        )
 
 
 def bot_settings(rasa_url: str, **overrides: Any) -> BotSettings:
     """Settings pointing at a fake Rasa; a fixed secret."""
-    return replace(BotSettings(rasa_url=rasa_url, rasa_token=RASA_TOKEN,
-                               secret_key="customer-secret-" + "y" * 40,
-                               rasa_timeout_seconds=5.0), **overrides)
+    return replace(
+        BotSettings(
+            rasa_url=rasa_url,
+            rasa_token=RASA_TOKEN,
+            secret_key="customer-secret-" + "y" * 40,
+            rasa_timeout_seconds=5.0,
+        ),
+        **overrides,
+    )
 
 
 def desk_settings(tmp_path: Path, **overrides: Any) -> HandoffSettings:
     """Desk settings on a fresh SQLite file, auto-assignment off unless asked."""
-    base = HandoffSettings.from_env({"HANDOFF_DATA_DIR": str(tmp_path / "var"),
-                                     "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"})
-    return replace(base, **{"secret_key": "desk-secret-" + "x" * 40, "auto_assign": False,
-                            **overrides})
+    base = HandoffSettings.from_env(
+        {
+            "HANDOFF_DATA_DIR": str(tmp_path / "var"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        }
+    )
+    return replace(
+        base, **{"secret_key": "desk-secret-" + "x" * 40, "auto_assign": False, **overrides}
+    )
 
 
 async def online_agent(service: Any, login: str = "alice", name: str = "Alice Moreno") -> Any:
@@ -276,7 +306,7 @@ class Inbox:
     """An aiosmtpd handler that keeps every mail it receives (a real SMTP server)."""
 
     def __init__(self) -> None:
-        self.mails: List[Any] = []
+        self.mails: list[Any] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.mails.append(envelope)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
+from bot_support import FakeRasa, LiveApp, bot_settings, desk_settings, free_port, unique_name
 
 from bot.app import create_app
-from bot_support import FakeRasa, LiveApp, bot_settings, desk_settings, free_port, unique_name
 from handoff.hours import ALWAYS_OPEN
 
 
@@ -29,13 +29,18 @@ async def fake_rasa() -> AsyncIterator[FakeRasa]:
 @pytest_asyncio.fixture
 async def make_live(tmp_path: Path, fake_rasa: FakeRasa) -> AsyncIterator[Callable[..., Any]]:
     """Factory: ``await make_live(bot_overrides={}, desk_overrides={})`` -> running LiveApp."""
-    apps: List[LiveApp] = []
+    apps: list[LiveApp] = []
 
-    async def factory(bot_overrides: Optional[Dict[str, Any]] = None,
-                      desk_overrides: Optional[Dict[str, Any]] = None) -> LiveApp:
-        app = create_app(bot_settings(fake_rasa.url, **(bot_overrides or {})),
-                         desk_settings(tmp_path, **(desk_overrides or {})),
-                         name=unique_name(), hours=ALWAYS_OPEN, background=False)
+    async def factory(
+        bot_overrides: dict[str, Any] | None = None, desk_overrides: dict[str, Any] | None = None
+    ) -> LiveApp:
+        app = create_app(
+            bot_settings(fake_rasa.url, **(bot_overrides or {})),
+            desk_settings(tmp_path, **(desk_overrides or {})),
+            name=unique_name(),
+            hours=ALWAYS_OPEN,
+            background=False,
+        )
         live = LiveApp(app, free_port())
         await live.start()
         apps.append(live)

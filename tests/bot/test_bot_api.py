@@ -6,11 +6,10 @@ import asyncio
 import datetime as dt
 
 import pytest
+from bot_support import DISCLOSURE, HANDOFF_REQUEST, online_agent, wait_for
 
 from bot import tokens
 from bot.router import NEUTRALISER
-
-from bot_support import DISCLOSURE, HANDOFF_REQUEST, online_agent, wait_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,8 +39,9 @@ async def test_tokens_forged_expired_or_foreign_are_refused(live):
     assert (status, body["error"]) == (401, "invalid conversation token")
     forged = tokens.issue(cid, "not-the-secret-" + "z" * 40, 3600, dt.datetime.now(dt.timezone.utc))
     assert (await live.call("POST", path, forged, json={"text": "hi"}))[0] == 401
-    expired = tokens.issue(cid, live.app.ctx.bot_secret, 60,
-                           dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))
+    expired = tokens.issue(
+        cid, live.app.ctx.bot_secret, 60, dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
+    )
     status, body, _ = await live.call("GET", path, expired)
     assert status == 401 and "expired" in body["error"]
     status, body, _ = await live.call("POST", path, other_token, json={"text": "hi"})
@@ -99,14 +99,16 @@ async def test_html_is_stored_and_returned_as_text(live):
 async def test_slash_commands_reach_rasa_as_plain_text(live, fake_rasa):
     cid, token, _ = await live.start_chat()
     await live.say(cid, token, "/restart")
-    await live.say(cid, token, "  /faq{\"x\": 1}")
+    await live.say(cid, token, '  /faq{"x": 1}')
     sent = fake_rasa.webhook_texts()
     assert sent == [NEUTRALISER + "/restart", NEUTRALISER + '/faq{"x": 1}']
     # What Rasa strips (whitespace) cannot bring the slash back to the front.
     assert not any(text.strip().startswith("/") for text in sent)
     # The customer's own words are stored exactly as typed.
     assert [m.text for m in await stored(live, cid) if m.author == "customer"] == [
-        "/restart", '  /faq{"x": 1}']
+        "/restart",
+        '  /faq{"x": 1}',
+    ]
 
 
 async def test_handoff_payload_enqueues_with_context_and_is_never_shown(live, fake_rasa):
@@ -184,8 +186,10 @@ async def test_talk_to_a_person_works_while_rasa_is_down(live, fake_rasa):
     detail = await live.service.conversation_detail(cid)
     assert detail.handoff.reason == "customer_request"
     assert "Talk to a person" in detail.handoff.context["summary"]
-    said = [line["text"] for line in detail.handoff.context["transcript"]]
+    # The agent reads what was said from the stored messages (request version 2).
+    said = [message.text for message in detail.messages]
     assert said[:2] == [DISCLOSURE, "Where is my parcel?"]
+    assert detail.handoff.context["version"] == 2 and "transcript" not in detail.handoff.context
 
 
 async def test_nobody_online_is_an_honest_offline_ticket(live, fake_rasa):
@@ -195,8 +199,12 @@ async def test_nobody_online_is_an_honest_offline_ticket(live, fake_rasa):
     notice = body["replies"][-1]
     assert "No one from our team is available" in notice["text"]
     assert notice["buttons"][0]["action"] == "contact"
-    status, body, _ = await live.call("POST", f"/api/conversations/{cid}/contact", token,
-                                      json={"contact": "sam@example.com", "message": "Call me"})
+    status, body, _ = await live.call(
+        "POST",
+        f"/api/conversations/{cid}/contact",
+        token,
+        json={"contact": "sam@example.com", "message": "Call me"},
+    )
     assert status == 201
     [ticket] = await live.service.list_tickets()
     assert (ticket.conversation_id, ticket.contact) == (cid, "sam@example.com")
@@ -228,10 +236,12 @@ async def test_agent_join_and_hand_back_are_announced(live, fake_rasa):
     await wait_for(lambda: _has(texts, "Welcome back! How can I help?"))
     history = await stored(live, cid)
     tail = [(m.author, m.text) for m in history][-4:]
-    assert tail == [("system", "Alice Moreno joined the chat."),
-                    ("agent", "Hi, Alice here. How can I help?"),
-                    ("system", "The assistant is back."),
-                    ("bot", "Welcome back! How can I help?")]
+    assert tail == [
+        ("system", "Alice Moreno joined the chat."),
+        ("agent", "Hi, Alice here. How can I help?"),
+        ("system", "The assistant is back."),
+        ("bot", "Welcome back! How can I help?"),
+    ]
     assert fake_rasa.executed()[-2:] == ["action_handback", "action_listen"]
     assert [t for t in await texts()].count("Alice Moreno joined the chat.") == 1
 
@@ -264,7 +274,8 @@ async def test_hand_back_while_rasa_is_down_says_the_assistant_is_unavailable(li
 
 
 async def test_hand_back_with_a_silent_action_handback_says_the_assistant_is_unavailable(
-        live, fake_rasa):
+    live, fake_rasa
+):
     # The custom actions are down: Rasa runs action_handback and answers 200 with nothing.
     fake_rasa.actions["action_handback"] = (200, [])
     agent = await online_agent(live.service)
@@ -315,8 +326,9 @@ async def test_transcript_email_reaches_a_real_smtp_server(make_live, fake_rasa)
         cid, token, body = await live.start_chat()
         assert body["features"]["transcript_email"] is True
         await live.say(cid, token, "Where is my order? <b>now</b>")
-        await live.call("POST", f"/api/conversations/{cid}/contact", token,
-                        json={"contact": "Sam@Example.com"})
+        await live.call(
+            "POST", f"/api/conversations/{cid}/contact", token, json={"contact": "Sam@Example.com"}
+        )
         await live.call("POST", f"/api/conversations/{cid}/close", token)
         path = f"/api/conversations/{cid}/transcript"
         bad = await live.call("POST", path, token, json={"email": "a@b.c\nBcc: x@y.z"})
@@ -344,8 +356,9 @@ def _async_true(check):
 async def test_transcript_without_smtp_is_a_clear_503(live):
     cid, token, body = await live.start_chat()
     assert body["features"]["transcript_email"] is False
-    status, body, _ = await live.call("POST", f"/api/conversations/{cid}/transcript", token,
-                                      json={"email": "sam@example.com"})
+    status, body, _ = await live.call(
+        "POST", f"/api/conversations/{cid}/transcript", token, json={"email": "sam@example.com"}
+    )
     assert status == 503 and "not set up" in body["error"]
 
 
@@ -362,7 +375,9 @@ async def test_websocket_catches_up_then_pushes_live(live, fake_rasa):
         assert (ready["type"], ready["state"]) == ("ready", "bot")
         caught = [await ws.receive_json(timeout=20) for _ in range(2)]
         assert [f["message"]["text"] for f in caught] == [
-            "first question", "Bot answer to: first question"]
+            "first question",
+            "Bot answer to: first question",
+        ]
         await live.say(cid, token, "this is useless")
         frames = []
         while not any(f["type"] == "queue" for f in frames):
@@ -415,11 +430,21 @@ async def test_websocket_tells_the_customer_when_the_chat_is_closed(live):
 async def test_one_unusable_bot_reply_does_not_cost_the_others(live, fake_rasa):
     cid, token, _ = await live.start_chat()
     oversized = [{"title": f"option {n}", "payload": "x" * 100} for n in range(100)]
-    fake_rasa.reply = lambda text: [{"text": "Here is the answer."},
-                                    {"text": "Pick one:", "buttons": oversized},
-                                    {"text": "Anything else?"}]
+    fake_rasa.reply = lambda text: [
+        {"text": "Here is the answer."},
+        {"text": "Pick one:", "buttons": oversized},
+        {"text": "Anything else?"},
+    ]
     status, body, _ = await live.say(cid, token, "returns?")
     assert status == 201
     assert [r["text"] for r in body["replies"]] == ["Here is the answer.", "Anything else?"]
     stored = [m.text for m in await live.service.messages_since(cid, 0)]
     assert stored[-3:] == ["returns?", "Here is the answer.", "Anything else?"]
+
+
+async def test_the_widget_gets_the_message_limit_from_the_server(make_live):
+    live = await make_live(bot_overrides={"max_message_chars": 300})
+    cid, token, body = await live.start_chat()
+    assert body["limits"] == {"max_message_chars": 300}
+    status, body, _ = await live.call("GET", f"/api/conversations/{cid}", token)
+    assert status == 200 and body["limits"] == {"max_message_chars": 300}

@@ -10,7 +10,6 @@ import stat
 import time
 
 import pytest
-
 from bot_support import Inbox, free_port, wait_for
 
 pytestmark = pytest.mark.asyncio
@@ -24,17 +23,23 @@ async def stored_texts(live, cid):
 
 # -- 7. offline tickets ----------------------------------------------------------------
 
+
 async def test_repeated_offline_handoffs_keep_one_open_ticket(live, fake_rasa):
     cid, token, _ = await live.start_chat()
     for _ in range(6):  # nobody is online: each request is an offline handoff
         status, body, _ = await live.call("POST", f"/api/conversations/{cid}/handoff", token)
         assert status == 200 and body["handoff"]["outcome"] == "offline", body
-    status, body, _ = await live.call("POST", f"/api/conversations/{cid}/contact", token,
-                                      json={"contact": "kim@example.org", "message": "call me"})
+    status, body, _ = await live.call(
+        "POST",
+        f"/api/conversations/{cid}/contact",
+        token,
+        json={"contact": "kim@example.org", "message": "call me"},
+    )
     assert status == 201
     tickets = await live.service.list_tickets("open")
     assert [(t.conversation_id, t.contact, t.message) for t in tickets] == [
-        (cid, "kim@example.org", "call me")]
+        (cid, "kim@example.org", "call me")
+    ]
     assert body["ticket_id"] == tickets[0].id
     # Another chat still gets its own ticket.
     other, other_token, _ = await live.start_chat()
@@ -55,6 +60,7 @@ async def test_a_ticket_marked_done_lets_a_new_request_open_a_new_one(live, fake
 
 # -- 8. transcripts by e-mail ----------------------------------------------------------
 
+
 @pytest.fixture
 def smtp():
     from aiosmtpd.controller import Controller
@@ -70,8 +76,9 @@ async def _chat_with_contact(live, contact):
     cid, token, _ = await live.start_chat()
     await live.say(cid, token, "Where is my order?")
     if contact:
-        status, _, _ = await live.call("POST", f"/api/conversations/{cid}/contact", token,
-                                       json={"contact": contact})
+        status, _, _ = await live.call(
+            "POST", f"/api/conversations/{cid}/contact", token, json={"contact": contact}
+        )
         assert status == 201
     return cid, token
 
@@ -87,8 +94,12 @@ async def test_transcripts_go_only_to_an_address_left_in_that_chat(make_live, sm
     assert status == 202, body
     # A chat without contact details cannot mail anyone.
     bare, bare_token = await _chat_with_contact(live, None)
-    status, body, _ = await live.call("POST", f"/api/conversations/{bare}/transcript",
-                                      bare_token, json={"email": "kim@example.org"})
+    status, body, _ = await live.call(
+        "POST",
+        f"/api/conversations/{bare}/transcript",
+        bare_token,
+        json={"email": "kim@example.org"},
+    )
     assert status == 403
     await wait_for(lambda: _true(inbox.mails))
     await asyncio.sleep(0.2)
@@ -100,23 +111,27 @@ async def test_ip_literal_domains_are_refused(make_live, smtp, address):
     inbox, port = smtp
     live = await make_live(bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": port})
     cid, token = await _chat_with_contact(live, address)
-    status, body, _ = await live.call("POST", f"/api/conversations/{cid}/transcript", token,
-                                      json={"email": address})
-    assert (status, body) == (422, {"error": "please give one valid e-mail address "
-                                             "(on a domain name)"})
+    status, body, _ = await live.call(
+        "POST", f"/api/conversations/{cid}/transcript", token, json={"email": address}
+    )
+    assert (status, body) == (
+        422,
+        {"error": "please give one valid e-mail address (on a domain name)"},
+    )
     assert inbox.mails == []
 
 
 async def test_one_recipient_gets_a_limited_number_across_conversations(make_live, smtp):
     inbox, port = smtp
-    live = await make_live(bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": port,
-                                          "transcripts_per_recipient": 2})
+    live = await make_live(
+        bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": port, "transcripts_per_recipient": 2}
+    )
     statuses = []
     for _ in range(3):
         cid, token = await _chat_with_contact(live, "kim@example.org")
         status, body, headers = await live.call(
-            "POST", f"/api/conversations/{cid}/transcript", token,
-            json={"email": "kim@example.org"})
+            "POST", f"/api/conversations/{cid}/transcript", token, json={"email": "kim@example.org"}
+        )
         statuses.append(status)
     assert statuses == [202, 202, 429]
     assert "to this address" in body["error"] and int(headers["Retry-After"]) > 0
@@ -128,6 +143,7 @@ async def _true(value):
 
 
 # -- 9. slow and greedy clients --------------------------------------------------------
+
 
 async def _open(live):
     return await asyncio.open_connection("127.0.0.1", live.port)
@@ -170,8 +186,8 @@ async def test_a_header_sent_a_line_at_a_time_is_cut_off(make_live):
     live = await make_live(bot_overrides={"request_seconds": 2})
     # A line every 0.5 s: Sanic alone re-arms its timeout on each and waits for ever.
     answer, elapsed = await _answer_to_trickle(
-        live, b"GET /api/conversations/x HTTP/1.1\r\n", lambda n: f"X-Slow-{n}: 1\r\n".encode(),
-        0.5)
+        live, b"GET /api/conversations/x HTTP/1.1\r\n", lambda n: f"X-Slow-{n}: 1\r\n".encode(), 0.5
+    )
     assert answer == RESET or answer.startswith(b"HTTP/1.1 408"), answer
     assert answer == RESET or b"took too long" in answer
     assert elapsed < 6, elapsed
@@ -180,9 +196,11 @@ async def test_a_header_sent_a_line_at_a_time_is_cut_off(make_live):
 async def test_a_body_sent_a_byte_at_a_time_is_cut_off(make_live):
     live = await make_live(bot_overrides={"request_seconds": 2})
     cid, token, _ = await live.start_chat()
-    head = (f"POST /api/conversations/{cid}/messages HTTP/1.1\r\nHost: x\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            "Content-Length: 200\r\n\r\n").encode()
+    head = (
+        f"POST /api/conversations/{cid}/messages HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 200\r\n\r\n"
+    ).encode()
     answer, elapsed = await _answer_to_trickle(live, head, lambda n: b" ", 0.3)
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b"took too long" in answer
@@ -246,12 +264,14 @@ async def test_websockets_per_conversation_are_capped(make_live):
 
 async def test_behind_a_proxy_rate_limits_see_the_forwarded_address(make_live):
     async def start_from(live, address):
-        async with live.http.post(live.url + "/api/conversations",
-                                  headers={"X-Forwarded-For": address}) as response:
+        async with live.http.post(
+            live.url + "/api/conversations", headers={"X-Forwarded-For": address}
+        ) as response:
             return response.status
 
-    proxied = await make_live(bot_overrides={"proxies_count": 1,
-                                             "address_conversations_per_minute": 2})
+    proxied = await make_live(
+        bot_overrides={"proxies_count": 1, "address_conversations_per_minute": 2}
+    )
     assert [await start_from(proxied, "203.0.113.7") for _ in range(3)] == [201, 201, 429]
     assert await start_from(proxied, "198.51.100.9") == 201  # another customer
     direct = await make_live(bot_overrides={"address_conversations_per_minute": 2})
@@ -262,32 +282,51 @@ async def test_behind_a_proxy_rate_limits_see_the_forwarded_address(make_live):
 
 # -- 10, 11. input that cannot be stored or shown -----------------------------------------
 
+
 @pytest.mark.parametrize("after", ["1" * 40, "\u00b2", "-1", "9223372036854775808"])
 async def test_after_that_is_no_message_id_is_a_422(live, after):
     cid, token, _ = await live.start_chat()
-    async with live.http.get(f"{live.url}/api/conversations/{cid}/messages",
-                             params={"after": after},
-                             headers={"Authorization": f"Bearer {token}"}) as response:
+    async with live.http.get(
+        f"{live.url}/api/conversations/{cid}/messages",
+        params={"after": after},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
         assert response.status == 422
         assert await response.json() == {
-            "error": "after must be a whole number from 0 to 9223372036854775807"}
+            "error": "after must be a whole number from 0 to 9223372036854775807"
+        }
 
 
-@pytest.mark.parametrize("raw, error", [
-    ('{"text": "hi \\ud800 there"}', "the request body holds an invalid character "
-                                     "(a lone surrogate)"),
-    ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", "the request body is nested too deeply"),
-    ('{"text": "nul \\u0000 inside"}', "the request body holds an invalid character "
-                                       "(a NUL character)"),
-    (json.dumps({"text": INVISIBLE}), "the message is empty: write something first"),
-    (json.dumps({"text": "\u200b \u200b\n\u2800"}), "the message is empty: write something first"),
-])
+@pytest.mark.parametrize(
+    "raw, error",
+    [
+        (
+            '{"text": "hi \\ud800 there"}',
+            "the request body holds an invalid character (a lone surrogate)",
+        ),
+        (
+            '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "the request body is nested too deeply",
+        ),
+        (
+            '{"text": "nul \\u0000 inside"}',
+            "the request body holds an invalid character (a NUL character)",
+        ),
+        (json.dumps({"text": INVISIBLE}), "the message is empty: write something first"),
+        (
+            json.dumps({"text": "\u200b \u200b\n\u2800"}),
+            "the message is empty: write something first",
+        ),
+    ],
+)
 async def test_messages_that_cannot_be_stored_or_shown_are_a_422(live, fake_rasa, raw, error):
     cid, token, _ = await live.start_chat()
     before = await stored_texts(live, cid)
-    async with live.http.post(f"{live.url}/api/conversations/{cid}/messages", data=raw.encode(),
-                              headers={"Authorization": f"Bearer {token}",
-                                       "Content-Type": "application/json"}) as response:
+    async with live.http.post(
+        f"{live.url}/api/conversations/{cid}/messages",
+        data=raw.encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    ) as response:
         assert response.status == 422
         assert await response.json() == {"error": error}
     assert await stored_texts(live, cid) == before
@@ -307,9 +346,11 @@ async def test_customer_socket_answers_a_bad_after_with_an_error_frame(live, aft
     async with live.http.ws_connect(url) as ws:
         await ws.send_json({"type": "hello", "token": token, "after": after})
         frame = await ws.receive_json(timeout=20)
-        assert frame == {"type": "error", "status": 422, "error":
-                         "after must be a message id: a whole number from 0 to "
-                         "9223372036854775807"}
+        assert frame == {
+            "type": "error",
+            "status": 422,
+            "error": "after must be a message id: a whole number from 0 to 9223372036854775807",
+        }
         await ws.receive(timeout=20)
         assert ws.close_code == 4422
 
@@ -324,6 +365,7 @@ async def test_a_deeply_nested_frame_is_refused_not_crashed_on(live):
 
 
 # -- 12. files -------------------------------------------------------------------------
+
 
 async def test_the_database_files_are_private(tmp_path, live):
     cid, token, _ = await live.start_chat()  # the database has been written to
@@ -349,21 +391,54 @@ async def test_rasa_tracker_file_is_created_private_and_an_old_one_is_fixed(tmp_
 
 # -- settings ---------------------------------------------------------------------------
 
+
 async def test_the_new_settings_are_read_from_the_environment():
     from bot.settings import BotSettings
     from handoff.settings import Settings
 
-    bot = BotSettings.from_env({
-        "BOT_PROXIES_COUNT": "1", "BOT_REQUEST_SECONDS": "15", "BOT_CONNECTIONS_PER_ADDRESS": "0",
-        "BOT_WEBSOCKETS_PER_CONVERSATION": "3", "BOT_TRANSCRIPTS_PER_RECIPIENT": "2"})
-    assert (bot.proxies_count, bot.request_seconds, bot.connections_per_address,
-            bot.websockets_per_conversation, bot.transcripts_per_recipient) == (1, 15, 0, 3, 2)
-    desk = Settings.from_env({
-        "HANDOFF_LOGIN_FAILURES": "5", "HANDOFF_LOGIN_FAILURES_ADDRESS": "20",
-        "HANDOFF_LOGIN_WINDOW": "600", "HANDOFF_LOGIN_SLOWDOWN": "0.5"})
-    assert (desk.login_failures_per_login, desk.login_failures_per_address,
-            desk.login_window_seconds, desk.login_slowdown_seconds) == (5, 20, 600, 0.5)
+    bot = BotSettings.from_env(
+        {
+            "BOT_PROXIES_COUNT": "1",
+            "BOT_REQUEST_SECONDS": "15",
+            "BOT_CONNECTIONS_PER_ADDRESS": "0",
+            "BOT_WEBSOCKETS_PER_CONVERSATION": "3",
+            "BOT_TRANSCRIPTS_PER_RECIPIENT": "2",
+        }
+    )
+    assert (
+        bot.proxies_count,
+        bot.request_seconds,
+        bot.connections_per_address,
+        bot.websockets_per_conversation,
+        bot.transcripts_per_recipient,
+    ) == (1, 15, 0, 3, 2)
+    desk = Settings.from_env(
+        {
+            "HANDOFF_LOGIN_FAILURES": "5",
+            "HANDOFF_LOGIN_FAILURES_ADDRESS": "20",
+            "HANDOFF_LOGIN_WINDOW": "600",
+            "HANDOFF_LOGIN_SLOWDOWN": "0.5",
+        }
+    )
+    assert (
+        desk.login_failures_per_login,
+        desk.login_failures_per_address,
+        desk.login_window_seconds,
+        desk.login_slowdown_seconds,
+    ) == (5, 20, 600, 0.5)
     with pytest.raises(ValueError, match="BOT_PROXIES_COUNT must be at least 0"):
         BotSettings.from_env({"BOT_PROXIES_COUNT": "-1"})
     with pytest.raises(ValueError, match="HANDOFF_LOGIN_SLOWDOWN must be a number of seconds"):
         Settings.from_env({"HANDOFF_LOGIN_SLOWDOWN": "soon"})
+
+
+async def test_a_token_in_the_socket_url_is_not_accepted(live):
+    # Tokens travel in the hello frame only: a URL lands in access logs.
+    cid, token, _ = await live.start_chat()
+    url = f"{live.url.replace('http', 'ws')}/api/conversations/{cid}/ws?token={token}"
+    async with live.http.ws_connect(url) as ws:
+        await ws.send_json({"type": "hello", "after": 0})
+        frame = await ws.receive_json(timeout=20)
+        assert frame["type"] == "error" and frame["status"] == 401
+        await ws.receive(timeout=20)
+        assert ws.close_code == 4401

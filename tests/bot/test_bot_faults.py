@@ -4,19 +4,17 @@ web app starting again after it was stopped mid-answer."""
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Any
 
-import pytest
+from bot_support import DISCLOSURE, online_agent, wait_for
 
 from bot.recovery import answer_in_tracker, missed_notice
 from bot.router import NEUTRALISER, asks_for_person
 
-from bot_support import DISCLOSURE, online_agent, wait_for
-
 # Async tests run under asyncio_mode = "auto" (pyproject.toml); the pure ones are plain.
 
 
-async def texts(live, cid: str) -> List[tuple]:
+async def texts(live, cid: str) -> list[tuple]:
     return [(m.author, m.text) for m in await live.service.messages_since(cid, 0)]
 
 
@@ -32,8 +30,7 @@ async def test_a_silent_turn_counts_as_the_assistant_being_unavailable(live, fak
     assert (await texts(live, cid))[-2] == ("customer", "Where is my parcel?")
 
 
-async def test_a_typed_request_for_a_person_with_silent_actions_goes_by_rasas_nlu(
-        live, fake_rasa):
+async def test_a_typed_request_for_a_person_with_silent_actions_goes_by_rasas_nlu(live, fake_rasa):
     await online_agent(live.service)
     cid, token, _ = await live.start_chat()
     fake_rasa.reply = lambda text: []
@@ -64,15 +61,19 @@ async def test_with_rasa_down_a_typed_request_for_a_person_still_reaches_one(liv
 
 
 def test_the_words_that_ask_for_a_person() -> None:
-    for text in ("Human please", "I want to talk to someone", "get me an AGENT!",
-                 "is there a real person there?", "customer service"):
+    for text in (
+        "Human please",
+        "I want to talk to someone",
+        "get me an AGENT!",
+        "is there a real person there?",
+        "customer service",
+    ):
         assert asks_for_person(text), text
     for text in ("Where is my parcel?", "how do I reset my password", "agentur", "personal"):
         assert not asks_for_person(text), text
 
 
-async def test_a_chat_opened_while_the_actions_were_down_gets_the_disclosure_later(
-        live, fake_rasa):
+async def test_a_chat_opened_while_the_actions_were_down_gets_the_disclosure_later(live, fake_rasa):
     fake_rasa.actions["action_session_start"] = (200, [])  # the action failed
     cid, token, body = await live.start_chat()
     assert body["assistant_unavailable"] is True
@@ -83,7 +84,9 @@ async def test_a_chat_opened_while_the_actions_were_down_gets_the_disclosure_lat
     status, body, _ = await live.say(cid, token, "How do returns work?")
     assert body["assistant_unavailable"] is False
     assert [(r["author"], r["text"]) for r in body["replies"]] == [
-        ("bot", DISCLOSURE), ("bot", "Bot answer to: How do returns work?")]
+        ("bot", DISCLOSURE),
+        ("bot", "Bot answer to: How do returns work?"),
+    ]
     assert fake_rasa.executed().count("action_session_start") == 2
     # Opened once: the next message goes straight to Rasa.
     await live.say(cid, token, "thanks")
@@ -105,18 +108,23 @@ async def test_after_a_restart_a_chat_opened_in_the_outage_is_still_opened(make_
     assert fake_rasa.webhook_texts() == ["How do returns work?"] * 2
 
 
-def user(text: str, at: float) -> Dict[str, Any]:
+def user(text: str, at: float) -> dict[str, Any]:
     return {"event": "user", "text": text, "timestamp": at}
 
 
-def bot(text: str, **data: Any) -> Dict[str, Any]:
+def bot(text: str, **data: Any) -> dict[str, Any]:
     return {"event": "bot", "text": text, "data": data, "timestamp": 0}
 
 
 def test_the_answer_is_the_turn_after_the_customers_last_message_in_the_tracker() -> None:
-    events = [user("hi", 100.0), bot("Hello!"), {"event": "action", "name": "action_listen"},
-              user("returns?", 200.0), bot("30 days.", buttons=[{"title": "Yes", "payload": "y"}]),
-              bot(None, custom={"handoff": {"reason": "frustration"}})]
+    events = [
+        user("hi", 100.0),
+        bot("Hello!"),
+        {"event": "action", "name": "action_listen"},
+        user("returns?", 200.0),
+        bot("30 days.", buttons=[{"title": "Yes", "payload": "y"}]),
+        bot(None, custom={"handoff": {"reason": "frustration"}}),
+    ]
     turn = answer_in_tracker(events, "returns?", sent_at=199.9)
     assert turn is not None and [m.text for m in turn.messages] == ["30 days."]
     assert turn.messages[0].buttons == [{"title": "Yes", "payload": "y"}]
@@ -126,8 +134,12 @@ def test_the_answer_is_the_turn_after_the_customers_last_message_in_the_tracker(
     assert answer_in_tracker(events, "returns?", sent_at=300.0) is None
     assert answer_in_tracker([], "returns?", sent_at=0) is None
     # A text that began with "/" reached Rasa neutralised.
-    assert answer_in_tracker([user(NEUTRALISER + "/restart", 5.0), bot("Sorry?")],
-                             "/restart", 5.0).messages[0].text == "Sorry?"
+    assert (
+        answer_in_tracker([user(NEUTRALISER + "/restart", 5.0), bot("Sorry?")], "/restart", 5.0)
+        .messages[0]
+        .text
+        == "Sorry?"
+    )
     # Rasa got it and its action failed: a silent turn.
     assert answer_in_tracker([user("x", 5.0)], "x", 5.0).silent
 
@@ -141,12 +153,13 @@ async def stopped_mid_answer(make_live, question: str) -> str:
     return cid
 
 
-async def test_a_question_left_unanswered_gets_rasas_answer_at_the_next_start(
-        make_live, fake_rasa):
+async def test_a_question_left_unanswered_gets_rasas_answer_at_the_next_start(make_live, fake_rasa):
     cid = await stopped_mid_answer(make_live, "Can I return sale items?")
     # Rasa answered it meanwhile.
-    fake_rasa.trackers[cid] = [user("Can I return sale items?", time.time()),
-                               bot("Yes, within 30 days.")]
+    fake_rasa.trackers[cid] = [
+        user("Can I return sale items?", time.time()),
+        bot("Yes, within 30 days."),
+    ]
     second = await make_live()
 
     async def settled():
@@ -157,7 +170,8 @@ async def test_a_question_left_unanswered_gets_rasas_answer_at_the_next_start(
 
 
 async def test_a_question_rasa_never_got_gets_an_honest_notice_at_the_next_start(
-        make_live, fake_rasa):
+    make_live, fake_rasa
+):
     cid = await stopped_mid_answer(make_live, "Can I return sale items?")
     second = await make_live()  # Rasa's tracker does not have it
 

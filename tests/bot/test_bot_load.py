@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, List, Tuple
+from typing import Any
 
 import aiohttp
 import pytest
+from bot_support import online_agent, wait_for
 
 from bot.gateway import BUSY, BUSY_AT_START
-
-from bot_support import online_agent, wait_for
 
 pytestmark = pytest.mark.asyncio
 
 
-async def stored(live: Any, cid: str) -> List[Tuple[str, str]]:
+async def stored(live: Any, cid: str) -> list[tuple[str, str]]:
     return [(m.author, m.text) for m in await live.service.messages_since(cid, 0)]
 
 
@@ -24,14 +23,15 @@ async def give_up_sending(live: Any, cid: str, token: str, text: str, after: flo
     assert live.http is not None
     with pytest.raises(asyncio.TimeoutError):
         async with live.http.post(
-            f"{live.url}/api/conversations/{cid}/messages", json={"text": text},
+            f"{live.url}/api/conversations/{cid}/messages",
+            json={"text": text},
             headers={"Authorization": f"Bearer {token}"},
             timeout=aiohttp.ClientTimeout(total=after),
         ) as response:
             await response.read()
 
 
-async def chats(live: Any, count: int) -> List[Tuple[str, str]]:
+async def chats(live: Any, count: int) -> list[tuple[str, str]]:
     started = [await live.start_chat() for _ in range(count)]
     return [(cid, token) for cid, token, _ in started]
 
@@ -47,13 +47,14 @@ async def test_customer_leaving_mid_answer_loses_neither_message_nor_reply(live,
         await give_up_sending(live, cid, token, "where is my parcel?", after=0.3)
         # Rasa answers after the client left: the answer is still stored and pushed.
         frames = []
-        while not any(f["type"] == "message" and f["message"]["author"] == "bot"
-                      for f in frames):
+        while not any(f["type"] == "message" and f["message"]["author"] == "bot" for f in frames):
             frames.append(await ws.receive_json(timeout=20))
     pushed = [f["message"]["text"] for f in frames if f["type"] == "message"]
     assert pushed == ["where is my parcel?", "Bot answer to: where is my parcel?"]
     assert (await stored(live, cid))[1:] == [
-        ("customer", "where is my parcel?"), ("bot", "Bot answer to: where is my parcel?")]
+        ("customer", "where is my parcel?"),
+        ("bot", "Bot answer to: where is my parcel?"),
+    ]
     status, body, _ = await live.call("GET", f"/api/conversations/{cid}/messages", token)
     assert [m["author"] for m in body["messages"]] == ["bot", "customer", "bot"]
 
@@ -70,26 +71,28 @@ async def test_shutdown_waits_for_an_answer_in_progress(live, fake_rasa):
 
 # --- admission control in front of Rasa -------------------------------------------------
 async def test_rasa_never_gets_more_than_max_in_flight_and_everyone_is_answered(
-        make_live, fake_rasa):
+    make_live, fake_rasa
+):
     live = await make_live(bot_overrides={"rasa_max_in_flight": 2, "rasa_queue_seconds": 30.0})
     pairs = await chats(live, 6)
     fake_rasa.delay, fake_rasa.max_in_flight = 0.3, 0
-    results = await asyncio.gather(*(live.say(cid, token, f"question {n}")
-                                     for n, (cid, token) in enumerate(pairs)))
+    results = await asyncio.gather(
+        *(live.say(cid, token, f"question {n}") for n, (cid, token) in enumerate(pairs))
+    )
     assert fake_rasa.max_in_flight == 2
     for n, (status, body, _) in enumerate(results):
         assert status == 201 and body["assistant_busy"] is False
         assert [r["text"] for r in body["replies"]] == [f"Bot answer to: question {n}"]
 
 
-async def test_overflow_is_told_the_assistant_is_busy_and_rasa_never_sees_it(
-        make_live, fake_rasa):
+async def test_overflow_is_told_the_assistant_is_busy_and_rasa_never_sees_it(make_live, fake_rasa):
     live = await make_live(bot_overrides={"rasa_max_in_flight": 2, "rasa_queue_seconds": 0.05})
     pairs = await chats(live, 6)
     fake_rasa.delay, fake_rasa.max_in_flight = 1.0, 0
     texts = [f"question {n}" for n in range(6)]
-    results = await asyncio.gather(*(live.say(cid, token, text)
-                                     for text, (cid, token) in zip(texts, pairs)))
+    results = await asyncio.gather(
+        *(live.say(cid, token, text) for text, (cid, token) in zip(texts, pairs))
+    )
     assert fake_rasa.max_in_flight == 2
     busy = [text for text, (_, body, _) in zip(texts, results) if body["assistant_busy"]]
     assert len(busy) == 4
@@ -119,7 +122,7 @@ async def test_talk_to_a_person_is_never_refused_under_load(make_live, fake_rasa
     detail = await live.service.conversation_detail(cid)
     assert detail.conversation.state == "queued"
     assert "Talk to a person" in detail.handoff.context["summary"]
-    assert "where is my parcel?" in [line["text"] for line in detail.handoff.context["transcript"]]
+    assert "where is my parcel?" in [message.text for message in detail.messages]
     status, body, _ = await occupying
     assert body["replies"][0]["text"] == "Bot answer to: a slow question"
 
@@ -145,8 +148,9 @@ async def _true(value: bool) -> bool:
 
 
 async def test_a_sequence_of_calls_holds_one_slot_throughout(fake_rasa):
-    from bot.rasa_client import RasaClient
     from bot_support import RASA_TOKEN
+
+    from bot.rasa_client import RasaClient
 
     rasa = RasaClient(fake_rasa.url, RASA_TOKEN, 5.0, max_in_flight=1, queue_seconds=10.0)
     fake_rasa.delay = 0.1
@@ -158,8 +162,13 @@ async def test_a_sequence_of_calls_holds_one_slot_throughout(fake_rasa):
         await rasa.close()
     order = [(kind, cid) for kind, cid, _ in fake_rasa.calls]
     # Each sequence runs whole: nobody slips in between an action and its action_listen.
-    assert order == [("execute", "c1"), ("execute", "c1"), ("webhook", "c2"),
-                     ("events", "c3"), ("execute", "c3")]
+    assert order == [
+        ("execute", "c1"),
+        ("execute", "c1"),
+        ("webhook", "c2"),
+        ("events", "c3"),
+        ("execute", "c3"),
+    ]
     assert fake_rasa.max_in_flight == 1
 
 
@@ -169,7 +178,7 @@ async def test_slots_are_handed_over_first_come_first_served():
 
     slots = Slots(1)
     assert await slots.acquire(0)
-    order: List[int] = []
+    order: list[int] = []
 
     async def take(n: int) -> None:
         assert await slots.acquire(5)
@@ -207,7 +216,7 @@ async def test_the_wait_for_rasa_counts_from_arrival_not_from_the_turn(make_live
     # lock); that time comes off what it may still wait for a Rasa slot.
     live = await make_live(bot_overrides={"rasa_queue_seconds": 10.0})
     rasa = live.app.ctx.gateway.rasa
-    waits: List[float] = []
+    waits: list[float] = []
     original = rasa.send
 
     async def recording_send(conversation_id: str, text: str, wait: Any = None) -> Any:

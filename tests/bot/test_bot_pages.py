@@ -6,18 +6,22 @@ import re
 from pathlib import Path
 
 import pytest
+from bot_support import bot_settings, desk_settings, unique_name
 
 from bot.app import create_app
 from bot.pages import STATIC_DIR
 from handoff.hours import ALWAYS_OPEN
 
-from bot_support import bot_settings, desk_settings, unique_name
-
 
 @pytest.fixture
 def app(tmp_path: Path):
-    return create_app(bot_settings("http://127.0.0.1:9"), desk_settings(tmp_path),
-                      name=unique_name(), hours=ALWAYS_OPEN, background=False)
+    return create_app(
+        bot_settings("http://127.0.0.1:9"),
+        desk_settings(tmp_path),
+        name=unique_name(),
+        hours=ALWAYS_OPEN,
+        background=False,
+    )
 
 
 def test_shop_page_hosts_the_widget_with_one_script_tag_and_a_strict_csp(app):
@@ -42,8 +46,14 @@ def test_widget_never_renders_markup():
     source = (STATIC_DIR / "widget.js").read_text()
     assert "innerHTML" not in source and "insertAdjacentHTML" not in source
     assert "document.write" not in source and "eval(" not in source
-    for needed in ('role: "dialog"', 'role: "log"', '"aria-live"', "Escape",
-                   "Talk to a person", "localStorage"):
+    for needed in (
+        'role: "dialog"',
+        'role: "log"',
+        '"aria-live"',
+        "Escape",
+        "Talk to a person",
+        "localStorage",
+    ):
         assert needed in source
 
 

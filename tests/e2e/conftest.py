@@ -7,7 +7,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator
 
 import pytest
 
@@ -33,17 +33,21 @@ class Stack:
     rasa_token: str
     database: Path
 
-    def rows(self, conversation_id: str) -> List[Tuple[int, str, str]]:
+    def rows(self, conversation_id: str) -> list[tuple[int, str, str]]:
         """(id, author, text) of the conversation's stored messages, by id."""
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
-            return list(conn.execute(
-                "SELECT id, author, text FROM messages WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,)))
+            return list(
+                conn.execute(
+                    "SELECT id, author, text FROM messages WHERE conversation_id = ? ORDER BY id",
+                    (conversation_id,),
+                )
+            )
 
 
 @pytest.fixture(scope="session")
-def stack(trained_model: Path, action_server: str,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     """Start Rasa and the web app (the action server is already up); stop both after."""
     folder = tmp_path_factory.mktemp("stack")
     action_port = int(action_server.split(":")[2].split("/")[0])
@@ -61,7 +65,7 @@ def stack(trained_model: Path, action_server: str,
         "BOT_RATE_ADDRESS": "1000",
         "BOT_RATE_NEW_CONVERSATIONS": "1000",
     }
-    services: List[Service] = [rasa, web]
+    services: list[Service] = [rasa, web]
     rasa.start(base)
     web.start(web_env)
     try:
@@ -69,8 +73,12 @@ def stack(trained_model: Path, action_server: str,
             wait_until_healthy(services)
         except RuntimeError as problem:
             pytest.fail(f"the stack did not start: {problem}\n{rasa.log_tail()}\n{web.log_tail()}")
-        yield Stack(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{rasa_port}",
-                    RASA_TOKEN, folder / "app.db")
+        yield Stack(
+            f"http://127.0.0.1:{web_port}",
+            f"http://127.0.0.1:{rasa_port}",
+            RASA_TOKEN,
+            folder / "app.db",
+        )
     finally:
         for service in reversed(services):
             service.stop()

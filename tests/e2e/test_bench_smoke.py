@@ -9,20 +9,38 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.bench]
 
 LAST_LINE = re.compile(
     r"^gateway_p95_ratio=(\d+\.\d{2}) agent_delivery_p95_ms=(\d+) lost=0 duplicated=0 "
-    r"rss_total_mb=(\d+)$")
+    r"rss_total_mb=(\d+)$"
+)
 
 
 def test_quick_bench_runs_the_stack_and_reports(trained_model: Path, tmp_path: Path) -> None:
     report, plot = tmp_path / "BENCHMARKS.md", tmp_path / "latency.png"
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(
-        [sys.executable, "-m", "tools.bench", "--quick", "--model", str(trained_model),
-         "--report", str(report), "--plot", str(plot)],
-        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
-        timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "tools.bench",
+            "--quick",
+            "--model",
+            str(trained_model),
+            "--report",
+            str(report),
+            "--plot",
+            str(plot),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     last = done.stdout.strip().splitlines()[-1]
     match = LAST_LINE.match(last)

@@ -10,25 +10,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.bench]
+
 LAST_LINE = re.compile(r"^recovery_s_max=(\d+\.\d|inf) lost=(\d+) without_notice=(\d+)$")
-ROW = re.compile(r"^\| (action server|Rasa server|web app) \| (\d+\.\d|never) \| (\d+) \| "
-                 r"(\d+) \| (\d+) \| (\d+) \|$", re.MULTILINE)
+ROW = re.compile(
+    r"^\| (action server|Rasa server|web app) \| (\d+\.\d|never) \| (\d+) \| "
+    r"(\d+) \| (\d+) \| (\d+) \|$",
+    re.MULTILINE,
+)
 
 
 def test_quick_chaos_kills_each_process_and_nobody_is_lost_or_left_uninformed(
-        trained_model: Path) -> None:
+    trained_model: Path,
+) -> None:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(
         [sys.executable, "-m", "tools.chaos", "--quick", "--model", str(trained_model)],
-        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
-        timeout=600)
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     match = LAST_LINE.match(done.stdout.strip().splitlines()[-1])
     assert match, output[-2000:]
     assert match.group(1) != "inf" and (match.group(2), match.group(3)) == ("0", "0")
-    rows = {name: (recovery, lost, silent, agent_chat) for name, recovery, _, lost, silent,
-            agent_chat in ROW.findall(done.stdout)}
+    rows = {
+        name: (recovery, lost, silent, agent_chat)
+        for name, recovery, _, lost, silent, agent_chat in ROW.findall(done.stdout)
+    }
     assert set(rows) == {"action server", "Rasa server", "web app"}, done.stdout
     for name, (recovery, lost, silent, _) in rows.items():
         assert recovery != "never" and lost == "0" and silent == "0", (name, rows)

@@ -12,11 +12,18 @@ import pytest
 
 from handoff.settings import PROJECT_ROOT
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.integration]
+pytestmark = [pytest.mark.asyncio, pytest.mark.integration, pytest.mark.browser]
 CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "reports" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STEP = 60_000  # ms: generous for a shared 2-core machine; only a hang reaches it
 LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -114,8 +121,9 @@ async def test_customer_and_agent_in_the_browser(stack):
             await desk.click("#claim-btn")
             await expect(desk.locator("#reply-text")).to_be_visible(timeout=STEP)
 
-            await expect(log.locator(".lk-notice", has_text="Demo Agent joined the chat."))\
-                .to_have_count(1, timeout=STEP)
+            await expect(
+                log.locator(".lk-notice", has_text="Demo Agent joined the chat.")
+            ).to_have_count(1, timeout=STEP)
             await expect(shop.locator(".lk-status")).to_contain_text("Demo Agent (a person)")
 
             await desk.fill("#reply-text", "Hi, I'm from the Larkspur team. Which order is it?")
@@ -138,21 +146,24 @@ async def test_customer_and_agent_in_the_browser(stack):
             await shop.fill("#lk-input", "Order 4821 <b>please</b>")
             await shop.press("#lk-input", "Enter")
             await expect(desk.locator("#transcript")).to_contain_text(
-                "Order 4821 <b>please</b>", timeout=STEP)
+                "Order 4821 <b>please</b>", timeout=STEP
+            )
             assert await shop.locator(".lk-log b").count() == 0  # text, never markup
 
             await shop.screenshot(path=str(SHOTS / "widget-laptop.png"))
             await desk.screenshot(path=str(SHOTS / "desk-with-customer.png"))
 
             await desk.click("#handback-btn")
-            await expect(log.locator(".lk-notice", has_text="The assistant is back."))\
-                .to_have_count(1, timeout=STEP)
+            await expect(
+                log.locator(".lk-notice", has_text="The assistant is back.")
+            ).to_have_count(1, timeout=STEP)
             await expect(shop.locator(".lk-status")).to_contain_text("assistant (a bot)")
 
             await shop.fill("#lk-input", "Which payment methods do you accept?")
             await shop.press("#lk-input", "Enter")
-            await expect(log.locator(".lk-msg.lk-bot .lk-bubble", has_text="Visa"))\
-                .to_have_count(1, timeout=STEP)
+            await expect(log.locator(".lk-msg.lk-bot .lk-bubble", has_text="Visa")).to_have_count(
+                1, timeout=STEP
+            )
 
             # A reload keeps the conversation, without duplicates.
             count = await messages.count()
@@ -178,8 +189,9 @@ async def test_customer_and_agent_in_the_browser(stack):
             await shop.screenshot(path=str(SHOTS / "widget-closed.png"))
 
             # The phone-sized widget.
-            phone_context = await browser.new_context(viewport=PHONE, is_mobile=True,
-                                                      has_touch=True)
+            phone_context = await browser.new_context(
+                viewport=PHONE, is_mobile=True, has_touch=True
+            )
             phone = await phone_context.new_page()
             watch(phone, problems)
             await phone.goto(stack.url + "/")

@@ -11,7 +11,7 @@ import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Iterator
 
 import aiohttp
 import pytest
@@ -31,7 +31,7 @@ class Faulty(Stack):
     actions: Service
     rasa: Service
     web: Service
-    envs: Dict[str, Dict[str, str]]
+    envs: dict[str, dict[str, str]]
 
     def start(self, service: Service) -> None:
         service.start(self.envs[service.name])
@@ -52,8 +52,9 @@ def faulty(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     envs = dict(zip((s.name for s in services), parts["envs"]))
     for service in services:
         service.start(envs[service.name])
-    stack = Faulty(str(parts["url"]), str(parts["rasa_url"]), RASA_TOKEN, parts["db"],
-                   actions, rasa, web, envs)
+    stack = Faulty(
+        str(parts["url"]), str(parts["rasa_url"]), RASA_TOKEN, parts["db"], actions, rasa, web, envs
+    )
     try:
         try:
             wait_until_healthy(services)
@@ -67,26 +68,40 @@ def faulty(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             service.stop()
 
 
-async def call(http: aiohttp.ClientSession, stack: Stack, method: str, path: str,
-               token: Optional[str] = None, json: Any = None) -> Tuple[int, Any]:
+async def call(
+    http: aiohttp.ClientSession,
+    stack: Stack,
+    method: str,
+    path: str,
+    token: str | None = None,
+    json: Any = None,
+) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with http.request(method, stack.url + path, json=json, headers=headers,
-                            timeout=aiohttp.ClientTimeout(total=WAIT)) as response:
+    async with http.request(
+        method,
+        stack.url + path,
+        json=json,
+        headers=headers,
+        timeout=aiohttp.ClientTimeout(total=WAIT),
+    ) as response:
         return response.status, await response.json(content_type=None)
 
 
 async def online_agent(http: aiohttp.ClientSession, stack: Faulty) -> str:
-    status, login = await call(http, stack, "POST", "/api/agent/login",
-                               json={"login": "demo", "password": "demo"})
+    status, login = await call(
+        http, stack, "POST", "/api/agent/login", json={"login": "demo", "password": "demo"}
+    )
     assert status == 200, login
-    status, _ = await call(http, stack, "POST", "/api/agent/status", login["token"],
-                           {"online": True})
+    status, _ = await call(
+        http, stack, "POST", "/api/agent/status", login["token"], {"online": True}
+    )
     assert status == 200
     return login["token"]
 
 
 async def test_with_the_action_server_down_the_customer_is_told_and_can_still_reach_a_person(
-        faulty: Faulty) -> None:
+    faulty: Faulty,
+) -> None:
     faulty.kill(faulty.actions)
     try:
         async with aiohttp.ClientSession() as http:
@@ -99,8 +114,9 @@ async def test_with_the_action_server_down_the_customer_is_told_and_can_still_re
             cid, token = chat["conversation_id"], chat["token"]
             path = f"/api/conversations/{cid}/messages"
 
-            status, body = await call(http, faulty, "POST", path, token,
-                                      {"text": "How do I send back a jacket?"})
+            status, body = await call(
+                http, faulty, "POST", path, token, {"text": "How do I send back a jacket?"}
+            )
             assert status == 201 and body["assistant_unavailable"] is True, body
             [notice] = body["replies"]
             assert notice["author"] == "system" and "unavailable" in notice["text"]
@@ -108,8 +124,9 @@ async def test_with_the_action_server_down_the_customer_is_told_and_can_still_re
             assert faulty.rows(cid)[-2][2] == "How do I send back a jacket?"  # kept
 
             # Typed, in words only Rasa's NLU knows mean "a person" (no keyword).
-            status, body = await call(http, faulty, "POST", path, token,
-                                      {"text": "let me chat with a live rep"})
+            status, body = await call(
+                http, faulty, "POST", path, token, {"text": "let me chat with a live rep"}
+            )
             assert status == 201 and body["handoff"]["outcome"] == "queued", body
             status, state = await call(http, faulty, "GET", f"/api/conversations/{cid}", token)
             assert state["state"] == "queued"
@@ -123,15 +140,17 @@ async def test_with_the_action_server_down_the_customer_is_told_and_can_still_re
     async with aiohttp.ClientSession() as http:
         cid, token = later["conversation_id"], later["token"]
         path = f"/api/conversations/{cid}/messages"
-        status, body = await call(http, faulty, "POST", path, token,
-                                  {"text": "how long does shipping take?"})
+        status, body = await call(
+            http, faulty, "POST", path, token, {"text": "how long does shipping take?"}
+        )
         assert status == 201 and body["assistant_unavailable"] is False, body
         authors = [r["author"] for r in body["replies"]]
         assert authors[:2] == ["bot", "bot"], body
         assert "automated bot" in body["replies"][0]["text"]
         assert "business days" in body["replies"][1]["text"]
-        status, body = await call(http, faulty, "POST", path, token,
-                                  {"text": "which payment methods do you accept?"})
+        status, body = await call(
+            http, faulty, "POST", path, token, {"text": "which payment methods do you accept?"}
+        )
         assert status == 201 and body["replies"][0]["author"] == "bot", body
         assert "Visa" in body["replies"][0]["text"]
 
@@ -145,7 +164,8 @@ async def wait_until(predicate, timeout: float = WAIT) -> None:
 
 
 async def test_a_question_the_web_app_died_on_gets_an_honest_notice_after_restart(
-        faulty: Faulty) -> None:
+    faulty: Faulty,
+) -> None:
     async with aiohttp.ClientSession() as http:
         status, chat = await call(http, faulty, "POST", "/api/conversations")
         assert status == 201 and chat["messages"][0]["author"] == "bot"
@@ -154,9 +174,16 @@ async def test_a_question_the_web_app_died_on_gets_an_honest_notice_after_restar
         assert faulty.rasa.process is not None
         os.kill(faulty.rasa.process.pid, signal.SIGSTOP)  # Rasa is "thinking"
         try:
-            asking = asyncio.ensure_future(call(
-                http, faulty, "POST", f"/api/conversations/{cid}/messages", token,
-                {"text": question}))
+            asking = asyncio.ensure_future(
+                call(
+                    http,
+                    faulty,
+                    "POST",
+                    f"/api/conversations/{cid}/messages",
+                    token,
+                    {"text": question},
+                )
+            )
             await wait_until(lambda: faulty.rows(cid)[-1][2] == question)
             await asyncio.sleep(0.5)  # the request is on its way to Rasa
             faulty.kill(faulty.web)
@@ -168,26 +195,30 @@ async def test_a_question_the_web_app_died_on_gets_an_honest_notice_after_restar
     faulty.start(faulty.web)
     # Today nothing ever follows: the question stays unanswered for good.
     await wait_until(lambda: faulty.rows(cid)[-1][1] != "customer", timeout=30)
-    after = faulty.rows(cid)[[r[2] for r in faulty.rows(cid)].index(question) + 1:]
+    after = faulty.rows(cid)[[r[2] for r in faulty.rows(cid)].index(question) + 1 :]
     first = after[0]
     # Rasa drops a request whose sender hung up before it was read: nothing to fetch,
     # so the customer is told the assistant missed it.
     assert first[1] == "system" and first[2].startswith(
-        f'Sorry, the automated assistant missed your message "{question}"'), after
+        f'Sorry, the automated assistant missed your message "{question}"'
+    ), after
 
 
-async def rasa_answered(http: aiohttp.ClientSession, stack: Faulty, cid: str,
-                        question: str) -> bool:
+async def rasa_answered(
+    http: aiohttp.ClientSession, stack: Faulty, cid: str, question: str
+) -> bool:
     """Rasa's tracker has a bot event after the customer's ``question``."""
-    async with http.get(f"{stack.rasa_url}/conversations/{cid}/tracker",
-                        params={"token": stack.rasa_token}) as response:
+    async with http.get(
+        f"{stack.rasa_url}/conversations/{cid}/tracker", params={"token": stack.rasa_token}
+    ) as response:
         events = (await response.json())["events"]
     asked = [i for i, e in enumerate(events) if e["event"] == "user" and e["text"] == question]
-    return bool(asked) and any(e["event"] == "bot" for e in events[asked[-1]:])
+    return bool(asked) and any(e["event"] == "bot" for e in events[asked[-1] :])
 
 
 async def test_an_answer_rasa_gave_while_the_web_app_died_is_delivered_after_restart(
-        faulty: Faulty) -> None:
+    faulty: Faulty,
+) -> None:
     async with aiohttp.ClientSession() as http:
         status, chat = await call(http, faulty, "POST", "/api/conversations")
         cid, token = chat["conversation_id"], chat["token"]
@@ -196,9 +227,16 @@ async def test_an_answer_rasa_gave_while_the_web_app_died_is_delivered_after_res
         assert rasa is not None and web is not None
         os.kill(rasa.pid, signal.SIGSTOP)
         try:
-            asking = asyncio.ensure_future(call(
-                http, faulty, "POST", f"/api/conversations/{cid}/messages", token,
-                {"text": question}))
+            asking = asyncio.ensure_future(
+                call(
+                    http,
+                    faulty,
+                    "POST",
+                    f"/api/conversations/{cid}/messages",
+                    token,
+                    {"text": question},
+                )
+            )
             await wait_until(lambda: faulty.rows(cid)[-1][2] == question)
             await asyncio.sleep(0.5)  # the question is on its way to Rasa
             os.kill(web.pid, signal.SIGSTOP)  # the web app freezes before the answer ...
@@ -218,30 +256,32 @@ async def test_an_answer_rasa_gave_while_the_web_app_died_is_delivered_after_res
     # Today the question stays unanswered; now the answer comes from Rasa's tracker.
     await wait_until(lambda: faulty.rows(cid)[-1][1] != "customer", timeout=30)
     rows = faulty.rows(cid)
-    after = rows[[r[2] for r in rows].index(question) + 1:]
+    after = rows[[r[2] for r in rows].index(question) + 1 :]
     assert after[0][1] == "bot" and "business days" in after[0][2], after
     assert not any("missed your message" in r[2] for r in after)
 
 
 async def test_a_hand_back_while_rasa_is_down_does_not_say_the_assistant_is_back(
-        faulty: Faulty) -> None:
+    faulty: Faulty,
+) -> None:
     async with aiohttp.ClientSession() as http:
         agent = await online_agent(http, faulty)
         status, chat = await call(http, faulty, "POST", "/api/conversations")
         cid, token = chat["conversation_id"], chat["token"]
-        status, body = await call(http, faulty, "POST", f"/api/conversations/{cid}/handoff",
-                                  token)
+        status, body = await call(http, faulty, "POST", f"/api/conversations/{cid}/handoff", token)
         assert body["handoff"]["outcome"] == "queued", body
-        status, _ = await call(http, faulty, "POST", f"/api/agent/conversations/{cid}/claim",
-                               agent)
+        status, _ = await call(http, faulty, "POST", f"/api/agent/conversations/{cid}/claim", agent)
         assert status == 200
         # Last in this module: Rasa stays down (a restart would cost half a minute).
         faulty.kill(faulty.rasa)
-        status, _ = await call(http, faulty, "POST",
-                               f"/api/agent/conversations/{cid}/handback", agent)
+        status, _ = await call(
+            http, faulty, "POST", f"/api/agent/conversations/{cid}/handback", agent
+        )
         assert status == 200
-        await wait_until(lambda: faulty.rows(cid)[-1][1] == "system"
-                         and "joined" not in faulty.rows(cid)[-1][2], timeout=30)
+        await wait_until(
+            lambda: faulty.rows(cid)[-1][1] == "system" and "joined" not in faulty.rows(cid)[-1][2],
+            timeout=30,
+        )
         last = faulty.rows(cid)[-1][2]
         assert "The assistant is back." not in [r[2] for r in faulty.rows(cid)]
         assert "unavailable right now" in last and "talk to a person" in last

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import aiohttp
 import pytest
@@ -19,15 +19,21 @@ class Client:
         self.http = http
         self.base = base
 
-    async def call(self, method: str, path: str, token: Optional[str] = None,
-                   json: Any = None) -> Tuple[int, Any]:
+    async def call(
+        self, method: str, path: str, token: str | None = None, json: Any = None
+    ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.http.request(method, self.base + path, json=json, headers=headers,
-                                     timeout=aiohttp.ClientTimeout(total=WAIT)) as response:
+        async with self.http.request(
+            method,
+            self.base + path,
+            json=json,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=WAIT),
+        ) as response:
             return response.status, await response.json(content_type=None)
 
 
-async def rasa_tracker(http: aiohttp.ClientSession, stack, cid: str) -> Dict[str, Any]:
+async def rasa_tracker(http: aiohttp.ClientSession, stack, cid: str) -> dict[str, Any]:
     url = f"{stack.rasa_url}/conversations/{cid}/tracker"
     async with http.get(url, params={"token": stack.rasa_token}) as response:
         assert response.status == 200
@@ -45,8 +51,9 @@ async def wait_for_text(stack, cid: str, text: str) -> None:
 async def test_a_whole_conversation_through_the_real_stack(stack):
     async with aiohttp.ClientSession() as http:
         api = Client(http, stack.url)
-        status, login = await api.call("POST", "/api/agent/login",
-                                       json={"login": "demo", "password": "demo"})
+        status, login = await api.call(
+            "POST", "/api/agent/login", json={"login": "demo", "password": "demo"}
+        )
         assert status == 200, login
         agent = login["token"]
         assert (await api.call("POST", "/api/agent/status", agent, {"online": True}))[0] == 200
@@ -66,8 +73,9 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
         assert status == 201 and body["message"]["text"] == "/restart"
         assert body["replies"] and "automated bot" not in body["replies"][0]["text"]
         tracker = await rasa_tracker(http, stack, cid)
-        intents = [e["parse_data"]["intent"]["name"] for e in tracker["events"]
-                   if e["event"] == "user"]
+        intents = [
+            e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"
+        ]
         assert "restart" not in intents
         assert not any(e["event"] == "restart" for e in tracker["events"])
 
@@ -79,8 +87,9 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
         status, body = await api.call("POST", path, token[:-3] + "abc", {"text": "hi"})
         assert status == 401
 
-        status, body = await api.call("POST", path, token,
-                                      {"text": "this is useless, I want a human"})
+        status, body = await api.call(
+            "POST", path, token, {"text": "this is useless, I want a human"}
+        )
         assert status == 201 and body["handoff"]["outcome"] == "queued", body
         assert body["handoff"]["position"] >= 1
 
@@ -91,8 +100,9 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
         await wait_for_text(stack, cid, "Demo Agent joined the chat.")
         status, body = await api.call("POST", path, token, {"text": "hello Demo"})
         assert status == 201 and body["replies"] == []
-        status, _ = await api.call("POST", f"/api/agent/conversations/{cid}/messages", agent,
-                                   {"text": "Hi, I'm on it."})
+        status, _ = await api.call(
+            "POST", f"/api/agent/conversations/{cid}/messages", agent, {"text": "Hi, I'm on it."}
+        )
         assert status == 201
         # The bot never saw what was written while a person was coming or there.
         tracker = await rasa_tracker(http, stack, cid)
@@ -107,12 +117,19 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
             await ws.send_json({"type": "hello", "token": token, "after": cut})
             ready = await ws.receive_json(timeout=WAIT)
             assert (ready["type"], ready["state"], ready["agent_name"]) == (
-                "ready", "assigned", "Demo Agent")
+                "ready",
+                "assigned",
+                "Demo Agent",
+            )
             expected = [row[0] for row in rows if row[0] > cut]
             got = [(await ws.receive_json(timeout=WAIT))["message"]["id"] for _ in expected]
             assert got == expected
-            status, _ = await api.call("POST", f"/api/agent/conversations/{cid}/messages",
-                                       agent, {"text": "Found it: it ships today."})
+            status, _ = await api.call(
+                "POST",
+                f"/api/agent/conversations/{cid}/messages",
+                agent,
+                {"text": "Found it: it ships today."},
+            )
             live = await ws.receive_json(timeout=WAIT)
             assert live["message"]["text"] == "Found it: it ships today."
             assert live["message"]["author_label"] == "Demo Agent"
@@ -120,22 +137,30 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
         status, _ = await api.call("POST", f"/api/agent/conversations/{cid}/handback", agent)
         assert status == 200
         await wait_for_text(stack, cid, "The assistant is back.")
-        status, body = await api.call("POST", path, token,
-                                      {"text": "Which payment methods do you accept?"})
+        status, body = await api.call(
+            "POST", path, token, {"text": "Which payment methods do you accept?"}
+        )
         assert status == 201 and "Visa" in body["replies"][0]["text"]
         await api.call("POST", f"/api/conversations/{cid}/close", token)
 
     # Every message stored exactly once, in order.
     rows = stack.rows(cid)
     customer = [text for _, author, text in rows if author == "customer"]
-    assert customer == ["How do I return an item?", "/restart", evil,
-                        "this is useless, I want a human", "are you there?", "hello Demo",
-                        "Which payment methods do you accept?"]
+    assert customer == [
+        "How do I return an item?",
+        "/restart",
+        evil,
+        "this is useless, I want a human",
+        "are you there?",
+        "hello Demo",
+        "Which payment methods do you accept?",
+    ]
     ids = [row[0] for row in rows]
     assert ids == sorted(set(ids))
     assert rows[0][1] == "bot" and "automated bot" in rows[0][2]
-    authors_after_queue: List[str] = [a for _, a, t in rows[rows.index(next(
-        r for r in rows if r[2] == "are you there?")):]]
+    authors_after_queue: list[str] = [
+        a for _, a, t in rows[rows.index(next(r for r in rows if r[2] == "are you there?")) :]
+    ]
     # Between the queue and the hand-back, no bot message at all.
     back = authors_after_queue.index("system", authors_after_queue.index("agent"))
     assert "bot" not in authors_after_queue[:back]

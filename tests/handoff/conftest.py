@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator, List
+from typing import AsyncIterator, Callable, Iterator
 
 import pytest
 import pytest_asyncio
@@ -28,9 +28,7 @@ PG_USER = "postgres"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Silence Sanic's notice that start-up listeners run late under the ASGI client."""
-    config.addinivalue_line(
-        "filterwarnings", "ignore:You have set a listener for:UserWarning"
-    )
+    config.addinivalue_line("filterwarnings", "ignore:You have set a listener for:UserWarning")
 
 
 def free_port() -> int:
@@ -47,7 +45,7 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} is not installed")
 
 
-def _as_postgres(args: List[str], **kwargs: object) -> subprocess.CompletedProcess:
+def _as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProcess:
     # initdb refuses to run as root; run the server tools as the postgres user.
     user = PG_USER if os.geteuid() == 0 else None
     return subprocess.run(args, user=user, check=True, capture_output=True, text=True, **kwargs)
@@ -65,16 +63,38 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, PG_USER, PG_USER)
     try:
         _as_postgres(
-            [str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust",
-             "--no-sync", "-E", "UTF8", "--locale=C"]
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                PG_USER,
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
         )
         options = (
             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         _as_postgres(
-            [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
-             "-l", str(root / "log"), "-w", "-t", "60", "start"]
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
         )
     except subprocess.CalledProcessError as error:
         log = (root / "log").read_text() if (root / "log").exists() else ""
@@ -147,13 +167,13 @@ def make_settings(tmp_path: Path, url: str, **overrides: object) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def make_service(
-    tmp_path: Path, clock: FixedClock
-) -> AsyncIterator[Callable[..., object]]:
+async def make_service(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Callable[..., object]]:
     """Factory: ``await make_service(url, hours=..., **settings)`` -> migrated service."""
     engines = []
 
-    async def factory(url: str, hours: OfficeHours = ALWAYS_OPEN, **overrides: object) -> HandoffService:
+    async def factory(
+        url: str, hours: OfficeHours = ALWAYS_OPEN, **overrides: object
+    ) -> HandoffService:
         settings = make_settings(tmp_path, url, **overrides)
         engine = db.create_engine(settings.database_url)
         engines.append(engine)
@@ -228,7 +248,10 @@ class LiveDesk:
 
     async def start(self) -> None:
         self.server = await self.app.create_server(  # type: ignore[attr-defined]
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
+            host="127.0.0.1",
+            port=self.port,
+            return_asyncio_server=True,
+            access_log=False,
             protocol=GuardedProtocol,
         )
         await self.server.startup()
@@ -262,7 +285,7 @@ def port() -> int:
 @pytest_asyncio.fixture
 async def serve_desk() -> AsyncIterator[Callable[..., object]]:
     """Factory: ``await serve_desk(app)`` -> a started :class:`LiveDesk`, stopped after."""
-    desks: List[LiveDesk] = []
+    desks: list[LiveDesk] = []
 
     async def factory(app: object) -> LiveDesk:
         desk = LiveDesk(app, free_port())

@@ -55,8 +55,9 @@ async def test_login_gives_a_token_and_bad_logins_are_401(desk):
     assert (missing.status, missing.json) == (422, {"error": "missing field(s): password"})
 
 
-@pytest.mark.parametrize("path", ["/api/agent/me", "/api/agent/queue", "/api/agent/tickets",
-                                  "/api/agent/conversations"])
+@pytest.mark.parametrize(
+    "path", ["/api/agent/me", "/api/agent/queue", "/api/agent/tickets", "/api/agent/conversations"]
+)
 async def test_every_agent_route_needs_a_token(desk, path):
     _, client = desk
     _, response = await client.get(path)
@@ -74,8 +75,13 @@ async def test_expired_forged_and_disabled_tokens_are_401(desk):
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
     expired = issue_token(agent.id, secret, 60, old)
     _, response = await client.get("/api/agent/me", headers={"Authorization": f"Bearer {expired}"})
-    assert (response.status, response.json["error"]) == (401, "session expired, please log in again")
-    forged = jwt.encode({"sub": str(agent.id), "exp": 9999999999, "typ": "agent"}, "a-guessed-secret-" * 3, "HS256")
+    assert (response.status, response.json["error"]) == (
+        401,
+        "session expired, please log in again",
+    )
+    forged = jwt.encode(
+        {"sub": str(agent.id), "exp": 9999999999, "typ": "agent"}, "a-guessed-secret-" * 3, "HS256"
+    )
     _, response = await client.get("/api/agent/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status == 401
     _, response = await client.get("/api/agent/me", headers=headers)
@@ -93,12 +99,16 @@ async def test_claim_reply_hand_back_over_http(desk):
     _, response = await client.get("/api/agent/queue", headers=headers)
     [item] = response.json["queue"]
     assert (item["conversation_id"], item["reason"], item["first_message"]) == (
-        conv.id, "frustration", "My parcel never came")
+        conv.id,
+        "frustration",
+        "My parcel never came",
+    )
     _, response = await client.post(f"/api/agent/conversations/{conv.id}/claim", headers=headers)
     assert response.status == 200 and response.json["conversation"]["agent_id"] == agent.id
     html = '<img src=x onerror="alert(1)"> <b>Hello</b> & welcome'
     _, response = await client.post(
-        f"/api/agent/conversations/{conv.id}/messages", headers=headers, json={"text": html})
+        f"/api/agent/conversations/{conv.id}/messages", headers=headers, json={"text": html}
+    )
     assert response.status == 201 and response.json["message"]["text"] == html
     _, response = await client.get(f"/api/agent/conversations/{conv.id}", headers=headers)
     body = response.json
@@ -107,7 +117,8 @@ async def test_claim_reply_hand_back_over_http(desk):
     assert "&lt;" not in response.body.decode()  # stored and returned as text, not escaped
     first_id = body["messages"][0]["id"]
     _, response = await client.get(
-        f"/api/agent/conversations/{conv.id}/messages?after={first_id}", headers=headers)
+        f"/api/agent/conversations/{conv.id}/messages?after={first_id}", headers=headers
+    )
     assert [m["text"] for m in response.json["messages"]] == [html]
     _, response = await client.post(f"/api/agent/conversations/{conv.id}/handback", headers=headers)
     assert response.json["conversation"]["state"] == "bot"
@@ -147,13 +158,22 @@ async def test_409_already_taken_and_over_cap(desk):
     alice, alice_headers = await login(client, service, "alice", "Alice")
     _, bob_headers = await login(client, service, "bob", "Bob")
     chats = [await queued(service) for _ in range(4)]
-    _, response = await client.post(f"/api/agent/conversations/{chats[0].id}/claim", headers=alice_headers)
+    _, response = await client.post(
+        f"/api/agent/conversations/{chats[0].id}/claim", headers=alice_headers
+    )
     assert response.status == 200
-    _, response = await client.post(f"/api/agent/conversations/{chats[0].id}/claim", headers=bob_headers)
-    assert (response.status, response.json) == (409, {"error": "this chat was already taken by Alice"})
+    _, response = await client.post(
+        f"/api/agent/conversations/{chats[0].id}/claim", headers=bob_headers
+    )
+    assert (response.status, response.json) == (
+        409,
+        {"error": "this chat was already taken by Alice"},
+    )
     for conv in chats[1:3]:
         await service.claim(conv.id, alice.id)
-    _, response = await client.post(f"/api/agent/conversations/{chats[3].id}/claim", headers=alice_headers)
+    _, response = await client.post(
+        f"/api/agent/conversations/{chats[3].id}/claim", headers=alice_headers
+    )
     assert response.status == 409
     assert response.json["error"].startswith("you already have 3 chats")
 
@@ -167,8 +187,10 @@ async def test_409_already_taken_and_over_cap(desk):
         (json.dumps({"text": ""}).encode(), "text must not be empty"),
         (json.dumps({"text": "   "}).encode(), "text must not be empty"),
         (json.dumps({"text": 5}).encode(), "text must be a string"),
-        (json.dumps({"text": "y" * 2001}).encode(),
-         "text is too long: 2001 characters, the limit is 2000"),
+        (
+            json.dumps({"text": "y" * 2001}).encode(),
+            "text is too long: 2001 characters, the limit is 2000",
+        ),
     ],
 )
 async def test_422_for_bad_messages_and_nothing_is_stored(desk, body, error):
@@ -178,7 +200,8 @@ async def test_422_for_bad_messages_and_nothing_is_stored(desk, body, error):
     conv = await queued(service)
     await service.claim(conv.id, agent.id)
     _, response = await client.post(
-        f"/api/agent/conversations/{conv.id}/messages", headers=headers, content=body)
+        f"/api/agent/conversations/{conv.id}/messages", headers=headers, content=body
+    )
     assert (response.status, response.json) == (422, {"error": error})
     assert len(await service.messages_since(conv.id, 0)) == 1
 
@@ -187,15 +210,20 @@ async def test_404_and_422_for_unknown_ids_and_bad_arguments(desk):
     app, client = desk
     service = app.ctx.handoff
     _, headers = await login(client, service)
-    _, response = await client.post("/api/agent/conversations/does-not-exist/claim", headers=headers)
+    _, response = await client.post(
+        "/api/agent/conversations/does-not-exist/claim", headers=headers
+    )
     assert (response.status, response.json) == (404, {"error": "no such conversation"})
     _, response = await client.post("/api/agent/tickets/12345/done", headers=headers)
     assert (response.status, response.json) == (404, {"error": "no such ticket"})
     conv = await queued(service)
     _, response = await client.get(
-        f"/api/agent/conversations/{conv.id}/messages?after=-3", headers=headers)
+        f"/api/agent/conversations/{conv.id}/messages?after=-3", headers=headers
+    )
     assert (response.status, response.json) == (
-        422, {"error": "after must be a whole number from 0 to 9223372036854775807"})
+        422,
+        {"error": "after must be a whole number from 0 to 9223372036854775807"},
+    )
     _, response = await client.post("/api/agent/status", headers=headers, json={"online": "yes"})
     assert (response.status, response.json) == (422, {"error": "online must be true or false"})
     _, response = await client.get("/api/agent/unknown-route", headers=headers)
@@ -239,8 +267,12 @@ async def test_desk_page_has_a_strict_csp_and_no_inline_code(desk):
     _, page = await client.get("/desk")
     assert page.status == 200
     csp = page.headers["content-security-policy"]
-    for directive in ["default-src 'self'", "script-src 'self'", "style-src 'self'",
-                      "connect-src 'self' ws: wss:"]:
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self' ws: wss:",
+    ]:
         assert directive in csp
     html = page.text
     assert "<script>" not in html and "style=" not in html and " on" + "click=" not in html
@@ -258,6 +290,7 @@ async def test_demo_agent_only_in_demo_mode(app_factory, desk_settings, caplog):
     with caplog.at_level("WARNING", logger="handoff"):
         _, _ = await demo.asgi_client.get("/desk")
     _, response = await demo.asgi_client.post(
-        "/api/agent/login", json={"login": "demo", "password": "demo"})
+        "/api/agent/login", json={"login": "demo", "password": "demo"}
+    )
     assert response.status == 200
     assert "DEMO MODE" in caplog.text

@@ -3,13 +3,12 @@
 import asyncio
 
 import pytest
-
 from sqlalchemy import insert
 
 from handoff import db
 from handoff.auth import hash_password
-from handoff.models import agents as agents_table
 from handoff.events import InProcessEventBus
+from handoff.models import agents as agents_table
 from handoff.service import Conflict, HandoffService
 
 pytestmark = pytest.mark.asyncio
@@ -118,8 +117,15 @@ async def test_fifty_concurrent_claims_give_one_owner(make_service, database_url
     # Insert the 50 agents directly: 50 scrypt hashes would only slow the test down.
     stored_hash = hash_password("not used")
     rows = [
-        dict(login=f"a{n:02d}", name=f"Agent {n}", password_hash=stored_hash,
-             max_chats=3, online=False, disabled=False, created_at=service.now())
+        dict(
+            login=f"a{n:02d}",
+            name=f"Agent {n}",
+            password_hash=stored_hash,
+            max_chats=3,
+            online=False,
+            disabled=False,
+            created_at=service.now(),
+        )
         for n in range(50)
     ]
     async with service.engine.begin() as conn:
@@ -155,9 +161,7 @@ async def test_concurrent_claims_by_one_agent_never_exceed_the_cap(make_service,
     assert (await service.get_agent(me.id)).load == 3
 
 
-async def test_two_workers_auto_assigning_at_once_respect_caps(
-    make_service, database_url, clock
-):
+async def test_two_workers_auto_assigning_at_once_respect_caps(make_service, database_url, clock):
     # Two services on two engines behave like two web workers sharing one database.
     first = await make_service(database_url, auto_assign=False)
     engine = db.create_engine(first.settings.database_url)

@@ -8,19 +8,28 @@ import pytest
 
 from handoff.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT = PROJECT_ROOT / "reports" / "screenshots" / "desk.png"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STEP = 20_000  # ms; generous for a shared machine, only a hang reaches it
 
 CONTEXT = {
     "reason": "frustration",
     "summary": "Order #4821 was due on Monday and has not arrived. The tracking page has "
-               "not changed for five days; the customer has asked twice and wants a refund.",
-    "intents": [{"name": "where_is_my_order", "confidence": 0.93},
-                {"name": "refund", "confidence": 0.61}],
+    "not changed for five days; the customer has asked twice and wants a refund.",
+    "intents": [
+        {"name": "where_is_my_order", "confidence": 0.93},
+        {"name": "refund", "confidence": 0.61},
+    ],
     "frustration": {"score": 0.82, "cues": ["repeated question", "ALL CAPS", "!!!"]},
     "faq_answers": ["faq/track_order"],
 }
@@ -39,10 +48,17 @@ async def seed(service):
     await service.set_availability(agent.id, True)
     chat = await service.create_conversation()
     await service.add_message(chat.id, "customer", "Where is my order #4821??")
-    await service.add_message(chat.id, "bot", "I'm the shop's assistant (a bot). You can "
-                              "track your parcel from the link in your confirmation email.")
-    await service.add_message(chat.id, "customer", "I DID THAT ALREADY. It hasn't moved in "
-                              "5 days!!! <b>I want a refund</b>")
+    await service.add_message(
+        chat.id,
+        "bot",
+        "I'm the shop's assistant (a bot). You can "
+        "track your parcel from the link in your confirmation email.",
+    )
+    await service.add_message(
+        chat.id,
+        "customer",
+        "I DID THAT ALREADY. It hasn't moved in 5 days!!! <b>I want a refund</b>",
+    )
     await service.enqueue(chat.id, "frustration", CONTEXT)
     second = await service.create_conversation()
     await service.add_message(second.id, "customer", "Can I speak to a real person please?")
@@ -72,7 +88,8 @@ async def test_agent_claims_replies_and_hands_back(live_desk):
             await page.fill("#login-password", "wrong password")
             await page.click("button[type=submit]")
             await expect(page.locator("#login-error")).to_have_text(
-                "wrong login or password", timeout=STEP)
+                "wrong login or password", timeout=STEP
+            )
             await page.fill("#login-password", "correct horse")
             await page.click("button[type=submit]")
 
@@ -93,7 +110,9 @@ async def test_agent_claims_replies_and_hands_back(live_desk):
             await expect(transcript).to_have_count(3)
             await expect(transcript.nth(1).locator(".who")).to_have_text("Assistant (bot)")
             # HTML from a customer is shown as text, never rendered.
-            await expect(transcript.nth(2).locator(".bubble")).to_contain_text("<b>I want a refund</b>")
+            await expect(transcript.nth(2).locator(".bubble")).to_contain_text(
+                "<b>I want a refund</b>"
+            )
             assert await page.locator("#transcript b").count() == 0
 
             await page.click("#claim-btn")
@@ -102,8 +121,11 @@ async def test_agent_claims_replies_and_hands_back(live_desk):
             await expect(page.locator("#mine-list .item")).to_have_count(1)
             await expect(page.locator("#queue-list .item")).to_have_count(1, timeout=STEP)
 
-            await page.fill("#reply-text", "Hi, I'm Alice from the support team. I'm sorry "
-                            "about the wait. Let me check order #4821 with the courier now.")
+            await page.fill(
+                "#reply-text",
+                "Hi, I'm Alice from the support team. I'm sorry "
+                "about the wait. Let me check order #4821 with the courier now.",
+            )
             await page.press("#reply-text", "Enter")
             await expect(transcript).to_have_count(4, timeout=STEP)
             await expect(transcript.nth(3).locator(".who")).to_have_text("Alice Moreno (you)")
@@ -119,7 +141,8 @@ async def test_agent_claims_replies_and_hands_back(live_desk):
 
             await page.click("#handback-btn")
             await expect(page.locator("#chat-notice")).to_contain_text(
-                "Handed back to the bot", timeout=STEP)
+                "Handed back to the bot", timeout=STEP
+            )
             await expect(page.locator("#agent-load")).to_have_text("0/3", timeout=STEP)
             await expect(page.locator("#reply-form")).to_be_hidden()
         finally:

@@ -25,11 +25,26 @@ def cli_env(tmp_path, monkeypatch):
 
 
 def test_cli_adds_lists_resets_and_disables_agents(cli_env, capsys):
-    assert cli_env("add", "alice", "--name", "Alice Smith", "--password-stdin",
-                   stdin="correct horse\n") == 0
+    assert (
+        cli_env(
+            "add", "alice", "--name", "Alice Smith", "--password-stdin", stdin="correct horse\n"
+        )
+        == 0
+    )
     assert "added agent alice (Alice Smith), cap 3" in capsys.readouterr().out
-    assert cli_env("add", "bob", "--name", "Bob", "--max-chats", "5", "--password-stdin",
-                   stdin="battery staple\n") == 0
+    assert (
+        cli_env(
+            "add",
+            "bob",
+            "--name",
+            "Bob",
+            "--max-chats",
+            "5",
+            "--password-stdin",
+            stdin="battery staple\n",
+        )
+        == 0
+    )
     capsys.readouterr()
     assert cli_env("list") == 0
     lines = capsys.readouterr().out.splitlines()
@@ -45,10 +60,21 @@ def test_cli_adds_lists_resets_and_disables_agents(cli_env, capsys):
 @pytest.mark.parametrize(
     "argv, stdin, message",
     [
-        (("add", "alice", "--name", "A", "--password-stdin"), "short\n",
-         "error: password must have at least 8 characters"),
-        (("add", "alice", "--name", "A", "--password-stdin"), "", "error: no password on standard input"),
-        (("add", "Not Valid", "--name", "A", "--password-stdin"), "long enough\n", "error: login must be"),
+        (
+            ("add", "alice", "--name", "A", "--password-stdin"),
+            "short\n",
+            "error: password must have at least 8 characters",
+        ),
+        (
+            ("add", "alice", "--name", "A", "--password-stdin"),
+            "",
+            "error: no password on standard input",
+        ),
+        (
+            ("add", "Not Valid", "--name", "A", "--password-stdin"),
+            "long enough\n",
+            "error: login must be",
+        ),
         (("disable", "ghost"), "", "error: no such agent"),
         (("reset-password", "ghost", "--password-stdin"), "long enough\n", "error: no such agent"),
         (("add", "alice", "--name", "A"), "", "error: no terminal to prompt for a password"),
@@ -68,7 +94,12 @@ def test_cli_refuses_duplicate_logins(cli_env, capsys):
 def test_settings_defaults_are_local_and_safe(tmp_path):
     settings = Settings.from_env({"HANDOFF_DATA_DIR": str(tmp_path)})
     assert settings.database_url == f"sqlite:///{tmp_path / 'app.db'}"
-    assert (settings.agent_cap, settings.host, settings.port, settings.demo) == (3, "127.0.0.1", 8000, False)
+    assert (settings.agent_cap, settings.host, settings.port, settings.demo) == (
+        3,
+        "127.0.0.1",
+        8000,
+        False,
+    )
     assert settings.secret_key is None
     assert Settings.from_env({"PORT": "9001"}).port == 9001
     with pytest.raises(ValueError, match="HANDOFF_AGENT_CAP must be an integer"):
@@ -84,7 +115,9 @@ def test_generated_secret_is_private_and_stable(tmp_path):
     assert first.secret_key == second.secret_key and len(first.secret_key) >= 32
     mode = stat.S_IMODE(os.stat(tmp_path / "var" / "handoff_secret").st_mode)
     assert mode == 0o600
-    configured = Settings.from_env({"HANDOFF_SECRET_KEY": "k" * 40, "HANDOFF_DATA_DIR": str(tmp_path / "x")})
+    configured = Settings.from_env(
+        {"HANDOFF_SECRET_KEY": "k" * 40, "HANDOFF_DATA_DIR": str(tmp_path / "x")}
+    )
     assert configured.with_secret().secret_key == "k" * 40
     assert not (tmp_path / "x").exists()
 

@@ -17,12 +17,14 @@ async def test_subscribers_get_matching_events_in_order():
     everything = bus.subscribe()
     one_chat = bus.subscribe(conversation_id="c1")
     names_only = bus.subscribe(names=["queue.changed"])
-    await bus.publish([
-        Event("message.created", {"n": 1}, "c1"),
-        Event("message.created", {"n": 2}, "c2"),
-        Event("queue.changed", {"queue": []}),
-        Event("message.created", {"n": 3}, "c1"),
-    ])
+    await bus.publish(
+        [
+            Event("message.created", {"n": 1}, "c1"),
+            Event("message.created", {"n": 2}, "c2"),
+            Event("queue.changed", {"queue": []}),
+            Event("message.created", {"n": 3}, "c1"),
+        ]
+    )
     assert [(await everything.get()).data.get("n") for _ in range(4)] == [1, 2, None, 3]
     assert [(await one_chat.get()).data["n"] for _ in range(2)] == [1, 3]
     assert one_chat.queue.empty()
@@ -83,11 +85,13 @@ async def test_nothing_is_published_when_the_commit_fails(sqlite_service: Handof
     # A genuine failure at COMMIT: a trigger writes a dangling reference that SQLite
     # only checks at commit time (deferred foreign keys).
     async with service.engine.begin() as conn:
-        await conn.execute(text(
-            "CREATE TRIGGER fail_at_commit AFTER INSERT ON messages WHEN NEW.text = 'lost?' "
-            "BEGIN INSERT INTO csat_answers (conversation_id, score, created_at) "
-            "VALUES ('no-such-conversation', 3, CURRENT_TIMESTAMP); END"
-        ))
+        await conn.execute(
+            text(
+                "CREATE TRIGGER fail_at_commit AFTER INSERT ON messages WHEN NEW.text = 'lost?' "
+                "BEGIN INSERT INTO csat_answers (conversation_id, score, created_at) "
+                "VALUES ('no-such-conversation', 3, CURRENT_TIMESTAMP); END"
+            )
+        )
 
     def defer_foreign_keys(conn):
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
@@ -113,4 +117,7 @@ async def test_ticket_events_carry_the_ticket(sqlite_service: HandoffService):
     assert created.data["ticket"]["reason"] == "low_confidence"
     await service.leave_contact(conv.id, "ann@example.com")
     updated = await asyncio.wait_for(sub.get(), 5)
-    assert (updated.name, updated.data["ticket"]["contact"]) == ("ticket.updated", "ann@example.com")
+    assert (updated.name, updated.data["ticket"]["contact"]) == (
+        "ticket.updated",
+        "ann@example.com",
+    )

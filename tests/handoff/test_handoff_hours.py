@@ -2,9 +2,9 @@
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from zoneinfo import ZoneInfo
 
 from handoff.hours import HoursError, load_hours, parse_hours
 from handoff.settings import PROJECT_ROOT
@@ -13,8 +13,13 @@ LONDON = ZoneInfo("Europe/London")
 SECTION = {
     "timezone": "Europe/London",
     "weekly": {
-        "mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00",
-        "thu": "09:00-18:00", "fri": "09:00-17:00", "sat": "10:00-14:00", "sun": "closed",
+        "mon": "09:00-18:00",
+        "tue": "09:00-18:00",
+        "wed": "09:00-18:00",
+        "thu": "09:00-18:00",
+        "fri": "09:00-17:00",
+        "sat": "10:00-14:00",
+        "sun": "closed",
     },
     "holidays": ["2026-12-25", "2026-12-26", "2027-01-01"],
     "summary": "weekdays",
@@ -33,14 +38,14 @@ def hours():
 @pytest.mark.parametrize(
     "moment, expected",
     [
-        (at(2026, 11, 25, 9, 0), True),     # Wednesday opening minute
+        (at(2026, 11, 25, 9, 0), True),  # Wednesday opening minute
         (at(2026, 11, 25, 8, 59), False),
         (at(2026, 11, 25, 17, 59), True),
-        (at(2026, 11, 25, 18, 0), False),   # closing time is exclusive
+        (at(2026, 11, 25, 18, 0), False),  # closing time is exclusive
         (at(2026, 11, 27, 17, 30), False),  # Friday closes at 17:00
-        (at(2026, 11, 28, 11, 0), True),    # Saturday morning
-        (at(2026, 11, 29, 12, 0), False),   # Sunday closed
-        (at(2026, 12, 25, 12, 0), False),   # Christmas (a Friday) is a holiday
+        (at(2026, 11, 28, 11, 0), True),  # Saturday morning
+        (at(2026, 11, 29, 12, 0), False),  # Sunday closed
+        (at(2026, 12, 25, 12, 0), False),  # Christmas (a Friday) is a holiday
     ],
 )
 def test_is_open(hours, moment, expected):
@@ -117,8 +122,12 @@ def test_missing_and_broken_files_are_named(tmp_path: Path):
 
 
 def test_until_midnight_can_be_written_24_00():
-    always = parse_hours({"timezone": "UTC", "weekly": {d: "00:00-24:00" for d in
-                          ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+    always = parse_hours(
+        {
+            "timezone": "UTC",
+            "weekly": {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+        }
+    )
     utc = dt.timezone.utc
     assert always.is_open(dt.datetime(2026, 11, 29, 23, 59, 59, tzinfo=utc))
     assert always.is_open(dt.datetime(2026, 11, 30, 0, 0, tzinfo=utc))

@@ -9,8 +9,15 @@ from handoff import db
 from handoff.models import metadata
 
 pytestmark = pytest.mark.asyncio
-TABLES = {"agents", "conversations", "messages", "handoffs", "offline_tickets", "csat_answers",
-          "agent_sessions"}
+TABLES = {
+    "agents",
+    "conversations",
+    "messages",
+    "handoffs",
+    "offline_tickets",
+    "csat_answers",
+    "agent_sessions",
+}
 
 
 def _diff(sync_conn):
@@ -47,10 +54,12 @@ async def test_database_refuses_two_owners_states(database_url):
         await db.upgrade(engine)
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
-                await conn.execute(text(
-                    "INSERT INTO conversations (id, state, agent_id, created_at, updated_at) "
-                    "VALUES ('c1', 'assigned', NULL, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                ))
+                await conn.execute(
+                    text(
+                        "INSERT INTO conversations (id, state, agent_id, created_at, updated_at) "
+                        "VALUES ('c1', 'assigned', NULL, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    )
+                )
     finally:
         await engine.dispose()
 

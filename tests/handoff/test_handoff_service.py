@@ -32,7 +32,9 @@ async def test_full_lifecycle(service: HandoffService):
     conv = await service.create_conversation()
     assert conv.state == "bot" and len(conv.id) >= 32
     await service.add_message(conv.id, "customer", "where is my parcel?")
-    await service.add_message(conv.id, "bot", "Here is how to track it", buttons=[{"title": "Track"}])
+    await service.add_message(
+        conv.id, "bot", "Here is how to track it", buttons=[{"title": "Track"}]
+    )
 
     result = await service.enqueue(conv.id, "customer_request", CONTEXT)
     assert (result.outcome, result.position) == ("queued", 1)
@@ -186,14 +188,20 @@ async def test_offline_outside_hours_opens_a_ticket(make_service, database_url, 
     ticket = await service.leave_contact(conv.id, "ann@example.com", "Refund for order 123")
     assert ticket.id == result.ticket_id and ticket.reason == "customer_request"
     tickets = await service.list_tickets()
-    assert [(t.contact, t.message) for t in tickets] == [("ann@example.com", "Refund for order 123")]
+    assert [(t.contact, t.message) for t in tickets] == [
+        ("ann@example.com", "Refund for order 123")
+    ]
 
 
 async def test_offline_when_nobody_is_online(service: HandoffService):
     agent = await service.create_agent("alice", "Alice", "correct horse")  # never online
     conv = await service.create_conversation()
     result = await service.enqueue(conv.id, "frustration", {})
-    assert (result.outcome, result.offline_reason, result.next_opening) == ("offline", "no_agents", None)
+    assert (result.outcome, result.offline_reason, result.next_opening) == (
+        "offline",
+        "no_agents",
+        None,
+    )
     assert "No one from our team is available" in result.message
     done = await service.mark_ticket_done(result.ticket_id, agent.id)
     assert done.state == "done" and await service.list_tickets() == []
@@ -278,12 +286,18 @@ async def test_agents_authenticate_and_can_be_disabled(service: HandoffService):
 async def test_a_bot_turn_is_stored_in_order_all_or_none(service: HandoffService):
     conv = await service.create_conversation()
     sub = service.bus.subscribe(conv.id)
-    stored = await service.add_messages(conv.id, "bot", [
-        ("Returns are free within 30 days.", None),
-        ("Did that answer your question?", [{"title": "Yes"}, {"title": "No"}]),
-    ])
-    assert [m.text for m in stored] == ["Returns are free within 30 days.",
-                                        "Did that answer your question?"]
+    stored = await service.add_messages(
+        conv.id,
+        "bot",
+        [
+            ("Returns are free within 30 days.", None),
+            ("Did that answer your question?", [{"title": "Yes"}, {"title": "No"}]),
+        ],
+    )
+    assert [m.text for m in stored] == [
+        "Returns are free within 30 days.",
+        "Did that answer your question?",
+    ]
     assert stored[0].id < stored[1].id and stored[1].buttons == [{"title": "Yes"}, {"title": "No"}]
     assert [sub.queue.get_nowait().data["id"] for _ in stored] == [m.id for m in stored]
     # One bad message refuses the whole turn before anything is stored.
@@ -293,7 +307,8 @@ async def test_a_bot_turn_is_stored_in_order_all_or_none(service: HandoffService
 
 
 async def test_unanswered_customer_messages_are_the_last_word_in_chats_with_the_bot(
-        service: HandoffService, clock):
+    service: HandoffService, clock
+):
     async def chat(*authors: str):
         conv = await service.create_conversation()
         for index, author in enumerate(authors):
@@ -311,7 +326,9 @@ async def test_unanswered_customer_messages_are_the_last_word_in_chats_with_the_
     assert result.outcome == "queued"  # a person will see it
     twice = await chat("bot", "customer", "customer")
     found = await service.unanswered_customer_messages()
-    assert [(m.conversation_id, m.text) for m in found] == [(left, "customer 1"),
-                                                           (twice, "customer 2")]
+    assert [(m.conversation_id, m.text) for m in found] == [
+        (left, "customer 1"),
+        (twice, "customer 2"),
+    ]
     assert old not in [m.conversation_id for m in found]  # older than a day
     assert len(await service.unanswered_customer_messages(max_age_seconds=3 * 86_400)) == 3

@@ -9,7 +9,6 @@ import websockets
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
-
 pytestmark = pytest.mark.asyncio
 PASSWORD = "correct horse"
 TIMEOUT = 20  # generous: the machine is shared; only a hang would hit it
@@ -103,8 +102,9 @@ async def test_new_chats_and_customer_messages_are_pushed_live_in_order(live_des
         await service.claim(conv.id, agent.id)
         assigned = await next_event(ws, "conversation.assigned")
         assert assigned["data"]["agent_id"] == agent.id
-        sent = [await service.add_message(conv.id, "customer", f"message {n} <b>")
-                for n in range(5)]
+        sent = [
+            await service.add_message(conv.id, "customer", f"message {n} <b>") for n in range(5)
+        ]
         pushed = [(await next_event(ws, "message.created"))["data"] for _ in range(5)]
         assert [m["id"] for m in pushed] == [m.id for m in sent]
         assert [m["text"] for m in pushed] == [f"message {n} <b>" for n in range(5)]
@@ -155,11 +155,13 @@ async def test_nothing_is_pushed_when_the_commit_fails(live_desk):
     await service.claim(conv.id, agent.id)
     engine = service.engine
     async with engine.begin() as conn:
-        await conn.execute(text(
-            "CREATE TRIGGER fail_at_commit AFTER INSERT ON messages WHEN NEW.text = 'doomed' "
-            "BEGIN INSERT INTO csat_answers (conversation_id, score, created_at) "
-            "VALUES ('no-such-conversation', 3, CURRENT_TIMESTAMP); END"
-        ))
+        await conn.execute(
+            text(
+                "CREATE TRIGGER fail_at_commit AFTER INSERT ON messages WHEN NEW.text = 'doomed' "
+                "BEGIN INSERT INTO csat_answers (conversation_id, score, created_at) "
+                "VALUES ('no-such-conversation', 3, CURRENT_TIMESTAMP); END"
+            )
+        )
 
     def defer_foreign_keys(conn):
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")

@@ -4,6 +4,7 @@ Revision ID: 0001_initial
 Revises:
 Create Date: 2026-11-23
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -52,9 +53,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_conversations"),
     )
-    op.create_index(
-        "ix_conversations_state_agent", "conversations", ["state", "agent_id"]
-    )
+    op.create_index("ix_conversations_state_agent", "conversations", ["state", "agent_id"])
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -68,9 +67,7 @@ def upgrade() -> None:
             "author IN ('customer', 'bot', 'agent', 'system')",
             name="ck_messages_author_valid",
         ),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["agents.id"], name="fk_messages_agent_id_agents"
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name="fk_messages_agent_id_agents"),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -79,9 +76,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_messages"),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_messages_conversation_id_id", "messages", ["conversation_id", "id"]
-    )
+    op.create_index("ix_messages_conversation_id_id", "messages", ["conversation_id", "id"])
     op.create_table(
         "handoffs",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -96,13 +91,10 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16)),
         sa.Column("agent_id", sa.Integer()),
         sa.CheckConstraint(
-            "reason IN ('customer_request', 'low_confidence', 'frustration', "
-            "'unhelpful_answer')",
+            "reason IN ('customer_request', 'low_confidence', 'frustration', 'unhelpful_answer')",
             name="ck_handoffs_reason_valid",
         ),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["agents.id"], name="fk_handoffs_agent_id_agents"
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name="fk_handoffs_agent_id_agents"),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -122,9 +114,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("updated_at", TZ, nullable=False),
         sa.Column("done_by", sa.Integer()),
-        sa.CheckConstraint(
-            "state IN ('open', 'done')", name="ck_offline_tickets_state_valid"
-        ),
+        sa.CheckConstraint("state IN ('open', 'done')", name="ck_offline_tickets_state_valid"),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],

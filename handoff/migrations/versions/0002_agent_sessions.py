@@ -4,6 +4,7 @@ Revision ID: 0002_agent_sessions
 Revises: 0001_initial
 Create Date: 2026-11-30
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -13,16 +13,28 @@ def test_sqlite_is_the_default_tracker_store(tmp_path: Path):
     path = write_endpoints(5055, path=tmp_path / "endpoints.yml")
     config = yaml.safe_load(path.read_text())
     assert config["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
-    assert config["tracker_store"] == {"type": "SQL", "dialect": "sqlite",
-                                       "db": str(tmp_path / "tracker.db")}
+    assert config["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "sqlite",
+        "db": str(tmp_path / "tracker.db"),
+    }
 
 
 def test_database_url_moves_the_tracker_store_to_postgresql():
-    config = yaml.safe_load(tracker_store_yaml(
-        "postgresql+asyncpg://shop:s%40cret@db.internal:6543/larkspur", Path("unused.db")))
+    config = yaml.safe_load(
+        tracker_store_yaml(
+            "postgresql+asyncpg://shop:s%40cret@db.internal:6543/larkspur", Path("unused.db")
+        )
+    )
     assert config["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 6543,
-        "db": "larkspur", "username": "shop", "password": "s@cret"}
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 6543,
+        "db": "larkspur",
+        "username": "shop",
+        "password": "s@cret",
+    }
     assert "sqlite" in tracker_store_yaml("sqlite:///var/app.db", Path("t.db"))
 
 

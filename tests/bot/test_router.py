@@ -1,0 +1,93 @@
+"""bot/router.py: bot or person, /intent neutralising, reading Rasa's replies, labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.router import (
+    NEUTRALISER,
+    Action,
+    author_label,
+    handoff_reason,
+    queued_notice,
+    rasa_safe_text,
+    read_replies,
+    route_customer_message,
+    split_long,
+)
+
+
+@pytest.mark.parametrize("state", ["queued", "assigned"])
+def test_a_person_handles_the_chat_so_the_bot_is_not_asked(state):
+    route = route_customer_message(state, "hello")
+    assert route.action is Action.TO_AGENT and route.rasa_text is None
+
+
+def test_in_state_bot_the_bot_is_asked_with_safe_text():
+    assert route_customer_message("bot", "How do returns work?").action is Action.ASK_BOT
+    assert route_customer_message("bot", "/restart").rasa_text == NEUTRALISER + "/restart"
+
+
+@pytest.mark.parametrize("state", ["closed", "nonsense"])
+def test_closed_or_unknown_states_refuse(state):
+    route = route_customer_message(state, "hello")
+    assert route.action is Action.REFUSE and "closed" in route.reason
+
+
+@pytest.mark.parametrize("typed", ["/restart", "  /restart", '\n/faq{"a":1}', "/"])
+def test_no_typed_text_reaches_rasa_as_an_intent_command(typed):
+    safe = rasa_safe_text(typed)
+    # Rasa's RegexMessageHandler looks at text.strip().startswith("/").
+    assert not safe.strip().startswith("/")
+    assert safe.strip(NEUTRALISER) == typed.strip()
+
+
+def test_plain_text_is_unchanged():
+    assert rasa_safe_text("price 1/2 off?") == "price 1/2 off?"
+
+
+def test_replies_split_into_visible_messages_and_the_handoff_request():
+    turn = read_replies(
+        [
+            {"recipient_id": "c", "text": "Bringing in a person."},
+            {"recipient_id": "c", "custom": {"handoff": {"reason": "frustration", "summary": "s"}}},
+            {
+                "recipient_id": "c",
+                "text": "Which one?",
+                "buttons": [{"title": "Returns", "payload": "How do returns work?"}, {"bad": 1}],
+            },
+        ]
+    )
+    assert [m.text for m in turn.messages] == ["Bringing in a person.", "Which one?"]
+    assert turn.messages[1].buttons == [{"title": "Returns", "payload": "How do returns work?"}]
+    assert turn.handoff == {"reason": "frustration", "summary": "s"}
+
+
+def test_replies_without_handoff_have_none():
+    assert read_replies([{"text": "hi"}, "junk", {"custom": {"other": 1}}]).handoff is None
+
+
+def test_unknown_handoff_reasons_fall_back_to_customer_request():
+    assert handoff_reason({"reason": "frustration"}) == "frustration"
+    assert handoff_reason({"reason": "rm -rf"}) == "customer_request"
+    assert handoff_reason({}) == "customer_request"
+
+
+def test_every_author_has_an_honest_label():
+    assert author_label("bot") == "Assistant (bot)"
+    assert author_label("customer") == "You"
+    assert author_label("agent", "Alice Moreno") == "Alice Moreno"
+    assert author_label("agent") == "Support team"
+
+
+def test_queue_notice_says_position_and_wait():
+    notice = queued_notice(3, 540)
+    assert "number 3 in line" in notice and "about 9 minutes" in notice
+    assert "next in line" in queued_notice(1, None)
+
+
+def test_long_bot_texts_split_without_losing_words():
+    text = " ".join(f"word{i}" for i in range(800))
+    parts = split_long(text, 2000)
+    assert all(len(p) <= 2000 for p in parts) and " ".join(parts) == text
+    assert split_long("x" * 4500, 2000) == ["x" * 2000, "x" * 2000, "x" * 500]
