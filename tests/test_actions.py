@@ -43,7 +43,7 @@ async def test_confident_faq_is_answered_with_the_shop_facts_it_uses():
 
 
 async def test_unsure_choice_offers_suggestions_and_a_person():
-    track = tracker(parse("money", faq=[("refund_timing", 0.45), ("refund_missing", 0.4)]))
+    track = tracker(parse("money", faq=[("refund_timing", 0.12), ("refund_missing", 0.1)]))
     messages, events = await run(ActionAnswerFaq(), track)
     assert messages[0]["response"] == "utter_clarify"
     titles = [b["title"] for b in messages[0]["buttons"]]
@@ -71,7 +71,7 @@ async def test_pressing_a_suggestion_answers_that_faq_even_if_nlu_is_unsure():
 
 async def test_a_suggestion_title_not_offered_goes_through_the_normal_check():
     title = faq_catalog()["invoice"].title
-    track = tracker(parse(title, confidence=0.9, faq=[("invoice", 0.3), ("promo_code", 0.28)]), slots={})
+    track = tracker(parse(title, confidence=0.9, faq=[("invoice", 0.12), ("promo_code", 0.1)]), slots={})
     messages, _ = await run(ActionAnswerFaq(), track)
     assert messages[0]["response"] == "utter_clarify"
 

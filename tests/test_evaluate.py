@@ -67,8 +67,12 @@ def test_replay_applies_the_faq_decision_to_stored_rows():
                            {"intent_response_key": "faq/promo_code", "confidence": 0.3}]}
     loose = FaqThresholds(min_answer_confidence=0.4, min_margin=0.1, min_intent_confidence=0.5)
     strict = FaqThresholds(min_answer_confidence=0.6, min_margin=0.1, min_intent_confidence=0.5)
-    assert replay([row], loose) == (1.0, 0.0)
-    assert replay([row], strict) == (0.0, 0.0)
+    # (accuracy, out-of-scope wrong answers, one click): under the strict setting the
+    # assistant asks instead, and the right answer is among the siblings it offers.
+    assert replay([row], loose) == (1.0, 0.0, 1.0)
+    assert replay([row], strict) == (0.0, 0.0, 1.0)
+    oos = dict(row, topic="out_of_scope", text="y")
+    assert replay([row, oos], loose) == (1.0, 1.0, 1.0)
 
 
 def slot_event(name, value):

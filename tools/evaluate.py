@@ -138,7 +138,7 @@ def classify(row: Row, events: Iterable[Mapping[str, Any]]) -> None:
             row.faq_ranking = [
                 {"intent_response_key": i.get("intent_response_key"),
                  "confidence": round(float(i.get("confidence") or 0), 4)}
-                for i in (faq.get("ranking") or [])[:5]
+                for i in (faq.get("ranking") or [])[:12]
             ]
         if event.get("event") == "slot" and event.get("name") == SUGGESTIONS_SLOT:
             row.suggestions = list(event.get("value") or [])
