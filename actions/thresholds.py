@@ -68,6 +68,19 @@ class FrustrationThresholds:
     anger: float = 0.6
     dismissive: float = 0.6
     manager: float = 0.6
+    #: Polite complaints: a threat to leave and sarcasm count like the cues above;
+    #: what went wrong (money or goods lost, a broken promise) nearly so; time passed and
+    #: contact repeated are mild and only make frustration together with something else
+    #: ("still waiting since the 3rd", "you said Friday; it's Tuesday").
+    leaving: float = 0.6
+    sarcasm: float = 0.6
+    loss: float = 0.55
+    broken_promise: float = 0.55
+    waiting: float = 0.3
+    repeat_contact: float = 0.3
+    #: The polite-complaint signals together add at most this: below the escalation's
+    #: `clearly_frustrated`, so they soften the tone and add up over the conversation.
+    polite_complaint_cap: float = 0.7
     #: Added for every further cue of a kind already counted (diminishing evidence).
     extra_cue: float = 0.15
     #: Weight of VADER's negativity: weight * max(0, -compound - sentiment_floor).
