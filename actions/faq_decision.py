@@ -101,7 +101,9 @@ def decide(
         return FaqDecision(CLARIFY, reason, None, offered)
 
     if intent_name != "faq":
-        return clarify("nlu_fallback" if intent_name == "nlu_fallback" else "not_faq")
+        # nlu_fallback (unsure what it is), vague_request ("I have a problem"), or another
+        # intent routed here by the dialogue policy.
+        return clarify(intent_name if intent_name in ("nlu_fallback", "vague_request") else "not_faq")
     if not candidates:
         return clarify("no_answer_ranked")
     if faq_confidence < thresholds.min_intent_confidence:
