@@ -15,6 +15,7 @@ this one imports Rasa.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
@@ -32,6 +33,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "shop_classifier.joblib"
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, every number as "0": order numbers and amounts say nothing about the
+    need, and their many digits would outweigh the words of a short message."""
+    return _DIGITS.sub("0", text.lower())
 
 
 class TextClassifier:
@@ -46,9 +54,9 @@ class TextClassifier:
         # and inflections; word uni- and bigrams carry phrases ("money back").
         self.features = make_union(
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, max_ngram_chars),
-                            sublinear_tf=True, lowercase=True),
+                            sublinear_tf=True, preprocessor=normalise),
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                            lowercase=True, token_pattern=r"(?u)\b\w+\b"),
+                            preprocessor=normalise, token_pattern=r"(?u)\b\w+\b"),
         )
         self.model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
 
