@@ -126,3 +126,15 @@ def test_an_accept_cell_without_the_rows_topic_is_refused_with_the_line(tmp_path
     bad.write_text("text,topic,accept\nrefund please,returns_refund,payment\n")
     with pytest.raises(SystemExit, match="bad.csv:2: accept 'payment' leaves out the topic"):
         read_rows(bad)
+
+
+def test_an_action_server_that_exits_mid_run_stops_the_evaluation(trained_model):
+    import asyncio
+
+    from tools.evaluate import quiet_logs, run_rows
+
+    quiet_logs()
+    rows = [Row("hello", "other"), Row("where is my parcel", "order_status")]
+    exits = iter([None, -9])  # alive after the first message, killed after the second
+    with pytest.raises(SystemExit, match="action server exited \\(code -9\\) at row 2 of 2"):
+        asyncio.run(run_rows(rows, trained_model, "http://127.0.0.1:9/webhook", lambda: next(exits)))

@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 
 from actions.content import PROJECT_ROOT, faq_catalog
 from actions.handoff import SUGGESTIONS_SLOT
@@ -175,8 +175,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def run_rows(rows: List[Row], model: Path, action_url: str) -> None:
-    """Send every row as the first message of its own conversation."""
+async def run_rows(
+    rows: List[Row], model: Path, action_url: str,
+    action_server_exit: Callable[[], Optional[int]] = lambda: None,
+) -> None:
+    """Send every row as the first message of its own conversation.
+
+    Stops with an error naming the row when the action server has exited: without it
+    every later row would be scored as "other reply" and the figures would be wrong.
+    """
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
@@ -188,6 +195,12 @@ async def run_rows(rows: List[Row], model: Path, action_url: str) -> None:
         begin = time.perf_counter()
         await agent.handle_text(row.text, sender_id=sender)
         row.ms = (time.perf_counter() - begin) * 1000
+        code = action_server_exit()
+        if code is not None:
+            raise SystemExit(
+                f"error: the action server exited (code {code}) at row {index + 1} of "
+                f"{len(rows)}; no figures written. See the action server's log."
+            )
         tracker = await store.retrieve(sender)
         classify(row, [e.as_dict() for e in tracker.events] if tracker else [])
         await store.delete(sender) if hasattr(store, "delete") else None
@@ -366,7 +379,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise SystemExit(f"error: the action server did not start; see {actions.log_path}")
             time.sleep(0.3)
         print(f"Evaluating {len(rows)} messages from {args.data} ...", file=sys.stderr)
-        asyncio.run(run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook"))
+        asyncio.run(run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook",
+                             actions.exit_code))
     finally:
         actions.stop()
 
