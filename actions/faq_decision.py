@@ -1,16 +1,18 @@
 """Whether to answer an FAQ, and with which answer: a pure function of the NLU result.
 
-Rasa's FallbackClassifier only checks the *intent* confidence, and `faq` is near 1.0 for
-anything that looks like a question. The risk is in *which* answer the ResponseSelector
-picked, so an answer is given only when that choice is confident and clearly ahead of the
-runner-up. `make eval` runs the same function offline to choose the thresholds.
+Rasa's FallbackClassifier only checks the *intent* confidence. The risk is in *which*
+answer is given, so the decision reads the FAQ ranking (per-answer probabilities from
+tools/shop_classifier.py): first the topic (the sum over its answers), then the answer
+within it, which must be confident and clearly ahead of its siblings. `make eval` and
+`python -m tools.tune_thresholds` replay the same function offline to choose thresholds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from actions.content import faq_catalog
 from actions.thresholds import FAQ, FaqThresholds
 
 ANSWER = "answer"
@@ -61,10 +63,31 @@ def intent_confidence(parse_data: Mapping[str, Any], name: str) -> float:
     return float(intent.get("confidence", 0.0)) if intent.get("name") == name else 0.0
 
 
+def topic_of(key: str) -> str:
+    """The FAQ's topic in topics.yml (an unknown key is a topic of its own)."""
+    entry = faq_catalog().get(key)
+    return entry.topic if entry else key
+
+
+def topic_confidences(candidates: List[Candidate]) -> Dict[str, float]:
+    """The confidence in each topic: the sum over its FAQ answers."""
+    topics: Dict[str, float] = {}
+    for candidate in candidates:
+        topic = topic_of(candidate.key)
+        topics[topic] = topics.get(topic, 0.0) + candidate.confidence
+    return topics
+
+
 def decide(
     parse_data: Mapping[str, Any], thresholds: FaqThresholds = FAQ
 ) -> FaqDecision:
-    """Answer only a confident, unambiguous FAQ; otherwise clarify with suggestions."""
+    """Topic first, then the answer within it; clarify when either is unclear.
+
+    Several sibling answers of one topic often share the confidence on unfamiliar
+    wording (a fee on a statement: unknown charge or charged twice?). When the topic is
+    clear but the answer is not, the siblings are offered as suggestions; when neither
+    is clear, the best answers overall are.
+    """
     candidates = faq_candidates(parse_data)
     intent_name = (parse_data.get("intent") or {}).get("name")
     faq_confidence = intent_confidence(parse_data, "faq")
@@ -74,19 +97,29 @@ def decide(
     if faq_confidence < thresholds.min_suggestion_intent_confidence:
         suggestions = ()
 
-    def clarify(reason: str) -> FaqDecision:
-        return FaqDecision(CLARIFY, reason, None, suggestions)
+    def clarify(reason: str, offered: Tuple[Candidate, ...] = suggestions) -> FaqDecision:
+        return FaqDecision(CLARIFY, reason, None, offered)
 
     if intent_name != "faq":
-        return clarify("nlu_fallback" if intent_name == "nlu_fallback" else "not_faq")
+        # nlu_fallback (unsure what it is), vague_request ("I have a problem"), or another
+        # intent routed here by the dialogue policy.
+        return clarify(intent_name if intent_name in ("nlu_fallback", "vague_request") else "not_faq")
     if not candidates:
         return clarify("no_answer_ranked")
     if faq_confidence < thresholds.min_intent_confidence:
         return clarify("low_intent_confidence")
-    best = candidates[0]
-    if best.confidence < thresholds.min_answer_confidence:
-        return clarify("low_answer_confidence")
-    runner_up = candidates[1].confidence if len(candidates) > 1 else 0.0
-    if best.confidence - runner_up < thresholds.min_margin:
-        return clarify("too_close")
-    return FaqDecision(ANSWER, "confident", best.key, tuple(candidates[:1]))
+    topics = topic_confidences(candidates)
+    topic = max(topics, key=lambda name: topics[name])
+    siblings = [c for c in candidates if topic_of(c.key) == topic]
+    best = siblings[0]
+    if topics[topic] < thresholds.min_topic_confidence:
+        return clarify("unclear_topic")
+    runner_up = siblings[1].confidence if len(siblings) > 1 else 0.0
+    if best.confidence >= thresholds.min_answer_confidence and (
+        best.confidence - runner_up >= thresholds.min_margin
+    ):
+        return FaqDecision(ANSWER, "confident", best.key, (best,))
+    offered = tuple(
+        c for c in siblings if c.confidence >= thresholds.min_sibling_confidence
+    )[: thresholds.max_suggestions]
+    return clarify("which_answer_in_topic", offered or (best,))

@@ -100,12 +100,87 @@ _PHRASES: Dict[str, List[str]] = {
         "pissed off", "livid", "infuriating", "infuriate", "infuriated", "outraged",
         "enraged", "fuming", "hate", "sick and tired", "drive me crazy", "drive me nuts",
         "drives me crazy", "on my nerves", "mad at", "so mad", "fed up with", "rage",
-        "resent", "despise", "can't stand", "cannot stand", "loathe", "ugh", "argh", "smh",
+        "despise", "can't stand", "cannot stand", "loathe", "ugh", "argh", "smh",
         "jeez", "geez", "for god's sake", "for fuck's sake", "for christ's sake",
         "offended", "offensive", "mad", "disgusted", "appalled", "upset", "bitter",
         "resentful", "salty", "exasperated", "exasperating", "aggravating", "aggravated",
         "annoyance", "irritation", "outrage", "bugs me", "bothers me", "pisses me off",
         "makes me sick", "disturbing",
+    ],
+    # Polite complaints (no swearing, no shouting) read from what happened to the customer.
+    # Strong on their own:
+    "unanswered": [
+        "nobody replied", "nobody has replied", "nobody answered", "nobody has answered",
+        "nobody called", "nobody got back", "nobody has got back", "nobody has bothered",
+        "no one replied", "no one has replied", "no one got back", "no one has got back",
+        "no one has bothered", "no one answered", "no one called", "nobody responded",
+        "no one responded", "heard nothing", "heard nothing back", "no reply", "no answer",
+        "no response", "never heard back", "never got back", "never replied",
+        "still no answer", "still no reply", "still no update", "still nothing",
+        "still no refund", "still no sign", "not impressed", "not happy", "unhappy",
+        "disappointed", "disappointing", "not good enough", "expected better",
+        "patience has run out", "run out of patience", "lost patience", "more than patient",
+        "been patient", "ignored", "pointless", "shambles", "passed around",
+        "thanks for nothing", "no one seems to", "nobody seems to", "nobody will",
+        "no one will", "nobody can", "nobody has apologised", "had it with",
+        "going on for", "taking far too long", "far too long", "way too long",
+        "long enough", "chasing", "should not have to", "shouldn't have to",
+        "another template", "same reply", "same answer", "same useless", "contradict",
+        "formal complaint", "not acceptable", "a nightmare", "disaster",
+        "nobody told me", "without anyone",
+        "without telling me", "given up", "how you treat", "actually fix", "actually read",
+        "same faq", "same link", "of course it was", "so hard to", "want it today",
+        "gone downhill", "wasted my", "waste any more", "spent an hour", "what on earth",
+        "wrong again", "third wrong", "second wrong", "a customer for years",
+    ],
+    # Threats to leave or to take it further.
+    "leaving": [
+        "never ordering again", "never order again", "never buy again", "never shop here",
+        "last time i order", "never use you again", "going elsewhere", "go elsewhere",
+        "shop elsewhere", "lost a customer", "lose a customer", "lost a loyal customer",
+        "done with this company", "done with you", "done with this", "i'm done",
+        "i am done", "i'm done with", "leave a review", "leaving a review", "bad review",
+        "tell all my friends", "telling all my friends", "telling everyone",
+        "never recommend", "not recommend", "chargeback", "dispute the payment",
+        "dispute the charge", "trading standards", "report you", "take legal action",
+        "small claims", "ombudsman", "because of this",
+    ],
+    # Mild, adding up: time that has passed, and contact repeated.
+    "waiting": [
+        "for ages", "ages ago", "for weeks", "for months", "weeks ago", "months ago",
+        "a month", "since monday", "since tuesday", "since wednesday", "since thursday",
+        "since friday", "since saturday", "since sunday", "since last week",
+        "since last month", "since the start", "since the beginning", "whole day",
+        "all day", "on hold", "still waiting", "still haven't", "still hasn't",
+        "still not", "past the", "overdue", "it's been", "it has been", "an hour",
+        "whole lunch break",
+    ],
+    "repeat_contact": [
+        # Not a bare "again" ("what was the policy again?"): contact that repeats.
+        "yet another", "another delay", "another week", "twice already", "already asked",
+        "write again", "ask again", "chase again", "happened again", "wrong again",
+        "asked before", "asked about this before", "contacted you before", "third time",
+        "second time", "fourth time", "keep getting", "keep being", "keep saying",
+        "keep telling", "over and over", "every time", "each time", "emailed four times",
+        "emailed three times", "called three times", "start all over",
+    ],
+    # Told one thing, got another.
+    "broken_promise": [
+        "you promised", "i was promised", "was promised", "were promised", "promised me",
+        "was assured", "i was assured", "so much for", "said it would", "said it'd",
+        "said it will", "told me it would", "was told it would", "was told the",
+        "was told last", "told me last", "supposed to arrive", "supposed to be here",
+        "supposed to come", "supposed to take", "meant to arrive", "meant to be here",
+        "meant to be a", "you say it's", "you said it", "you said you",
+    ],
+    # Money or goods gone.
+    "loss": [
+        "never arrived", "never came", "never turned up", "never received", "money has gone",
+        "money gone", "my money", "out of pocket", "lost money", "losing money",
+        "nothing to show", "kept my money", "took my money", "taken my money",
+        "charged for nothing", "without my money", "ruined", "ruining", "soaked",
+        "lost my parcel", "lost my order", "lost my package", "never happened",
+        "never appeared", "gone missing", "overcharged", "threw my parcel", "lost £",
     ],
     "dismissive": [
         "shut up", "who cares", "nobody cares", "no one cares", "nobody asked",
@@ -118,6 +193,8 @@ _PHRASES: Dict[str, List[str]] = {
 
 # Words the lookup tables lemmatize surprisingly ("worst" -> "wrong"): matched on LOWER.
 _EXACT_PHRASES: Dict[str, List[str]] = {
+    # The lookup tables lemmatize "resend" as "resent".
+    "anger": ["resent", "resented", "resentment"],
     "complaint": ["worst", "the worst", "worst service", "epic fail", "had enough",
                   "'ve had enough", "have had enough"],
 }
@@ -125,6 +202,10 @@ _EXACT_PHRASES: Dict[str, List[str]] = {
 # Categories whose own patterns contain a negation ("not helping"): the negation check
 # before a cue must not cancel those.
 _NEGATION_INCLUDED = {"complaint_neg"}
+# Complaint signals read from what happened, not from the customer's words about their
+# mood; they are never cancelled by a nearby negation ("for no reason and nobody will").
+_POLITE_COMPLAINT = {"unanswered", "leaving", "waiting", "elapsed", "repeat_contact",
+                     "broken_promise", "loss", "sarcasm"}
 
 # Cue labels the agent reads, per category.
 _LABELS: Dict[str, str] = {
@@ -136,7 +217,18 @@ _LABELS: Dict[str, str] = {
     "anger": "anger",
     "dismissive": "dismissive",
     "manager": "wants a manager",
+    "unanswered": "complaint",
+    "leaving": "threat to leave",
+    "waiting": "long wait",
+    "repeat_contact": "repeated contact",
+    "broken_promise": "broken promise",
+    "loss": "loss",
+    "elapsed": "long wait",
+    "sarcasm": "sarcasm",
 }
+
+# The weight (in FrustrationThresholds) of each category that is not its own name.
+_WEIGHT_OF = {"complaint_neg": "complaint", "unanswered": "complaint", "elapsed": "waiting"}
 
 # Token patterns where word order or inflection needs more than a fixed phrase. Messages
 # are lower-cased before matching (the lookup lemmatizer does not lemmatize "WASTING"), and
@@ -144,6 +236,10 @@ _LABELS: Dict[str, str] = {
 _AUX = ["do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "wo",
         "would", "could", "can", "ca", "'s", "'re", "am", "'m", "be"]
 _NEG = ["not", "n't", "never"]
+# A count of days, weeks...: digits or words.
+_COUNT = (r"^(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+          r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|several|"
+          r"many|few)$")
 _TOKEN_PATTERNS: Dict[str, List[List[Dict[str, Any]]]] = {
     "repetition": [
         # "I already told you", "I've already explained", "as I already said"
@@ -225,6 +321,26 @@ _TOKEN_PATTERNS: Dict[str, List[List[Dict[str, Any]]]] = {
          {"LOWER": {"IN": ["a", "an", "another", "formal", "official"]}, "OP": "*"},
          {"LEMMA": "complaint"}],
     ],
+    "leaving": [
+        # "never ordering from you again", "won't be buying anything here again"
+        [{"LOWER": {"IN": ["never", "not", "n't"]}},
+         {"LOWER": "be", "OP": "?"},
+         {"LEMMA": {"IN": ["order", "buy", "shop", "use", "come", "recommend"]}},
+         {"IS_ALPHA": True, "OP": "*"}, {"LOWER": "again"}],
+    ],
+    "elapsed": [
+        # "3 weeks", "two months", "16 days", "45 minutes" (not "2 days delivery"?: a count
+        # of time alone is mild and only adds up with other signals)
+        [{"LOWER": {"REGEX": _COUNT}},
+         {"LOWER": {"IN": ["days", "weeks", "months", "hours", "minutes"]}}],
+        # "day 19", "we're on day nineteen", "a fortnight"
+        [{"LOWER": "day"}, {"LOWER": {"REGEX": _COUNT}}],
+        [{"LOWER": "fortnight"}],
+        # "since the 3rd", "since March"
+        [{"LOWER": "since"}, {"LOWER": "the", "OP": "?"},
+         {"LOWER": {"REGEX": r"^(\d+(st|nd|rd|th)?|january|february|march|april|may|june|"
+                             r"july|august|september|october|november|december|christmas)$"}}],
+    ],
     "anger": [
         # "I am so angry", "this makes me sick", "it drives me mad"
         [{"LEMMA": {"IN": ["make", "drive", "get", "piss"]}}, {"LOWER": "me"},
@@ -266,6 +382,19 @@ _ACRONYMS = {
     "NAME", "II", "III", "IV", "VI", "VII", "VIII", "IX", "XI", "XL", "XXL", "XS",
 }
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z']*")
+# Praise that opens a message and is followed by a complaint: "Great, another automated
+# answer", "Oh wonderful, the link doesn't work". Not when thanks follow ("Great, thanks").
+_SARCASM_RE = re.compile(
+    r"^\s*(oh\s+)?(great|brilliant|fantastic|wonderful|lovely|perfect|superb|cheers|"
+    r"thanks a lot|thanks so much|nice one|just great|typical)\b\s*[,.!]+\s*"
+    r"(?!(thank|thanks|cheers|that|it|i'll|you|have)\b)(\w+)",
+    re.IGNORECASE,
+)
+_SARCASM_TAIL_RE = re.compile(
+    r"^(?!.*\bthank).*\b(really helpful|very helpful|just what i needed|how helpful|"
+    r"typical)\b[.!]*\s*$",
+    re.IGNORECASE,
+)
 _PUNCT_RE = re.compile(r"[!?]{2,}")
 _MIN_SHOUT_WORDS = 2
 
@@ -340,7 +469,8 @@ class FrustrationDetector:
         # Overlapping matches ("pissed" inside "pissed off"): keep the longest one.
         for span in filter_spans(spans):
             category = span.label_
-            if category not in _NEGATION_INCLUDED and _negated(doc, span.start):
+            negation_proof = _NEGATION_INCLUDED | _POLITE_COMPLAINT
+            if category not in negation_proof and _negated(doc, span.start):
                 continue
             start = span.start
             # Show "doesn't help", not "n't help": the agent reads these.
@@ -390,16 +520,31 @@ class FrustrationDetector:
         doc = self._nlp(text.lower())
         seen_categories: set = set()
         seen_texts: set = set()
+        polite = 0.0  # polite complaint signals, capped below
         for category, matched in self._pattern_cues(doc):
             label = _LABELS[category]
             key = (label, matched)
             if key in seen_texts:
                 continue
             seen_texts.add(key)
-            weight = getattr(t, "complaint" if category == "complaint_neg" else category)
-            total += weight if label not in seen_categories else t.extra_cue
+            weight = getattr(t, _WEIGHT_OF.get(category, category))
+            weight = weight if label not in seen_categories else t.extra_cue
+            if category in _POLITE_COMPLAINT:
+                polite += weight
+            else:
+                total += weight
             seen_categories.add(label)
             cues.append(f"{label}: {matched}")
+
+        # Sarcasm: praise at the start with a complaint after it, or praise as a punchline.
+        sarcasm = _SARCASM_RE.search(text) or _SARCASM_TAIL_RE.search(text)
+        if sarcasm and "sarcasm" not in seen_categories:
+            polite += t.sarcasm
+            seen_categories.add("sarcasm")
+            cues.append(f"sarcasm: {_shorten(sarcasm.group(0).strip(), 30)}")
+        # A polite complaint alone makes the customer upset (and counts towards a handoff
+        # over the conversation), never an immediate handoff: that needs anger or insults.
+        total += min(polite, t.polite_complaint_cap)
 
         # 2. Sentiment: only clearly negative messages count.
         compound = float(self._vader.polarity_scores(text)["compound"])

@@ -11,21 +11,33 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FaqThresholds:
-    """When an FAQ answer is given, and when the assistant asks instead."""
+    """When an FAQ answer is given, and when the assistant asks instead.
 
-    #: The ResponseSelector's confidence in the chosen answer must reach this.
-    #: (Its confidences spread over 37 answers, so 0.35 is already a clear first choice.)
-    min_answer_confidence: float = 0.35
-    #: ...and be this far ahead of the runner-up answer (else: too close to call).
-    min_margin: float = 0.10
-    #: The NLU intent `faq` itself must be at least this confident.
-    min_intent_confidence: float = 0.90
+    Confidences are probabilities of one distribution over every intent and FAQ answer
+    (tools/shop_classifier.py), so a topic's confidence is the sum over its answers.
+    Chosen with `python -m tools.tune_thresholds` (README, "Thresholds").
+    """
+
+    #: The chosen answer's own probability must reach this (its probability is shared
+    #: with 36 other answers and 8 intents, so 0.15 is already a clear first choice)...
+    min_answer_confidence: float = 0.15
+    #: ...and be this far ahead of its best sibling in the same topic. Measured: any
+    #: margin above 0 turns right answers into clarifications and stops no wrong ones
+    #: (the topic check below does that work).
+    min_margin: float = 0.0
+    #: The answer's topic (sum over its answers) must reach this, else the topic is
+    #: unclear and the best answers overall are offered.
+    min_topic_confidence: float = 0.3
+    #: The NLU intent `faq` (the sum over all answers) must be at least this confident.
+    min_intent_confidence: float = 0.3
     #: How many suggestions to offer as buttons when clarifying.
     max_suggestions: int = 3
-    #: A suggestion is only offered when the ResponseSelector gives it at least this...
-    min_suggestion_confidence: float = 0.1
+    #: A suggestion is only offered when it has at least this probability...
+    min_suggestion_confidence: float = 0.05
     #: ...and the message looks at least this much like an FAQ question at all.
     min_suggestion_intent_confidence: float = 0.2
+    #: Sibling answers of a clear topic are offered from this probability on.
+    min_sibling_confidence: float = 0.03
 
 
 FAQ = FaqThresholds()
@@ -56,6 +68,19 @@ class FrustrationThresholds:
     anger: float = 0.6
     dismissive: float = 0.6
     manager: float = 0.6
+    #: Polite complaints: a threat to leave and sarcasm count like the cues above;
+    #: what went wrong (money or goods lost, a broken promise) nearly so; time passed and
+    #: contact repeated are mild and only make frustration together with something else
+    #: ("still waiting since the 3rd", "you said Friday; it's Tuesday").
+    leaving: float = 0.6
+    sarcasm: float = 0.6
+    loss: float = 0.55
+    broken_promise: float = 0.55
+    waiting: float = 0.3
+    repeat_contact: float = 0.3
+    #: The polite-complaint signals together add at most this: below the escalation's
+    #: `clearly_frustrated`, so they soften the tone and add up over the conversation.
+    polite_complaint_cap: float = 0.7
     #: Added for every further cue of a kind already counted (diminishing evidence).
     extra_cue: float = 0.15
     #: Weight of VADER's negativity: weight * max(0, -compound - sentiment_floor).

@@ -42,8 +42,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.unit)
 
 
-# Fewer epochs than config.yml: enough for the integration tests, quick to train.
-TEST_EPOCHS = {"DIETClassifier": 40, "ResponseSelector": 40, "TEDPolicy": 20}
+# Fewer epochs than config.yml: enough for the integration tests, quick to train (the NLU
+# classifier is a logistic regression and has no epochs).
+TEST_EPOCHS = {"TEDPolicy": 20}
 
 
 def _train_small_model(folder: Path) -> Path:

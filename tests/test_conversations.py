@@ -173,3 +173,49 @@ async def test_frustration_adding_up_over_two_messages_brings_a_person(agent):
     [request] = handoffs(await chat.say("you are not helping at all"))
     assert request["reason"] == "frustration"
     assert len(request["frustration"]["cues"]) >= 2
+
+
+# --- unfamiliar wording (issue 10): how customers write, not how the training data does ---
+# Written for these tests; none of them is a training example or a development-set row.
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("the jeans pinch at the waist so I'd like them to go back to you and get my money returned",
+         "returns_refund"),
+        ("hi, ordered a lamp (order 48213) but I'd rather have my money back, how do I arrange that?",
+         "returns_refund"),
+        ("I'm 100% sure of my password yet the login screen refuses it", "login_password"),
+        ("can't get into my account, it says the password doesn't match but I've used it for years",
+         "login_password"),
+        ("there's a £3 fee on my bank statement from you and I have no idea what it is", "payment"),
+        ("my card got debited two times for one order, can you sort it?", "payment"),
+        ("the payment keeps bouncing when I try to check out", "payment"),
+    ],
+)
+async def test_unfamiliar_wording_gets_the_right_answer(agent, text, topic):
+    chat = Conversation(agent)
+    await chat.say(text)
+    answer = await chat.answer()
+    assert topic_of(answer["response"]) == topic, (text, answer["response"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["which size of your trainers would fit a 27 cm foot?", "do you sell gift vouchers?",
+     "are you recruiting for the Christmas season?", "how should I wash a cashmere scarf?"],
+)
+async def test_shop_questions_the_faq_does_not_answer_get_no_faq_answer(agent, text):
+    chat = Conversation(agent)
+    await chat.say(text)
+    responses = await chat.responses()
+    assert not any(r.startswith("utter_faq/") for r in responses), (text, responses)
+
+
+async def test_two_polite_complaints_bring_a_person_without_a_swear_word(agent):
+    chat = Conversation(agent)
+    first = await chat.say("I've written to you three times about order 55123 and heard nothing back")
+    assert handoffs(first) == []  # upset, but not yet a handoff
+    [request] = handoffs(await chat.say("you promised it would be sorted by Monday and it's Thursday"))
+    assert request["reason"] == "frustration"
+    kinds = " ".join(request["frustration"]["cues"])
+    assert "broken promise" in kinds

@@ -13,7 +13,8 @@ from actions.thresholds import ESCALATION
 from tests.helpers import bot_event, domain, parse, tracker, user_event
 
 CLEAR = [("returns_policy", 0.95), ("exchange", 0.02)]
-UNCLEAR = [("refund_timing", 0.4), ("refund_missing", 0.38)]
+# Neither the topic (0.22) nor the answer is clear under the tuned thresholds.
+UNCLEAR = [("refund_timing", 0.12), ("refund_missing", 0.1)]
 
 
 class Chat:

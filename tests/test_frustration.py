@@ -248,3 +248,69 @@ def test_import_does_no_work() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+# --- polite complaints (issue 10) ----------------------------------------------------------
+# Written for these tests; the labelled set in tests/data/ is measured by eval_frustration.
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("We're on day nineteen now and I have emailed you twice already.", "repeated contact"),
+        ("You promised a courier would collect it on Wednesday; nobody came.", "broken promise"),
+        ("The refund never arrived and I am now out of pocket.", "loss"),
+        ("Oh brilliant, the tracking page crashed as well.", "sarcasm"),
+        ("After this, I'll be shopping elsewhere.", "threat to leave"),
+        ("I won't be buying from this site again.", "threat to leave"),
+        ("I contacted you a fortnight ago and heard nothing back.", "complaint"),
+    ],
+)
+def test_polite_complaints_are_read_as_unhappy(
+    detector: FrustrationDetector, text: str, kind: str
+) -> None:
+    result = detector.score(text)
+    assert kind in _kinds(result), result
+    assert result.is_frustrated, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My parcel is running a day behind, no problem at all, just curious.",
+        "The return has been with you for a week now, when might the refund come?",
+        "I still haven't had the confirmation e-mail, should I wait a bit longer?",
+        "Great, thanks, that's sorted it.",
+        "Thank you, you've been really helpful today.",
+        "Could you resend the verification code please?",
+        "What was the name of that returns form again?",
+    ],
+)
+def test_calm_bad_luck_and_thanks_stay_calm(detector: FrustrationDetector, text: str) -> None:
+    result = detector.score(text)
+    assert not result.is_frustrated, result
+
+
+def test_mild_signals_add_up_to_unhappy(detector: FrustrationDetector) -> None:
+    one = detector.score("It has been 12 days since I ordered.")
+    two = detector.score("It has been 12 days since I ordered and I had to write again.")
+    assert not one.is_frustrated and two.is_frustrated, (one, two)
+
+
+def test_a_polite_complaint_alone_never_hands_off_at_once(detector: FrustrationDetector) -> None:
+    from actions.thresholds import ESCALATION
+
+    text = ("You promised it by Friday, so much for that; it never arrived, I've asked "
+            "twice already and I'll be telling all my friends to shop elsewhere.")
+    result = detector.score(text)
+    assert result.is_frustrated
+    assert result.score < ESCALATION.clearly_frustrated, result
+    # With anger on top, it does.
+    assert detector.score(text + " I am furious.").score >= ESCALATION.clearly_frustrated
+
+
+def test_the_shop_set_is_labelled_and_balanced() -> None:
+    from tools.eval_frustration import load_rows
+
+    rows = load_rows(REPO_ROOT / "tests" / "data" / "shop_frustration.csv")
+    unhappy = sum(label for _, label in rows)
+    assert len(rows) >= 300 and abs(unhappy - (len(rows) - unhappy)) <= 10
+    assert len({text for text, _ in rows}) == len(rows)

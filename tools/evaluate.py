@@ -3,8 +3,12 @@
 Each text is sent as the first message of a fresh conversation to the trained model,
 with the real action server answering its custom actions: the same code path as in
 production. The outcome is read from the conversation's events: an FAQ answer (which
-one), a clarification, a handoff, or a decline. Scores per topic are printed and written
-to reports/eval.md with a confusion-matrix picture; each row's NLU confidences go to
+one), a clarification (with the FAQs it offered), a handoff, or a decline. An optional
+`accept` column lists every right topic (`a|b`); a `source` column gets its own table.
+"One click" counts a right answer, or a clarification whose suggestions hold a right
+answer: the customer is one button press away. Scores per topic and per source are
+printed and written to reports/eval.md with a confusion-matrix picture; each row (text,
+topic, outcome, faq, answered_topic, suggestions, NLU confidences) goes to
 reports/eval_rows.jsonl, which `python -m tools.tune_thresholds` uses to choose the
 thresholds. The last printed line is machine-readable.
 """
@@ -21,11 +25,12 @@ import socket
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 
 from actions.content import PROJECT_ROOT, faq_catalog
+from actions.handoff import SUGGESTIONS_SLOT
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "eval" / "dev_intents.csv"
 REPORTS = PROJECT_ROOT / "reports"
@@ -45,6 +50,9 @@ class Row:
     outcome: str = ""  # answer | clarify | handoff | decline | other reply
     faq: Optional[str] = None  # the FAQ answered
     answered_topic: Optional[str] = None
+    accept: List[str] = field(default_factory=list)  # every right topic; [topic] if empty
+    source: str = ""
+    suggestions: List[str] = field(default_factory=list)  # FAQ keys offered as buttons
     intent: Optional[str] = None
     intent_confidence: float = 0.0
     ranking: Optional[List[Dict[str, Any]]] = None  # intent ranking, for tuning
@@ -52,20 +60,42 @@ class Row:
     ms: float = 0.0
 
     @property
+    def right_topics(self) -> List[str]:
+        """The topics whose answer is right (the `accept` column, else the topic)."""
+        return self.accept or [self.topic]
+
+    @property
     def correct(self) -> bool:
         """The right thing for this topic: its FAQ answer, or a handoff when asked."""
-        if self.topic == HUMAN_REQUEST:
-            return self.outcome == "handoff"
-        return self.outcome == "answer" and self.answered_topic == self.topic
+        if HUMAN_REQUEST in self.right_topics and self.outcome == "handoff":
+            return True
+        return self.outcome == "answer" and self.answered_topic in self.right_topics
+
+    @property
+    def one_click(self) -> bool:
+        """Right, or a clarification offering a right answer as a button."""
+        if self.correct:
+            return True
+        if self.outcome != "clarify":
+            return False
+        catalog = faq_catalog()
+        return any(
+            key in catalog and catalog[key].topic in self.right_topics
+            for key in self.suggestions
+        )
 
     @property
     def wrong_answer(self) -> bool:
         """An FAQ answer from another topic (on out-of-scope rows: any FAQ answer)."""
-        return self.outcome == "answer" and self.answered_topic != self.topic
+        return self.outcome == "answer" and self.answered_topic not in self.right_topics
 
 
 def read_rows(path: Path) -> List[Row]:
-    """Rows of a CSV with `text` and `topic` columns; a clear error otherwise."""
+    """Rows of a CSV with `text` and `topic` columns (optional `accept`, `source`).
+
+    A clear error names the file when columns are missing or an `accept` cell leaves
+    out the row's own topic.
+    """
     if not path.exists():
         raise SystemExit(f"error: {path}: no such file")
     with path.open(newline="", encoding="utf-8") as handle:
@@ -75,11 +105,18 @@ def read_rows(path: Path) -> List[Row]:
             raise SystemExit(
                 f"error: {path}: needs the columns text,topic (missing: {', '.join(sorted(missing))})"
             )
-        rows = [
-            Row(text=r["text"].strip(), topic=r["topic"].strip())
-            for r in reader
-            if (r.get("text") or "").strip()
-        ]
+        rows = []
+        for line, r in enumerate(reader, start=2):
+            if not (r.get("text") or "").strip():
+                continue
+            topic = r["topic"].strip()
+            accept = [t.strip() for t in (r.get("accept") or "").split("|") if t.strip()]
+            if accept and topic not in accept:
+                raise SystemExit(
+                    f"error: {path}:{line}: accept '{r['accept']}' leaves out the topic '{topic}'"
+                )
+            rows.append(Row(text=r["text"].strip(), topic=topic, accept=accept,
+                            source=(r.get("source") or "").strip()))
     if not rows:
         raise SystemExit(f"error: {path}: no rows with text")
     return rows
@@ -101,8 +138,10 @@ def classify(row: Row, events: Iterable[Mapping[str, Any]]) -> None:
             row.faq_ranking = [
                 {"intent_response_key": i.get("intent_response_key"),
                  "confidence": round(float(i.get("confidence") or 0), 4)}
-                for i in (faq.get("ranking") or [])[:5]
+                for i in (faq.get("ranking") or [])[:12]
             ]
+        if event.get("event") == "slot" and event.get("name") == SUGGESTIONS_SLOT:
+            row.suggestions = list(event.get("value") or [])
         if event.get("event") != "bot":
             continue
         action = (event.get("metadata") or {}).get("utter_action") or ""
@@ -136,8 +175,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def run_rows(rows: List[Row], model: Path, action_url: str) -> None:
-    """Send every row as the first message of its own conversation."""
+async def run_rows(
+    rows: List[Row], model: Path, action_url: str,
+    action_server_exit: Callable[[], Optional[int]] = lambda: None,
+) -> None:
+    """Send every row as the first message of its own conversation.
+
+    Stops with an error naming the row when the action server has exited: without it
+    every later row would be scored as "other reply" and the figures would be wrong.
+    """
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
@@ -149,6 +195,12 @@ async def run_rows(rows: List[Row], model: Path, action_url: str) -> None:
         begin = time.perf_counter()
         await agent.handle_text(row.text, sender_id=sender)
         row.ms = (time.perf_counter() - begin) * 1000
+        code = action_server_exit()
+        if code is not None:
+            raise SystemExit(
+                f"error: the action server exited (code {code}) at row {index + 1} of "
+                f"{len(rows)}; no figures written. See the action server's log."
+            )
         tracker = await store.retrieve(sender)
         classify(row, [e.as_dict() for e in tracker.events] if tracker else [])
         await store.delete(sender) if hasattr(store, "delete") else None
@@ -171,6 +223,7 @@ class Scores:
     human_request_recall: float
     clarify_rate: float
     median_ms: float
+    one_click_rate: float = 0.0  # in-scope rows answered right or one button away
 
     def line(self) -> str:
         """The machine-readable last line."""
@@ -178,7 +231,8 @@ class Scores:
             f"in_scope_accuracy={self.in_scope_accuracy:.2f} "
             f"oos_wrong_answer_rate={self.oos_wrong_answer_rate:.2f} "
             f"human_request_recall={self.human_request_recall:.2f} "
-            f"clarify_rate={self.clarify_rate:.2f}"
+            f"clarify_rate={self.clarify_rate:.2f} "
+            f"one_click_rate={self.one_click_rate:.2f}"
         )
 
 
@@ -197,23 +251,28 @@ def score(rows: List[Row]) -> Scores:
         human_request_recall=_rate(sum(r.outcome == "handoff" for r in human), len(human)),
         clarify_rate=_rate(sum(r.outcome == "clarify" for r in rows), len(rows)),
         median_ms=statistics.median(r.ms for r in rows) if rows else 0.0,
+        one_click_rate=_rate(sum(r.one_click for r in in_scope), len(in_scope)),
     )
 
 
-def per_topic_table(rows: List[Row]) -> List[List[str]]:
-    """One line per topic: how many, correct, clarified, wrong answer, handoff, declined."""
-    table = [["topic", "rows", "correct", "clarified", "wrong answer", "handoff", "declined/other"]]
-    for topic in sorted({r.topic for r in rows}):
-        group = [r for r in rows if r.topic == topic]
+def per_topic_table(rows: List[Row], by: str = "topic") -> List[List[str]]:
+    """One line per topic (or per `source`): how many, correct, one click, clarified,
+    wrong answer, handoff, declined. On out-of-scope rows "correct" is 0 by design:
+    read "wrong answer" there."""
+    table = [[by, "rows", "correct", "one click", "clarified", "wrong answer", "handoff",
+              "declined/other"]]
+    for key in sorted({getattr(r, by) for r in rows}):
+        group = [r for r in rows if getattr(r, by) == key]
         n = len(group)
         cells = [
             sum(r.correct for r in group),
+            sum(r.one_click for r in group),
             sum(r.outcome == "clarify" for r in group),
             sum(r.wrong_answer for r in group),
             sum(r.outcome == "handoff" for r in group),
             sum(r.outcome in ("decline", OTHER_REPLY) for r in group),
         ]
-        table.append([topic, str(n)] + [f"{c} ({_rate(c, n):.0%})" for c in cells])
+        table.append([key or "-", str(n)] + [f"{c} ({_rate(c, n):.0%})" for c in cells])
     return table
 
 
@@ -258,13 +317,15 @@ def confusion_picture(rows: List[Row], path: Path) -> None:
 def markdown(rows: List[Row], scores: Scores, data: Path, picture: Path) -> str:
     """The report."""
     table = per_topic_table(rows)
+    sources = per_topic_table(rows, by="source")
     lines = [
         "# Evaluation of the assistant",
         "",
         f"Data: `{data}` ({len(rows)} messages), model `{MODEL.name}`.",
         "",
         f"- In-scope accuracy: **{scores.in_scope_accuracy:.3f}** (target >= 0.90)",
-        f"- Out-of-scope wrong-answer rate: **{scores.oos_wrong_answer_rate:.3f}** (target <= 0.10)",
+        f"- One click (answered right, or a right suggestion offered): **{scores.one_click_rate:.3f}**",
+        f"- Out-of-scope wrong-answer rate: **{scores.oos_wrong_answer_rate:.3f}** (target <= 0.05)",
         f"- Handoff rate on human_request: **{scores.human_request_recall:.3f}**",
         f"- Clarification rate (all rows): {scores.clarify_rate:.3f}",
         f"- Median time per message: {scores.median_ms:.1f} ms",
@@ -273,6 +334,8 @@ def markdown(rows: List[Row], scores: Scores, data: Path, picture: Path) -> str:
         "|" + "---|" * len(table[0]),
     ]
     lines += ["| " + " | ".join(line) + " |" for line in table[1:]]
+    lines += ["", "| " + " | ".join(sources[0]) + " |", "|" + "---|" * len(sources[0])]
+    lines += ["| " + " | ".join(line) + " |" for line in sources[1:]]
     wrong = [r for r in rows if r.wrong_answer][:25]
     if wrong:
         lines += ["", "## Wrong answers (first 25)", "", "| text | topic | answered |", "|---|---|---|"]
@@ -316,7 +379,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise SystemExit(f"error: the action server did not start; see {actions.log_path}")
             time.sleep(0.3)
         print(f"Evaluating {len(rows)} messages from {args.data} ...", file=sys.stderr)
-        asyncio.run(run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook"))
+        asyncio.run(run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook",
+                             actions.exit_code))
     finally:
         actions.stop()
 
@@ -327,8 +391,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     (args.out / "eval.md").write_text(markdown(rows, scores, args.data, picture))
     with (args.out / "eval_rows.jsonl").open("w") as handle:
         for row in rows:
-            handle.write(json.dumps(asdict(row)) + "\n")
+            handle.write(json.dumps(dict(asdict(row), one_click=row.one_click)) + "\n")
     print_table(per_topic_table(rows))
+    if any(r.source for r in rows):
+        print()
+        print_table(per_topic_table(rows, by="source"))
     print(f"median time per message: {scores.median_ms:.1f} ms")
     print(f"report: {args.out / 'eval.md'}, picture: {picture}")
     print(scores.line())
