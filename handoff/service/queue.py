@@ -180,21 +180,16 @@ class QueueMixin(ServiceBase):
         work.emit(TICKET_UPDATED, {"ticket": ticket.to_json()}, values["conversation_id"])
 
     def _offline_message(self, open_now: bool, next_opening: dt.datetime | None) -> str:
-        hours = f" Our support hours: {self.hours.summary}." if self.hours.summary else ""
         if open_now:
-            return (
-                "No one from our team is available to chat right now. Leave your contact "
-                "details and a person will get back to you as soon as someone is free." + hours
-            )
-        when = (
-            next_opening.astimezone(self.hours.timezone).strftime("%A %d %B at %H:%M")
-            if next_opening
-            else "as soon as we are back"
-        )
-        return (
-            "Our team is offline right now. Leave your contact details and a person will "
-            f"answer when we open again ({when}, {self.hours.timezone.key} time)." + hours
-        )
+            text = self.wording.say("offline_no_agents")
+        elif next_opening is None:
+            text = self.wording.say("offline_closed_unknown")
+        else:
+            when = next_opening.astimezone(self.hours.timezone).strftime("%A %d %B at %H:%M")
+            text = self.wording.say("offline_closed", when=when, timezone=self.hours.timezone.key)
+        if self.hours.summary:
+            text += " " + self.wording.say("support_hours_note", hours=self.hours.summary)
+        return text
 
     async def _status_result(self, conversation_id: str) -> EnqueueResult:
         async with self.engine.connect() as conn:
@@ -205,7 +200,6 @@ class QueueMixin(ServiceBase):
                     outcome="assigned",
                     conversation_id=conversation_id,
                     agent_name=name,
-                    message=f"{name} from our team has joined the chat.",
                 )
             status = await self._queue_status(conn, conversation_id)
         if status is None:
@@ -215,7 +209,6 @@ class QueueMixin(ServiceBase):
             conversation_id=conversation_id,
             position=status.position,
             estimated_wait_seconds=status.estimated_wait_seconds,
-            message="You are in line for a person from our team.",
         )
 
     async def cancel(self, conversation_id: str) -> Conversation:
