@@ -88,6 +88,12 @@ class ServiceBase:
         # What customers are told; read from the shop file when the service is built.
         self.wording = wording or load_messages(settings.shop_file)
 
+    def parts(
+        self,
+    ) -> tuple[AsyncEngine, EventBus, Settings, OfficeHours, Clock, Messages]:
+        """What a service built next to this one shares with it (one engine, one bus...)."""
+        return self.engine, self.bus, self.settings, self.hours, self.clock, self.wording
+
     def now(self) -> dt.datetime:
         """Current time from the injectable clock, in UTC (what the database stores)."""
         return self.clock().astimezone(dt.timezone.utc)
@@ -103,7 +109,7 @@ class ServiceBase:
         if work.events:
             await self.bus.publish(work.events)
 
-    # -- reading helpers shared by the mixins -------------------------------------
+    # -- reading helpers shared by the services -------------------------------------
 
     async def _conversation_row(
         self, conn: AsyncConnection, conversation_id: str, lock: bool = False
