@@ -213,8 +213,10 @@ def create_api_blueprint(name: str = "customer_api") -> Blueprint:
         limits = request.app.ctx.limits
         limit(limits["transcript"], conversation_id, "transcript e-mails")
         limit(limits["transcript_recipient"], address.lower(), "transcript e-mails to this address")
-        text = format_transcript(await service.messages_since(conversation_id), settings.shop_name)
-        email = build_email(address, settings.smtp_sender, settings.shop_name, text)
+        facts = service.wording.facts
+        sender = settings.smtp_sender or f"{facts['shop_name']} <{facts['support_email']}>"
+        text = format_transcript(await service.messages_since(conversation_id), facts["shop_name"])
+        email = build_email(address, sender, facts["shop_name"], text)
         try:
             await send_email(settings.smtp_host, settings.smtp_port, email)
         except MailError as problem:

@@ -14,7 +14,7 @@ from handoff.web.security import security_headers
 
 from .api import create_api_blueprint
 from .gateway import Gateway
-from .pages import create_pages_blueprint
+from .pages import create_pages_blueprint, widget_script
 from .rasa_client import RasaClient
 from .reactor import Reactor
 from .recovery import Recovery
@@ -83,7 +83,9 @@ def create_app(
             max_in_flight=settings.rasa_max_in_flight,
             queue_seconds=settings.rasa_queue_seconds,
         )
-        app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa)
+        wording = app.ctx.handoff.wording  # shop.yml's messages, read by the desk's start-up
+        app.ctx.widget_js = widget_script(wording.shop_name)
+        app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa, wording)
         app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()
 

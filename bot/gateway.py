@@ -18,7 +18,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Coroutine, Mapping, TypeVar
+from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
 from handoff.contract import (
     HANDOFF_REQUEST_VERSION,
@@ -26,6 +26,7 @@ from handoff.contract import (
     HandoffReason,
     read_handoff_request,
 )
+from handoff.messages import Messages
 from handoff.service import (
     Conflict,
     EnqueueResult,
@@ -36,19 +37,12 @@ from handoff.service import (
 )
 
 from .notices import (
-    BACK_BUSY,
-    BACK_UNAVAILABLE,
-    BOT_BACK,
-    BUSY,
-    BUSY_AT_START,
     BUTTON_REQUEST_SUMMARY,
     HUMAN_REQUEST_INTENT,
     LEAVE_CONTACT,
     LEAVE_MESSAGE,
     OUTAGE_REQUEST_SUMMARY,
     TALK_TO_PERSON,
-    UNAVAILABLE,
-    UNAVAILABLE_AT_START,
 )
 from .rasa_client import RasaBusy, RasaClient, RasaSilent, RasaUnavailable
 from .router import (
@@ -86,14 +80,18 @@ class Gateway:
     #: "Talk to a person" waits this long for a Rasa slot, then hands off without Rasa.
     handoff_slot_seconds = 2.0
 
-    def __init__(self, service: HandoffService, rasa: RasaClient) -> None:
+    def __init__(self, service: HandoffService, rasa: RasaClient, wording: Messages) -> None:
         self.service = service
         self.rasa = rasa
+        self.wording = wording
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[Any]] = set()
         # Conversations whose session start showed nothing (the action server was down):
         # the disclosure is still owed, and Rasa's tracker ends in the failed start.
         self._unopened: set[str] = set()
+
+    def _read(self, replies: Sequence[Mapping[str, Any]]) -> BotTurn:
+        return read_replies(replies, self.wording.say("choose"))
 
     @property
     def pending(self) -> int:
@@ -139,7 +137,7 @@ class Gateway:
         cid = conversation.id
         async with self.lock(cid):
             try:
-                turn = read_replies(await self.rasa.start(cid))
+                turn = self._read(await self.rasa.start(cid))
                 if turn.silent:
                     self._unopened.add(cid)
                     raise RasaSilent(
@@ -148,7 +146,7 @@ class Gateway:
             except RasaUnavailable as problem:
                 logger.warning("conversation %s starts without the assistant: %s", cid, problem)
                 outcome = await self._without_assistant(
-                    cid, problem, BUSY_AT_START, UNAVAILABLE_AT_START
+                    cid, problem, "busy_at_start", "unavailable_at_start"
                 )
                 outcome.conversation_id = cid
                 return outcome
@@ -197,13 +195,13 @@ class Gateway:
         try:
             if owed:
                 opening = await self._open_again(conversation_id, remaining())
-            turn = read_replies(await self.rasa.send(conversation_id, rasa_text, wait=remaining()))
+            turn = self._read(await self.rasa.send(conversation_id, rasa_text, wait=remaining()))
             if turn.silent and not owed and not await self._bot_has_spoken(conversation_id):
                 # Opened during an outage by an earlier run of the web app: owe the
                 # disclosure, then ask again in the fresh session.
                 opening = await self._open_again(conversation_id, remaining())
                 if opening:
-                    turn = read_replies(
+                    turn = self._read(
                         await self.rasa.send(conversation_id, rasa_text, wait=remaining())
                     )
             if turn.silent:
@@ -221,7 +219,7 @@ class Gateway:
     async def _open_again(self, conversation_id: str, wait: float) -> list[Message]:
         """Run the session start again for a chat opened while the actions were down:
         stores and returns the disclosure, or nothing while they are still down."""
-        turn = read_replies(await self.rasa.start(conversation_id, wait=wait))
+        turn = self._read(await self.rasa.start(conversation_id, wait=wait))
         if turn.silent:
             self._unopened.add(conversation_id)
             return []
@@ -243,7 +241,7 @@ class Gateway:
             outcome.assistant_unavailable = True
             outcome.assistant_busy = isinstance(problem, RasaBusy)
             return outcome
-        return await self._without_assistant(conversation_id, problem, BUSY, UNAVAILABLE)
+        return await self._without_assistant(conversation_id, problem, "busy", "unavailable")
 
     async def _asks_for_person(self, text: str, rasa_text: str, problem: RasaUnavailable) -> bool:
         # Rasa's NLU still works when only the custom actions are down; when Rasa
@@ -256,11 +254,14 @@ class Gateway:
         return asks_for_person(text)
 
     async def _without_assistant(
-        self, conversation_id: str, problem: RasaUnavailable, busy_text: str, down_text: str
+        self, conversation_id: str, problem: RasaUnavailable, busy_key: str, down_key: str
     ) -> Outcome:
-        """The honest notice when Rasa gave no answer: busy (load) or unavailable."""
+        """The honest notice when Rasa gave no answer: busy (load) or unavailable (the
+        keys name the messages of shop.yml)."""
         busy = isinstance(problem, RasaBusy)
-        notice = await self.notice(conversation_id, busy_text if busy else down_text)
+        notice = await self.notice(
+            conversation_id, self.wording.say(busy_key if busy else down_key)
+        )
         return Outcome(replies=[notice], assistant_unavailable=True, assistant_busy=busy)
 
     async def notice(self, conversation_id: str, text: str) -> Message:
@@ -292,7 +293,7 @@ class Gateway:
                     handoff=await self.service.enqueue(conversation_id, "customer_request")
                 )
             try:
-                turn = read_replies(
+                turn = self._read(
                     await self.rasa.execute(
                         conversation_id, "action_handoff", wait=self.handoff_slot_seconds
                     )
@@ -392,7 +393,7 @@ class Gateway:
         async with self.lock(conversation_id):
             try:
                 return await self.service.add_message(
-                    conversation_id, "system", f"{agent_name} joined the chat."
+                    conversation_id, "system", self.wording.say("agent_joined", name=agent_name)
                 )
             except Conflict:
                 return None  # closed in the meantime
@@ -410,17 +411,21 @@ class Gateway:
             if conversation.state != "bot":
                 return []
             try:
-                turn = read_replies(await self.rasa.execute(conversation_id, "action_handback"))
+                turn = self._read(await self.rasa.execute(conversation_id, "action_handback"))
                 if turn.silent:
                     raise RasaSilent("action_handback showed nothing")
             except RasaUnavailable as problem:
                 logger.warning("action_handback failed for %s: %s", conversation_id, problem)
                 return (
                     await self._without_assistant(
-                        conversation_id, problem, BACK_BUSY, BACK_UNAVAILABLE
+                        conversation_id, problem, "back_busy", "back_unavailable"
                     )
                 ).replies
-            stored = [await self.service.add_message(conversation_id, "system", BOT_BACK)]
+            stored = [
+                await self.service.add_message(
+                    conversation_id, "system", self.wording.say("bot_back")
+                )
+            ]
             outcome = await self._apply_turn(conversation_id, turn)
             return stored + outcome.replies
 

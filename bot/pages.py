@@ -1,16 +1,23 @@
-"""The demo shop page and the widget's files (headers and CSP: ``handoff.web.security``)."""
+"""The demo shop page and the widget's files (headers and CSP: ``handoff.web.security``).
+
+widget.js is served with the shop's name of ``shop.yml`` in it (see :func:`widget_script`).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any, Callable, Coroutine
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, file, text
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+WIDGET_MIME = "application/javascript; charset=utf-8"
+# The widget's one line naming the shop, filled from shop.yml when the app starts.
+SHOP_LINE = re.compile(r'^  var SHOP = ".*";$', re.MULTILINE)
 ASSETS = {
-    "widget.js": "application/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
     "shop.css": "text/css; charset=utf-8",
 }
@@ -24,6 +31,14 @@ def create_pages_blueprint(name: str = "customer_pages") -> Blueprint:
     async def shop(request: Request) -> HTTPResponse:
         return await file(STATIC_DIR / "shop.html", mime_type="text/html; charset=utf-8")
 
+    @bp.get("/widget.js", name="widget_js")
+    async def widget(request: Request) -> HTTPResponse:
+        return text(
+            request.app.ctx.widget_js,
+            content_type=WIDGET_MIME,
+            headers={"Cache-Control": "no-cache"},
+        )
+
     for asset, mime in ASSETS.items():
         bp.add_route(
             _asset_handler(asset, mime), f"/{asset}", methods=["GET"], name=asset.replace(".", "_")
@@ -36,3 +51,12 @@ def _asset_handler(asset: str, mime: str) -> Callable[[Request], Coroutine[Any, 
         return await file(STATIC_DIR / asset, mime_type=mime, headers={"Cache-Control": "no-cache"})
 
     return handler
+
+
+def widget_script(shop_name: str) -> str:
+    """widget.js with the shop's name in it (read once, when the app starts)."""
+    source = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    filled, count = SHOP_LINE.subn(lambda _: f"  var SHOP = {json.dumps(shop_name)};", source)
+    if count != 1:
+        raise RuntimeError("widget.js must have exactly one line 'var SHOP = \"...\";'")
+    return filled

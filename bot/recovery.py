@@ -35,14 +35,14 @@ CLOCK_SLACK_SECONDS = 1.0
 
 
 def answer_in_tracker(
-    events: Sequence[Mapping[str, Any]], text: str, sent_at: float
+    events: Sequence[Mapping[str, Any]], text: str, sent_at: float, choose: str
 ) -> BotTurn | None:
     """The bot's turn after the customer's ``text`` in Rasa's tracker events.
 
     Only the tracker's last customer message counts, and only if it is ``text`` and
     arrived at or after ``sent_at`` (a UNIX time): else Rasa never got this message (or
     has not finished it yet) and the result is None. The turn may be silent (a failed
-    custom action).
+    custom action). ``choose`` heads buttons sent without text (see ``read_replies``).
     """
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
@@ -60,7 +60,7 @@ def answer_in_tracker(
             for later in events[index + 1 :]
             if later.get("event") == "bot"
         ]
-        return read_replies(replies)
+        return read_replies(replies, choose)
     return None
 
 
@@ -125,7 +125,9 @@ class Recovery:
                     # Missed, or the customer wrote again meanwhile (a late answer would
                     # then read as the answer to the newer message): say which one.
                     logger.info("telling %s that the assistant missed message %s", cid, message.id)
-                    await self.gateway.notice(cid, missed_notice(message.text))
+                    await self.gateway.notice(
+                        cid, missed_notice(self.gateway.wording, message.text)
+                    )
             except Conflict:
                 pass  # closed meanwhile
 
@@ -138,7 +140,9 @@ class Recovery:
         while True:
             try:
                 events = await self.gateway.rasa.tracker_events(message.conversation_id)
-                turn = answer_in_tracker(events, message.text, sent_at)
+                turn = answer_in_tracker(
+                    events, message.text, sent_at, self.gateway.wording.say("choose")
+                )
                 if turn is not None:
                     return turn
                 give_up = min(give_up, loop.time() + self.wait_seconds)

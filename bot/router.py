@@ -106,7 +106,7 @@ class BotTurn:
         return not self.messages and self.handoff is None
 
 
-def read_replies(replies: Sequence[Mapping[str, Any]]) -> BotTurn:
+def read_replies(replies: Sequence[Mapping[str, Any]], choose: str) -> BotTurn:
     """Interpret Rasa's REST replies (or ``execute``'s ``messages``).
 
     A ``custom`` payload with a ``handoff`` key is the action layer's handoff request
@@ -130,7 +130,7 @@ def read_replies(replies: Sequence[Mapping[str, Any]]) -> BotTurn:
         if isinstance(text, str) and text.strip():
             messages.append(BotMessage(text, buttons))
         elif buttons:
-            messages.append(BotMessage("Please choose:", buttons))
+            messages.append(BotMessage(choose, buttons))
     return BotTurn(messages, handoff)
 
 

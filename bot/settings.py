@@ -57,8 +57,8 @@ class BotSettings:
     proxies_count: int = 0
     smtp_host: str | None = None
     smtp_port: int = 25
-    smtp_sender: str = "Larkspur & Co. <help@larkspur.example>"
-    shop_name: str = "Larkspur & Co."
+    # None: the shop's name and support_email of shop.yml.
+    smtp_sender: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
@@ -117,7 +117,7 @@ class BotSettings:
             proxies_count=env_int(env, "BOT_PROXIES_COUNT", 0, 0),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=env_int(env, "SMTP_PORT", 25, 1),
-            smtp_sender=env.get("SMTP_SENDER") or cls.smtp_sender,
+            smtp_sender=env.get("SMTP_SENDER") or None,
         )
 
     @property

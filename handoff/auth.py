@@ -63,7 +63,7 @@ def issue_token(
 ) -> str:
     """A signed token naming the agent (and its session), valid for ``ttl_seconds``.
 
-    The desk accepts only tokens that name a live session (see ``SessionsMixin``).
+    The desk accepts only tokens that name a live session (see ``SessionService``).
     """
     claims = {} if session_id is None else {"sid": session_id}
     return tokens.issue(Audience.AGENT, str(agent_id), secret, ttl_seconds, now, **claims)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from actions.content import PROJECT_ROOT, placeholders
+from handoff.messages import check_messages
 from tools.validate import responses_spoken_by_actions
 
 MIN_FAQ_EXAMPLES = 12
@@ -222,6 +223,8 @@ def check(root: Path) -> Report:
                         variant.get("__line__"),
                         f"{name} uses {{{placeholder}}}, which shop.yml does not define",
                     )
+    if shop_path.exists():  # the chat's own wording (shop.yml's messages section)
+        report.problems.extend(check_messages(Path(_rel(shop_path))))
     return report
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import yaml
+
 from actions.content import PROJECT_ROOT
 from handoff.db import keep_private
 from tools.supervisor import Supervisor
@@ -205,13 +207,17 @@ def web_env(base: dict[str, str], rasa_port: int, token: str, demo: bool) -> dic
     return env
 
 
-ALWAYS_OPEN_SHOP = (
-    "support_hours:\n  timezone: UTC\n  weekly:\n"
-    + "".join(
-        f'    {day}: "00:00-24:00"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    )
-    + "  summary: every day, around the clock\n"
-)
+ALWAYS_OPEN_HOURS = {
+    "timezone": "UTC",
+    "weekly": {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "summary": "every day, around the clock",
+}
+
+
+def always_open_shop() -> str:
+    """The project's shop file (facts, wording) with support hours around the clock."""
+    document = yaml.safe_load((PROJECT_ROOT / "shop.yml").read_text(encoding="utf-8"))
+    return yaml.safe_dump({**document, "support_hours": ALWAYS_OPEN_HOURS}, allow_unicode=True)
 
 
 def sandbox_web_env(
@@ -221,7 +227,7 @@ def sandbox_web_env(
     its own database, open around the clock (so nothing depends on the day or hour it
     runs), the demo agent, and no auto-assignment (the caller's agent claims chats)."""
     shop = folder / "shop.yml"
-    shop.write_text(ALWAYS_OPEN_SHOP)
+    shop.write_text(always_open_shop(), encoding="utf-8")
     env = web_env(base, rasa_port, token, demo=True)
     env.update(
         {

@@ -1,4 +1,4 @@
-/* Larkspur & Co. chat widget: one <script src=".../widget.js" defer></script> tag.
+/* The shop's chat widget: one <script src=".../widget.js" defer></script> tag.
  *
  * Talks to the customer API (/api/conversations) of the server it was loaded from.
  * Every text is rendered with textContent, never as markup. The conversation id and
@@ -46,6 +46,7 @@
   var BASE = script && script.src ? new URL(script.src).origin : window.location.origin;
   var STORAGE_KEY = "larkspur-chat";
   var OPEN_KEY = "larkspur-chat-open";
+  // The server puts shop.yml's shop_name here (bot/pages.py); this one is for tests.
   var SHOP = "Larkspur & Co.";
   var SVG = "http://www.w3.org/2000/svg";
 

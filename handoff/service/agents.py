@@ -12,8 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from ..auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from ..events import AGENT_STATUS_CHANGED, CONVERSATION_ASSIGNED
 from ..models import agents, conversations, handoffs
+from .assignment import AssignmentService
 from .base import ServiceBase, to_agent
 from .errors import AuthFailed, Conflict, InvalidInput, NotFound
+from .sessions import SessionService
 from .types import Agent
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -29,8 +31,15 @@ def check_password_strength(password: Any) -> str:
     return password
 
 
-class AgentsMixin(ServiceBase):
+class AgentService(ServiceBase):
     """Agent accounts and presence."""
+
+    def __init__(
+        self, base: ServiceBase, assignment: AssignmentService, sessions: SessionService
+    ) -> None:
+        super().__init__(*base.parts())
+        self.assignment = assignment  # an agent who comes online may take waiting chats
+        self.sessions = sessions  # a disabled agent's sessions end
 
     async def create_agent(
         self,
@@ -139,7 +148,7 @@ class AgentsMixin(ServiceBase):
                 raise NotFound("no such agent")
             work.emit(AGENT_STATUS_CHANGED, {"agent_id": agent_id, "online": bool(online)})
         if online and self.settings.auto_assign:
-            await self.auto_assign()  # type: ignore[attr-defined]
+            await self.assignment.auto_assign()
         return await self.get_agent(agent_id)
 
     async def touch_agent(self, agent_id: int) -> None:
@@ -198,7 +207,7 @@ class AgentsMixin(ServiceBase):
                 self._emit_queue_changed(work, await self._queue_ids(work.conn))
             work.emit(AGENT_STATUS_CHANGED, {"agent_id": agent.id, "online": False})
         if owned and self.settings.auto_assign:
-            await self.auto_assign()  # type: ignore[attr-defined]
+            await self.assignment.auto_assign()
         return await self.get_agent(agent.id)
 
     async def reset_password(self, login: str, password: str) -> Agent:
@@ -211,7 +220,7 @@ class AgentsMixin(ServiceBase):
             await work.conn.execute(
                 update(agents).where(agents.c.id == agent.id).values(password_hash=hashed)
             )
-        await self.revoke_agent_sessions(agent.id)  # type: ignore[attr-defined]
+        await self.sessions.revoke_agent_sessions(agent.id)
         return agent
 
 

@@ -23,14 +23,20 @@ from ..events import (
 from ..models import agents, conversations, handoffs
 from ..policy import may_close, owns
 from .base import ServiceBase, Unit, to_conversation
+from .conversations import ConversationService
 from .errors import Conflict, Forbidden, NotFound
 from .types import Conversation
 
 
-class AssignmentMixin(ServiceBase):
-    """Ownership changes of conversations."""
+class AssignmentService(ServiceBase):
+    """Ownership changes of conversations: claim, auto-assign, reassign, hand back, close."""
 
     _assign_lock: asyncio.Lock | None = None
+
+    def __init__(self, base: ServiceBase, conversation_service: ConversationService) -> None:
+        super().__init__(*base.parts())
+        # To answer with the conversation as it is now.
+        self.conversation_service = conversation_service
 
     async def claim(self, conversation_id: str, agent_id: int) -> Conversation:
         """An agent picks up a queued chat.
@@ -59,7 +65,7 @@ class AssignmentMixin(ServiceBase):
                     name = await self._agent_name(work.conn, conv["agent_id"])
                     raise Conflict(f"this chat was already taken by {name}")
                 raise Conflict(f"this chat is not waiting in the queue (it is {conv['state']})")
-        return await self.get_conversation(conversation_id)  # type: ignore[attr-defined]
+        return await self.conversation_service.get_conversation(conversation_id)
 
     async def _lock_agent(self, conn: AsyncConnection, agent_id: int) -> Any:
         query = select(agents).where(agents.c.id == agent_id).with_for_update()
@@ -233,7 +239,7 @@ class AssignmentMixin(ServiceBase):
                 conversation_id,
             )
         await self._after_capacity_freed()
-        return await self.get_conversation(conversation_id)  # type: ignore[attr-defined]
+        return await self.conversation_service.get_conversation(conversation_id)
 
     async def _require_owner(
         self, conn: AsyncConnection, conversation_id: str, agent_id: int
@@ -278,7 +284,7 @@ class AssignmentMixin(ServiceBase):
             if conv["state"] == "queued":
                 self._emit_queue_changed(work, await self._queue_ids(work.conn))
         await self._after_capacity_freed()
-        return await self.get_conversation(conversation_id)  # type: ignore[attr-defined]
+        return await self.conversation_service.get_conversation(conversation_id)
 
     async def _after_capacity_freed(self) -> None:
         if self.settings.auto_assign:

@@ -14,6 +14,7 @@ from sqlalchemy.sql import Select
 from ..db import WRITE_OPTION
 from ..events import QUEUE_CHANGED, Event, EventBus
 from ..hours import ALWAYS_OPEN, OfficeHours
+from ..messages import Messages, load_messages
 from ..models import agents, conversations, handoffs, messages, offline_tickets
 from ..settings import Settings
 from .errors import NotFound
@@ -68,7 +69,7 @@ class Unit:
 
 
 class ServiceBase:
-    """Holds the engine, bus, settings, office hours and clock of the service."""
+    """Holds the engine, bus, settings, office hours, clock and wording of the service."""
 
     def __init__(
         self,
@@ -77,12 +78,21 @@ class ServiceBase:
         settings: Settings,
         hours: OfficeHours | None = None,
         clock: Clock = utcnow,
+        wording: Messages | None = None,
     ) -> None:
         self.engine = engine
         self.bus = bus
         self.settings = settings
         self.hours = hours or ALWAYS_OPEN
         self.clock = clock
+        # What customers are told; read from the shop file when the service is built.
+        self.wording = wording or load_messages(settings.shop_file)
+
+    def parts(
+        self,
+    ) -> tuple[AsyncEngine, EventBus, Settings, OfficeHours, Clock, Messages]:
+        """What a service built next to this one shares with it (one engine, one bus...)."""
+        return self.engine, self.bus, self.settings, self.hours, self.clock, self.wording
 
     def now(self) -> dt.datetime:
         """Current time from the injectable clock, in UTC (what the database stores)."""
@@ -99,7 +109,7 @@ class ServiceBase:
         if work.events:
             await self.bus.publish(work.events)
 
-    # -- reading helpers shared by the mixins -------------------------------------
+    # -- reading helpers shared by the services -------------------------------------
 
     async def _conversation_row(
         self, conn: AsyncConnection, conversation_id: str, lock: bool = False

@@ -45,7 +45,7 @@ def _after(after_id: Any) -> int:
     return value
 
 
-class ConversationsMixin(ServiceBase):
+class ConversationService(ServiceBase):
     """Conversation and message operations."""
 
     async def create_conversation(self) -> Conversation:

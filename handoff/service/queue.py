@@ -18,8 +18,10 @@ from ..events import (
     TICKET_UPDATED,
 )
 from ..models import agents, conversations, handoffs, messages, offline_tickets
+from .assignment import AssignmentService
 from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
 from .errors import Conflict, InvalidInput
+from .tickets import TicketService
 from .types import Conversation, EnqueueResult, QueueItem, QueueStatus, Ticket
 
 MAX_CONTEXT_JSON = 64_000
@@ -29,8 +31,15 @@ RECENT_HANDOFFS = 20
 PICKUP_SECONDS = 60
 
 
-class QueueMixin(ServiceBase):
-    """Queue operations (the assignment mixin provides ``auto_assign``)."""
+class QueueService(ServiceBase):
+    """Queue operations: enqueue (or an offline ticket), cancel, position, wait, list."""
+
+    def __init__(
+        self, base: ServiceBase, assignment: AssignmentService, tickets: TicketService
+    ) -> None:
+        super().__init__(*base.parts())
+        self.assignment = assignment  # a new chat may go to a free agent at once
+        self.tickets = tickets  # outside hours a request becomes an offline ticket
 
     async def enqueue(
         self,
@@ -100,7 +109,7 @@ class QueueMixin(ServiceBase):
                 )
                 self._emit_queue_changed(work, queue)
         if already is None and self.settings.auto_assign:
-            await self.auto_assign()  # type: ignore[attr-defined]
+            await self.assignment.auto_assign()
         return await self._status_result(conversation_id)
 
     async def _go_offline(
@@ -176,25 +185,20 @@ class QueueMixin(ServiceBase):
             .where(offline_tickets.c.id == ticket_id)
             .values(handoff_id=handoff_id, updated_at=now)
         )
-        ticket = await self._ticket_row(work.conn, ticket_id)  # type: ignore[attr-defined]
+        ticket = await self.tickets.ticket_row(work.conn, ticket_id)
         work.emit(TICKET_UPDATED, {"ticket": ticket.to_json()}, values["conversation_id"])
 
     def _offline_message(self, open_now: bool, next_opening: dt.datetime | None) -> str:
-        hours = f" Our support hours: {self.hours.summary}." if self.hours.summary else ""
         if open_now:
-            return (
-                "No one from our team is available to chat right now. Leave your contact "
-                "details and a person will get back to you as soon as someone is free." + hours
-            )
-        when = (
-            next_opening.astimezone(self.hours.timezone).strftime("%A %d %B at %H:%M")
-            if next_opening
-            else "as soon as we are back"
-        )
-        return (
-            "Our team is offline right now. Leave your contact details and a person will "
-            f"answer when we open again ({when}, {self.hours.timezone.key} time)." + hours
-        )
+            text = self.wording.say("offline_no_agents")
+        elif next_opening is None:
+            text = self.wording.say("offline_closed_unknown")
+        else:
+            when = next_opening.astimezone(self.hours.timezone).strftime("%A %d %B at %H:%M")
+            text = self.wording.say("offline_closed", when=when, timezone=self.hours.timezone.key)
+        if self.hours.summary:
+            text += " " + self.wording.say("support_hours_note", hours=self.hours.summary)
+        return text
 
     async def _status_result(self, conversation_id: str) -> EnqueueResult:
         async with self.engine.connect() as conn:
@@ -205,7 +209,6 @@ class QueueMixin(ServiceBase):
                     outcome="assigned",
                     conversation_id=conversation_id,
                     agent_name=name,
-                    message=f"{name} from our team has joined the chat.",
                 )
             status = await self._queue_status(conn, conversation_id)
         if status is None:
@@ -215,7 +218,6 @@ class QueueMixin(ServiceBase):
             conversation_id=conversation_id,
             position=status.position,
             estimated_wait_seconds=status.estimated_wait_seconds,
-            message="You are in line for a person from our team.",
         )
 
     async def cancel(self, conversation_id: str) -> Conversation:

@@ -14,7 +14,7 @@ from .base import ServiceBase, as_utc
 from .errors import AuthFailed
 
 
-class SessionsMixin(ServiceBase):
+class SessionService(ServiceBase):
     """Open, check and revoke agent sessions."""
 
     async def open_session(self, agent_id: int) -> str:

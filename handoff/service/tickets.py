@@ -34,7 +34,7 @@ def _ticket(row: Any) -> Ticket:
     )
 
 
-class TicketsMixin(ServiceBase):
+class TicketService(ServiceBase):
     """Offline tickets and satisfaction answers."""
 
     async def leave_contact(
@@ -73,11 +73,12 @@ class TicketsMixin(ServiceBase):
                     .values(contact=contact, message=message, updated_at=now)
                 )
                 name = TICKET_UPDATED
-            ticket = await self._ticket_row(work.conn, ticket_id)
+            ticket = await self.ticket_row(work.conn, ticket_id)
             work.emit(name, {"ticket": ticket.to_json()}, conversation_id)
         return ticket
 
-    async def _ticket_row(self, conn: Any, ticket_id: int) -> Ticket:
+    async def ticket_row(self, conn: Any, ticket_id: int) -> Ticket:
+        """One ticket, with the reason of its handoff (on the caller's connection)."""
         query = (
             select(offline_tickets, handoffs.c.reason)
             .select_from(
@@ -136,7 +137,7 @@ class TicketsMixin(ServiceBase):
             )
             if result.rowcount != 1:
                 raise NotFound("no such ticket")
-            ticket = await self._ticket_row(work.conn, ticket_id)
+            ticket = await self.ticket_row(work.conn, ticket_id)
             work.emit(TICKET_UPDATED, {"ticket": ticket.to_json()}, ticket.conversation_id)
         return ticket
 

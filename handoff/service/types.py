@@ -111,7 +111,9 @@ class EnqueueResult:
 
     ``outcome`` is ``queued`` (with position and estimated wait), ``assigned`` (an
     agent took it at once) or ``offline`` (a ticket was opened; ``next_opening`` is
-    when support opens again, None when it is open but nobody is online).
+    when support opens again, None when it is open but nobody is online). ``message``
+    is what to tell the customer about an ``offline`` outcome ("" otherwise: the queue
+    notice and "<name> joined the chat." are the customer side's own).
     """
 
     outcome: str

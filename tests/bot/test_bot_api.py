@@ -344,6 +344,9 @@ async def test_transcript_email_reaches_a_real_smtp_server(make_live, fake_rasa)
     assert "Content-Type: text/plain" in text
     assert "Assistant (bot):" in text and "You:" in text
     assert "Where is my order? <b>now</b>" in text
+    # Sender and subject come from shop.yml's shop section (no SMTP_SENDER given).
+    assert mail.mail_from == "help@larkspur.example"
+    assert "Subject: Your chat with Larkspur & Co." in text
 
 
 def _async_true(check):

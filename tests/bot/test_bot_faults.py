@@ -11,6 +11,8 @@ from bot_support import DISCLOSURE, online_agent, wait_for
 from bot.recovery import answer_in_tracker, missed_notice
 from bot.router import NEUTRALISER, asks_for_person
 
+CHOOSE = "Pick one:"
+
 # Async tests run under asyncio_mode = "auto" (pyproject.toml); the pure ones are plain.
 
 
@@ -125,23 +127,25 @@ def test_the_answer_is_the_turn_after_the_customers_last_message_in_the_tracker(
         bot("30 days.", buttons=[{"title": "Yes", "payload": "y"}]),
         bot(None, custom={"handoff": {"reason": "frustration"}}),
     ]
-    turn = answer_in_tracker(events, "returns?", sent_at=199.9)
+    turn = answer_in_tracker(events, "returns?", sent_at=199.9, choose=CHOOSE)
     assert turn is not None and [m.text for m in turn.messages] == ["30 days."]
     assert turn.messages[0].buttons == [{"title": "Yes", "payload": "y"}]
     assert turn.handoff == {"reason": "frustration"}
     # Rasa never got it: its last customer message is another one, or an older copy.
-    assert answer_in_tracker(events, "hi", sent_at=100.0) is None
-    assert answer_in_tracker(events, "returns?", sent_at=300.0) is None
-    assert answer_in_tracker([], "returns?", sent_at=0) is None
+    assert answer_in_tracker(events, "hi", sent_at=100.0, choose=CHOOSE) is None
+    assert answer_in_tracker(events, "returns?", sent_at=300.0, choose=CHOOSE) is None
+    assert answer_in_tracker([], "returns?", sent_at=0, choose=CHOOSE) is None
     # A text that began with "/" reached Rasa neutralised.
     assert (
-        answer_in_tracker([user(NEUTRALISER + "/restart", 5.0), bot("Sorry?")], "/restart", 5.0)
+        answer_in_tracker(
+            [user(NEUTRALISER + "/restart", 5.0), bot("Sorry?")], "/restart", 5.0, CHOOSE
+        )
         .messages[0]
         .text
         == "Sorry?"
     )
     # Rasa got it and its action failed: a silent turn.
-    assert answer_in_tracker([user("x", 5.0)], "x", 5.0).silent
+    assert answer_in_tracker([user("x", 5.0)], "x", 5.0, CHOOSE).silent
 
 
 async def stopped_mid_answer(make_live, question: str) -> str:
@@ -180,6 +184,6 @@ async def test_a_question_rasa_never_got_gets_an_honest_notice_at_the_next_start
 
     await wait_for(settled)
     [last] = (await second.service.messages_since(cid, 0))[-1:]
-    assert last.text == missed_notice("Can I return sale items?")
+    assert last.text == missed_notice(second.service.wording, "Can I return sale items?")
     assert 'missed your message "Can I return sale items?"' in last.text
     assert [b["action"] for b in last.buttons] == ["handoff", "contact"]

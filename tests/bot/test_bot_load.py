@@ -9,8 +9,6 @@ import aiohttp
 import pytest
 from bot_support import online_agent, wait_for
 
-from bot.gateway import BUSY, BUSY_AT_START
-
 pytestmark = pytest.mark.asyncio
 
 
@@ -102,7 +100,10 @@ async def test_overflow_is_told_the_assistant_is_busy_and_rasa_never_sees_it(mak
         if text in busy:
             assert body["assistant_unavailable"] is True
             [notice] = body["replies"]
-            assert (notice["author"], notice["text"]) == ("system", BUSY)
+            assert (notice["author"], notice["text"]) == (
+                "system",
+                live.service.wording.say("busy"),
+            )
             assert [b["action"] for b in notice["buttons"]] == ["handoff", "contact"]
     assert sorted(fake_rasa.webhook_texts()) == sorted(set(texts) - set(busy))
 
@@ -137,7 +138,7 @@ async def test_a_chat_started_while_rasa_is_full_says_so(make_live, fake_rasa):
     new_cid, _, body = await live.start_chat()
     assert body["assistant_busy"] is True and body["assistant_unavailable"] is True
     [first] = body["messages"]
-    assert (first["author"], first["text"]) == ("system", BUSY_AT_START)
+    assert (first["author"], first["text"]) == ("system", live.service.wording.say("busy_at_start"))
     assert [b["action"] for b in first["buttons"]] == ["handoff", "contact"]
     assert len(fake_rasa.calls) == calls  # Rasa saw nothing of the new chat
     await occupying

@@ -11,6 +11,7 @@ from bot_support import bot_settings, desk_settings, unique_name
 from bot.app import create_app
 from bot.pages import STATIC_DIR
 from handoff.hours import ALWAYS_OPEN
+from tests.helpers import ROOT
 
 
 @pytest.fixture
@@ -65,3 +66,24 @@ def test_the_desk_is_served_by_the_same_app(app):
 def test_unknown_api_paths_answer_json(app):
     _, response = app.test_client.post("/api/conversations/abc/nothing")
     assert response.status == 404 and "error" in response.text.lower()
+
+
+def test_the_widget_is_served_with_the_shop_name_of_the_shop_file(tmp_path):
+    shop = tmp_path / "shop.yml"
+    text = (ROOT / "shop.yml").read_text(encoding="utf-8")
+    shop.write_text(
+        text.replace("shop_name: Larkspur & Co.", 'shop_name: Fern "&" Moss</script>'),
+        encoding="utf-8",
+    )
+    app = create_app(
+        bot_settings("http://127.0.0.1:9"),
+        desk_settings(tmp_path, shop_file=shop),
+        name=unique_name(),
+        hours=ALWAYS_OPEN,
+        background=False,
+    )
+    _, response = app.test_client.get("/widget.js")
+    assert response.status == 200 and "javascript" in response.headers["content-type"]
+    # As a JavaScript string literal: quotes escaped, nothing else on the line.
+    assert '\n  var SHOP = "Fern \\"&\\" Moss</script>";\n' in response.text
+    assert "Larkspur" not in response.text

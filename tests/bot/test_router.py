@@ -23,6 +23,9 @@ def test_a_person_handles_the_chat_so_the_bot_is_not_asked(state):
     assert route.action is Action.TO_AGENT and route.rasa_text is None
 
 
+CHOOSE = "Pick one:"  # the text above buttons sent without one
+
+
 def test_in_state_bot_the_bot_is_asked_with_safe_text():
     assert route_customer_message("bot", "How do returns work?").action is Action.ASK_BOT
     assert route_customer_message("bot", "/restart").rasa_text == NEUTRALISER + "/restart"
@@ -56,7 +59,8 @@ def test_replies_split_into_visible_messages_and_the_handoff_request():
                 "text": "Which one?",
                 "buttons": [{"title": "Returns", "payload": "How do returns work?"}, {"bad": 1}],
             },
-        ]
+        ],
+        CHOOSE,
     )
     assert [m.text for m in turn.messages] == ["Bringing in a person.", "Which one?"]
     assert turn.messages[1].buttons == [{"title": "Returns", "payload": "How do returns work?"}]
@@ -64,7 +68,7 @@ def test_replies_split_into_visible_messages_and_the_handoff_request():
 
 
 def test_replies_without_handoff_have_none():
-    assert read_replies([{"text": "hi"}, "junk", {"custom": {"other": 1}}]).handoff is None
+    assert read_replies([{"text": "hi"}, "junk", {"custom": {"other": 1}}], CHOOSE).handoff is None
 
 
 def test_unknown_handoff_reasons_fall_back_to_customer_request():
@@ -91,3 +95,9 @@ def test_long_bot_texts_split_without_losing_words():
     parts = split_long(text, 2000)
     assert all(len(p) <= 2000 for p in parts) and " ".join(parts) == text
     assert split_long("x" * 4500, 2000) == ["x" * 2000, "x" * 2000, "x" * 500]
+
+
+def test_buttons_sent_without_text_get_the_choose_wording_above_them():
+    turn = read_replies([{"buttons": [{"title": "Returns", "payload": "returns"}]}], CHOOSE)
+    assert [m.text for m in turn.messages] == [CHOOSE]
+    assert turn.messages[0].buttons == [{"title": "Returns", "payload": "returns"}]

@@ -19,6 +19,8 @@ from handoff.contract import (
 )
 from handoff.models import handoffs
 
+CHOOSE = "Pick one:"  # the text above buttons sent without one
+
 
 def test_the_action_servers_reason_names_are_the_contracts():
     # actions/ may import nothing of the web app, so it keeps a copy: this keeps it honest.
@@ -60,7 +62,8 @@ def test_rasas_custom_handoff_reply_is_read_as_version_2():
         [
             {"text": "One moment."},
             {"custom": {"handoff": {"version": 1, "reason": "low_confidence", "transcript": []}}},
-        ]
+        ],
+        CHOOSE,
     )
     assert [m.text for m in turn.messages] == ["One moment."]
     assert read_handoff_request(turn.handoff) == {"version": 2, "reason": "low_confidence"}
