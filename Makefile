@@ -52,9 +52,7 @@ shell: $(MODEL) ## talk to the assistant in this terminal
 run: $(MODEL) ## start everything on 127.0.0.1: Rasa, action server, web app (shop + widget, agent desk)
 	$(PY) -m tools.stack
 
-# TODO(after the issue-11 merge): actions/ and the evaluation tools join ruff and mypy
-# (their exclusions are listed in pyproject.toml).
-LINT_PATHS := bot handoff tools tests
+LINT_PATHS := actions bot handoff tools tests
 SCRIPTS := bot/static/widget.js handoff/static/desk.js
 
 lint: $(VENV)/.installed ## ruff (rules E,F,W,I,B,UP), ruff format --check, mypy, node --check and node tests of the two scripts

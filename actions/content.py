@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -33,7 +33,7 @@ class FaqEntry:
         return f"utter_faq/{self.key}"
 
 
-def _read_yaml(path: Path) -> Dict[str, Any]:
+def _read_yaml(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     if not isinstance(data, dict):
@@ -52,10 +52,10 @@ def topics_file() -> Path:
 
 
 @lru_cache(maxsize=None)
-def shop_facts() -> Dict[str, str]:
+def shop_facts() -> dict[str, str]:
     """The placeholders the responses may use, e.g. `{return_window_days}` -> "30"."""
     data = _read_yaml(shop_file())
-    facts: Dict[str, str] = {}
+    facts: dict[str, str] = {}
     for section in ("shop", "policies"):
         facts.update({k: str(v) for k, v in (data.get(section) or {}).items()})
     hours = data.get("support_hours") or {}
@@ -65,13 +65,13 @@ def shop_facts() -> Dict[str, str]:
 
 
 @lru_cache(maxsize=None)
-def topic_map() -> Dict[str, Any]:
+def topic_map() -> dict[str, Any]:
     """The raw contents of topics.yml."""
     return _read_yaml(topics_file())
 
 
 @lru_cache(maxsize=None)
-def faq_catalog() -> Dict[str, FaqEntry]:
+def faq_catalog() -> dict[str, FaqEntry]:
     """Every FAQ by key."""
     entries = topic_map().get("faq") or {}
     return {
@@ -89,14 +89,14 @@ def placeholders(text: str) -> Iterable[str]:
     }
 
 
-def fill_values(domain: Mapping[str, Any], response: str) -> Dict[str, str]:
+def fill_values(domain: Mapping[str, Any], response: str) -> dict[str, str]:
     """The shop facts that `response` (as defined in `domain`) refers to.
 
     Only these are passed along with the response, so each stored bot event carries
     what it used and not the whole shop file.
     """
     variants = (domain.get("responses") or {}).get(response) or []
-    names = set()
+    names: set[str] = set()
     for variant in variants:
         names.update(placeholders(variant.get("text") or ""))
     facts = shop_facts()

@@ -8,7 +8,7 @@ result into messages and slot events.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -39,13 +39,13 @@ class EscalationState:
     failures: int = 0
     unhelpful: int = 0
     level: float = 0.0
-    cues: Tuple[str, ...] = ()
-    last_faq: Optional[str] = None
+    cues: tuple[str, ...] = ()
+    last_faq: str | None = None
     answers: int = 0
-    feedback_pending: Optional[str] = None  # the FAQ whose "did that help?" is open
+    feedback_pending: str | None = None  # the FAQ whose "did that help?" is open
 
     @classmethod
-    def from_tracker(cls, tracker: Tracker) -> "EscalationState":
+    def from_tracker(cls, tracker: Tracker) -> EscalationState:
         """Read the state from the tracker's slots (missing slots are zero)."""
         slot = tracker.get_slot
         return cls(
@@ -58,7 +58,7 @@ class EscalationState:
             feedback_pending=slot(FEEDBACK_PENDING),
         )
 
-    def events(self) -> List[Dict[str, Any]]:
+    def events(self) -> list[dict[str, Any]]:
         """Slot events that store this state."""
         return [
             SlotSet(FAILURES, float(self.failures)),
@@ -84,7 +84,7 @@ class Assessment:
 def assess(
     state: EscalationState,
     text: str,
-    detector: Optional[FrustrationDetector] = None,
+    detector: FrustrationDetector | None = None,
     limits: EscalationThresholds = ESCALATION,
 ) -> Assessment:
     """Score the latest customer message and add it to the conversation's level."""
@@ -101,15 +101,16 @@ def assess(
 
 def add_signal(
     state: EscalationState, amount: float, cue: str, limits: EscalationThresholds = ESCALATION
-) -> Tuple[EscalationState, bool]:
+) -> tuple[EscalationState, bool]:
     """Add a conversation signal (failure again, same question, "didn't help")."""
     cues = state.cues if cue in state.cues else state.cues + (cue,)
     state = replace(state, level=state.level + amount, cues=cues[-10:])
     return state, state.level >= limits.conversation
 
 
-def after_answer(state: EscalationState, key: str, limits: EscalationThresholds = ESCALATION
-                 ) -> Tuple[EscalationState, bool]:
+def after_answer(
+    state: EscalationState, key: str, limits: EscalationThresholds = ESCALATION
+) -> tuple[EscalationState, bool]:
     """A successful answer: failures reset. Returns (state, ask whether it helped).
 
     Asked after the first answer and then every few answers, and after every answer
@@ -118,14 +119,16 @@ def after_answer(state: EscalationState, key: str, limits: EscalationThresholds 
     answers = state.answers + 1
     ask = answers == 1 or (answers - 1) % limits.feedback_every == 0 or state.unhelpful > 0
     return (
-        replace(state, failures=0, last_faq=key, answers=answers,
-                feedback_pending=key if ask else None),
+        replace(
+            state, failures=0, last_faq=key, answers=answers, feedback_pending=key if ask else None
+        ),
         ask,
     )
 
 
-def after_failure(state: EscalationState, limits: EscalationThresholds = ESCALATION
-                  ) -> Tuple[EscalationState, bool]:
+def after_failure(
+    state: EscalationState, limits: EscalationThresholds = ESCALATION
+) -> tuple[EscalationState, bool]:
     """The assistant did not understand. Returns (state, hand off now)."""
     failures = state.failures + 1
     state = replace(state, failures=failures, feedback_pending=None)
@@ -134,8 +137,9 @@ def after_failure(state: EscalationState, limits: EscalationThresholds = ESCALAT
     return state, failures >= limits.max_failures
 
 
-def after_unhelpful(state: EscalationState, limits: EscalationThresholds = ESCALATION
-                    ) -> Tuple[EscalationState, bool]:
+def after_unhelpful(
+    state: EscalationState, limits: EscalationThresholds = ESCALATION
+) -> tuple[EscalationState, bool]:
     """The customer said (or showed) that an answer did not help. Returns (state, hand off)."""
     state = replace(state, unhelpful=state.unhelpful + 1, feedback_pending=None)
     state, too_frustrated = add_signal(state, limits.unhelpful, "said an answer did not help")
@@ -147,6 +151,6 @@ def reset() -> EscalationState:
     return EscalationState()
 
 
-def feedback_record(key: Optional[str], helpful: bool) -> SlotSet:
+def feedback_record(key: str | None, helpful: bool) -> SlotSet:
     """One answer to "did that help?", kept as an event in the tracker for analytics."""
     return SlotSet(FEEDBACK, {"faq": key, "helpful": helpful})

@@ -7,7 +7,7 @@ or the same question asked again after its answer, brings in a person.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -37,7 +37,7 @@ from actions.thresholds import ESCALATION
 FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}]
 
 
-def chosen_suggestion(tracker: Tracker) -> Optional[FaqEntry]:
+def chosen_suggestion(tracker: Tracker) -> FaqEntry | None:
     """The FAQ whose suggestion button the customer just pressed, if any.
 
     Buttons carry the FAQ's title as plain text (never a `/intent` payload, which a
@@ -53,20 +53,18 @@ def chosen_suggestion(tracker: Tracker) -> Optional[FaqEntry]:
     return None
 
 
-def answer(dispatcher: CollectingDispatcher, domain: Dict[Text, Any], key: str) -> None:
+def answer(dispatcher: CollectingDispatcher, domain: dict[str, Any], key: str) -> None:
     """Utter the answer of FAQ `key`, with the shop's facts filled in."""
     response = f"utter_faq/{key}"
     dispatcher.utter_message(response=response, **fill_values(domain, response))
 
 
-def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> List[EventType]:
+def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> list[EventType]:
     """Ask which FAQ is meant, with the best candidates and a person as buttons."""
     catalog = faq_catalog()
     entries = [catalog[c.key] for c in decision.candidates if c.key in catalog]
     if not entries:
-        dispatcher.utter_message(
-            response="utter_clarify_no_suggestion", buttons=[HUMAN_BUTTON]
-        )
+        dispatcher.utter_message(response="utter_clarify_no_suggestion", buttons=[HUMAN_BUTTON])
         return [SlotSet(SUGGESTIONS_SLOT, None)]
     buttons = [{"title": e.title, "payload": e.title} for e in entries]
     dispatcher.utter_message(
@@ -78,10 +76,10 @@ def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> List[Eve
 def give_answer(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    domain: Dict[Text, Any],
+    domain: dict[str, Any],
     key: str,
     assessment: Assessment,
-) -> List[EventType]:
+) -> list[EventType]:
     """Answer FAQ `key`, unless it was just answered (then offer a person instead)."""
     state = assessment.state
     if key == state.last_faq:
@@ -90,7 +88,9 @@ def give_answer(
         state, escalate = after_unhelpful(state)
         events = [feedback_record(key, False)]
         if escalate:
-            return events + hand_off(dispatcher, tracker, UNHELPFUL_ANSWER, state, assessment.message)
+            return events + hand_off(
+                dispatcher, tracker, UNHELPFUL_ANSWER, state, assessment.message
+            )
         dispatcher.utter_message(response="utter_same_question", buttons=[HUMAN_BUTTON])
         return events + state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
     if assessment.upset:
@@ -105,16 +105,16 @@ def give_answer(
 class ActionAnswerFaq(MoodAwareAction):
     """Answers a confident FAQ question, clarifies once, or brings in a person."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_faq"
 
     async def respond(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
+        domain: dict[str, Any],
         assessment: Assessment,
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         picked = chosen_suggestion(tracker)
         if picked:
             return give_answer(dispatcher, tracker, domain, picked.key, assessment)

@@ -10,7 +10,7 @@ within it, which must be confident and clearly ahead of its siblings. `make eval
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Mapping
 
 from actions.content import faq_catalog
 from actions.thresholds import FAQ, FaqThresholds
@@ -33,8 +33,8 @@ class FaqDecision:
 
     outcome: str  # ANSWER or CLARIFY
     reason: str  # why: confident, nlu_fallback, low_intent_confidence, ...
-    key: Optional[str] = None  # the FAQ to answer
-    candidates: Tuple[Candidate, ...] = ()  # best first, for suggestions
+    key: str | None = None  # the FAQ to answer
+    candidates: tuple[Candidate, ...] = ()  # best first, for suggestions
 
     @property
     def answers(self) -> bool:
@@ -42,7 +42,7 @@ class FaqDecision:
         return self.outcome == ANSWER
 
 
-def faq_candidates(parse_data: Mapping[str, Any]) -> List[Candidate]:
+def faq_candidates(parse_data: Mapping[str, Any]) -> list[Candidate]:
     """The ResponseSelector's ranking of FAQ answers, best first."""
     selector = (parse_data.get("response_selector") or {}).get("faq") or {}
     ranking = selector.get("ranking") or []
@@ -69,18 +69,16 @@ def topic_of(key: str) -> str:
     return entry.topic if entry else key
 
 
-def topic_confidences(candidates: List[Candidate]) -> Dict[str, float]:
+def topic_confidences(candidates: list[Candidate]) -> dict[str, float]:
     """The confidence in each topic: the sum over its FAQ answers."""
-    topics: Dict[str, float] = {}
+    topics: dict[str, float] = {}
     for candidate in candidates:
         topic = topic_of(candidate.key)
         topics[topic] = topics.get(topic, 0.0) + candidate.confidence
     return topics
 
 
-def decide(
-    parse_data: Mapping[str, Any], thresholds: FaqThresholds = FAQ
-) -> FaqDecision:
+def decide(parse_data: Mapping[str, Any], thresholds: FaqThresholds = FAQ) -> FaqDecision:
     """Topic first, then the answer within it; clarify when either is unclear.
 
     Several sibling answers of one topic often share the confidence on unfamiliar
@@ -97,13 +95,15 @@ def decide(
     if faq_confidence < thresholds.min_suggestion_intent_confidence:
         suggestions = ()
 
-    def clarify(reason: str, offered: Tuple[Candidate, ...] = suggestions) -> FaqDecision:
+    def clarify(reason: str, offered: tuple[Candidate, ...] = suggestions) -> FaqDecision:
         return FaqDecision(CLARIFY, reason, None, offered)
 
     if intent_name != "faq":
         # nlu_fallback (unsure what it is), vague_request ("I have a problem"), or another
         # intent routed here by the dialogue policy.
-        return clarify(intent_name if intent_name in ("nlu_fallback", "vague_request") else "not_faq")
+        return clarify(
+            intent_name if intent_name in ("nlu_fallback", "vague_request") else "not_faq"
+        )
     if not candidates:
         return clarify("no_answer_ranked")
     if faq_confidence < thresholds.min_intent_confidence:
@@ -119,7 +119,7 @@ def decide(
         best.confidence - runner_up >= thresholds.min_margin
     ):
         return FaqDecision(ANSWER, "confident", best.key, (best,))
-    offered = tuple(
-        c for c in siblings if c.confidence >= thresholds.min_sibling_confidence
-    )[: thresholds.max_suggestions]
+    offered = tuple(c for c in siblings if c.confidence >= thresholds.min_sibling_confidence)[
+        : thresholds.max_suggestions
+    ]
     return clarify("which_answer_in_topic", offered or (best,))

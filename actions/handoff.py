@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -45,8 +45,8 @@ def hand_off(
     tracker: Tracker,
     reason: str,
     state: EscalationState,
-    message: Optional[FrustrationResult] = None,
-) -> List[EventType]:
+    message: FrustrationResult | None = None,
+) -> list[EventType]:
     """Tell the customer a person is coming and hand the web app the request."""
     score = max(min(state.level, 1.0), message.score if message else 0.0)
     request = build_handoff_request(
@@ -63,7 +63,7 @@ def hand_off(
 
 def read_mood(
     dispatcher: CollectingDispatcher, tracker: Tracker
-) -> Tuple[Assessment, Optional[List[EventType]]]:
+) -> tuple[Assessment, list[EventType] | None]:
     """Assess the latest message. A clearly upset customer is handed off at once: then
     the second item holds the events to return, and nothing else should be said."""
     assessment = assess(
@@ -83,8 +83,8 @@ class MoodAwareAction(Action, ABC):
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         assessment, handed_off = read_mood(dispatcher, tracker)
         if handed_off is not None:
             return handed_off
@@ -95,24 +95,24 @@ class MoodAwareAction(Action, ABC):
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
+        domain: dict[str, Any],
         assessment: Assessment,
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         """The action's own reply, given the mood of the latest message."""
 
 
 class ActionHandoff(Action):
     """The customer asked for a person (in words, or with the widget's button)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         state = EscalationState.from_tracker(tracker)
         text = tracker.latest_message.get("text") or ""
         # Read the mood too, so the agent sees the cues. A clearly upset message is
@@ -136,14 +136,14 @@ class ActionHandback(Action):
     customer's message.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handback"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         dispatcher.utter_message(response="utter_welcome_back")
         return reset().events() + [SlotSet(SUGGESTIONS_SLOT, None)]

@@ -7,7 +7,7 @@ The schema is documented in README.md ("The handoff request").
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Iterable, Mapping
 
 from actions.content import faq_catalog
 
@@ -23,7 +23,7 @@ _REASON_SENTENCES = {
 _MAX_QUOTE = 200
 
 
-def _session_events(events: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+def _session_events(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The events of the current session (after the last session start)."""
     events = list(events)
     for index in range(len(events) - 1, -1, -1):
@@ -32,9 +32,9 @@ def _session_events(events: Iterable[Mapping[str, Any]]) -> List[Mapping[str, An
     return events
 
 
-def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+def transcript(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Customer and bot messages of the current session, in order."""
-    lines: List[Dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     for event in _session_events(events):
         kind = event.get("event")
         if kind not in ("user", "bot") or not event.get("text"):
@@ -49,22 +49,20 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     return lines
 
 
-def intents_seen(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+def intents_seen(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each customer message with the intent (and FAQ answer) NLU saw, and confidences."""
-    seen: List[Dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
     for event in _session_events(events):
         if event.get("event") != "user":
             continue
         data = event.get("parse_data") or {}
         intent = data.get("intent") or {}
-        item: Dict[str, Any] = {
+        item: dict[str, Any] = {
             "text": event.get("text"),
             "name": intent.get("name"),
             "confidence": round(float(intent.get("confidence") or 0.0), 3),
         }
-        response = ((data.get("response_selector") or {}).get("faq") or {}).get(
-            "response"
-        ) or {}
+        response = ((data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         if intent.get("name") == "faq" and response.get("intent_response_key"):
             item["faq"] = response["intent_response_key"].split("/", 1)[-1]
             item["faq_confidence"] = round(float(response.get("confidence") or 0.0), 3)
@@ -72,7 +70,7 @@ def intents_seen(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     return seen
 
 
-def faq_answers_given(events: Iterable[Mapping[str, Any]]) -> List[str]:
+def faq_answers_given(events: Iterable[Mapping[str, Any]]) -> list[str]:
     """The FAQ keys the assistant answered in this session, in order."""
     given = []
     for event in _session_events(events):
@@ -89,8 +87,8 @@ def _quote(text: str) -> str:
 
 def summarise(
     reason: str,
-    lines: List[Dict[str, Any]],
-    answers: List[str],
+    lines: list[dict[str, Any]],
+    answers: list[str],
     cues: Iterable[str] = (),
 ) -> str:
     """One paragraph for the agent: why, what the customer wants, what the bot said."""
@@ -117,8 +115,8 @@ def build_handoff_request(
     events: Iterable[Mapping[str, Any]],
     frustration_score: float = 0.0,
     frustration_cues: Iterable[str] = (),
-    sender_id: Optional[str] = None,
-) -> Dict[str, Any]:
+    sender_id: str | None = None,
+) -> dict[str, Any]:
     """The machine-readable handoff request the web app acts on."""
     if reason not in REASONS:
         raise ValueError(f"unknown handoff reason {reason!r}; expected one of {REASONS}")

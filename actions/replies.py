@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalation import (
     LOW_CONFIDENCE,
-    Assessment,
     UNHELPFUL_ANSWER,
+    Assessment,
     after_failure,
     after_unhelpful,
     feedback_record,
@@ -23,25 +23,23 @@ from actions.handoff import HUMAN_BUTTON, SUGGESTIONS_SLOT, MoodAwareAction, han
 class ActionFeedback(MoodAwareAction):
     """Yes or no: the answer to "did that help?", or a plain yes/no out of context."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_feedback"
 
     async def respond(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
+        domain: dict[str, Any],
         assessment: Assessment,
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         state = assessment.state
         if tracker.get_slot(SUGGESTIONS_SLOT) and not state.feedback_pending:
             # "None of these" to the suggestions: the assistant failed to understand again.
             state, escalate = after_failure(state)
             if escalate:
                 return hand_off(dispatcher, tracker, LOW_CONFIDENCE, state, assessment.message)
-            dispatcher.utter_message(
-                response="utter_clarify_no_suggestion", buttons=[HUMAN_BUTTON]
-            )
+            dispatcher.utter_message(response="utter_clarify_no_suggestion", buttons=[HUMAN_BUTTON])
             return state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
         key = state.feedback_pending
         if not key:
@@ -54,7 +52,9 @@ class ActionFeedback(MoodAwareAction):
             return events + replace(state, feedback_pending=None).events()
         state, escalate = after_unhelpful(state)
         if escalate:
-            return events + hand_off(dispatcher, tracker, UNHELPFUL_ANSWER, state, assessment.message)
+            return events + hand_off(
+                dispatcher, tracker, UNHELPFUL_ANSWER, state, assessment.message
+            )
         dispatcher.utter_message(response="utter_sorry_unhelpful", buttons=[HUMAN_BUTTON])
         return events + state.events()
 
@@ -63,15 +63,15 @@ class ActionDecline(MoodAwareAction):
     """Something the assistant does not cover: decline honestly, or bring in a person
     when the customer is upset."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_decline"
 
     async def respond(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
+        domain: dict[str, Any],
         assessment: Assessment,
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         dispatcher.utter_message(response="utter_out_of_scope")
         return replace(assessment.state, feedback_pending=None).events()

@@ -27,12 +27,17 @@ async def test_session_starts_with_the_disclosure_filled_from_shop_yml():
     messages, events = await run(ActionSessionStart(), tracker(parse("hi", "greet")))
     assert [m["response"] for m in messages] == ["utter_disclosure"]
     assert messages[0]["shop_name"] == shop_facts()["shop_name"]
-    assert [e["event"] for e in events] == ["session_started", "action", ]
+    assert [e["event"] for e in events] == [
+        "session_started",
+        "action",
+    ]
     assert events[1]["name"] == "action_listen"
 
 
 async def test_confident_faq_is_answered_with_the_shop_facts_it_uses():
-    track = tracker(parse("how long to return?", faq=[("returns_policy", 0.95), ("exchange", 0.02)]))
+    track = tracker(
+        parse("how long to return?", faq=[("returns_policy", 0.95), ("exchange", 0.02)])
+    )
     messages, events = await run(ActionAnswerFaq(), track)
     assert [m["response"] for m in messages] == ["utter_faq/returns_policy", "utter_ask_helpful"]
     # Only the placeholders this answer uses travel with it.
@@ -49,8 +54,10 @@ async def test_unsure_choice_offers_suggestions_and_a_person():
     titles = [b["title"] for b in messages[0]["buttons"]]
     catalog = faq_catalog()
     assert titles == [
-        catalog["refund_timing"].title, catalog["refund_missing"].title,
-        "Something else", HUMAN_BUTTON["title"],
+        catalog["refund_timing"].title,
+        catalog["refund_missing"].title,
+        "Something else",
+        HUMAN_BUTTON["title"],
     ]
     # Payloads are plain text, never "/intent" that a customer could type.
     assert all(not b["payload"].startswith("/") for b in messages[0]["buttons"])
@@ -71,7 +78,9 @@ async def test_pressing_a_suggestion_answers_that_faq_even_if_nlu_is_unsure():
 
 async def test_a_suggestion_title_not_offered_goes_through_the_normal_check():
     title = faq_catalog()["invoice"].title
-    track = tracker(parse(title, confidence=0.9, faq=[("invoice", 0.12), ("promo_code", 0.1)]), slots={})
+    track = tracker(
+        parse(title, confidence=0.9, faq=[("invoice", 0.12), ("promo_code", 0.1)]), slots={}
+    )
     messages, _ = await run(ActionAnswerFaq(), track)
     assert messages[0]["response"] == "utter_clarify"
 
@@ -86,11 +95,17 @@ async def test_nothing_to_suggest_asks_to_rephrase_and_offers_a_person():
 
 async def test_handoff_on_request_tells_the_customer_and_carries_the_context():
     history = [
-        {"event": "user", "text": "where is my parcel", "timestamp": 1.0,
-         "parse_data": parse("where is my parcel", faq=[("order_status", 0.9)])},
+        {
+            "event": "user",
+            "text": "where is my parcel",
+            "timestamp": 1.0,
+            "parse_data": parse("where is my parcel", faq=[("order_status", 0.9)]),
+        },
         bot_event("You can follow your order ...", "utter_faq/order_status"),
     ]
-    track = tracker(parse("let me talk to a human", "human_request", 0.97), history, sender_id="c-42")
+    track = tracker(
+        parse("let me talk to a human", "human_request", 0.97), history, sender_id="c-42"
+    )
     messages, events = await run(ActionHandoff(), track)
     assert messages[0]["response"] == "utter_handoff"
     request = messages[1]["custom"][HANDOFF_PAYLOAD_KEY]
@@ -99,8 +114,11 @@ async def test_handoff_on_request_tells_the_customer_and_carries_the_context():
     assert request["faq_answers"] == ["order_status"]
     assert [line["author"] for line in request["transcript"]] == ["customer", "bot", "customer"]
     assert request["intents"][0] == {
-        "text": "where is my parcel", "name": "faq", "confidence": 0.98,
-        "faq": "order_status", "faq_confidence": 0.9,
+        "text": "where is my parcel",
+        "name": "faq",
+        "confidence": 0.98,
+        "faq": "order_status",
+        "faq_confidence": 0.9,
     }
     assert "asked to talk to a person" in request["summary"]
     assert "where is my parcel" in request["summary"]

@@ -16,7 +16,9 @@ def project(tmp_path: Path) -> Path:
     for name in ("config.yml", "domain.yml", "endpoints.yml", "topics.yml", "shop.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copytree(ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return tmp_path
 
 
@@ -36,7 +38,9 @@ def test_yaml_syntax_error_names_the_file_and_line(project):
     lines[6] = "  examples: | : ["  # line 7
     nlu.write_text("\n".join(lines) + "\n")
     problems = check(project).problems
-    assert any(p.startswith(f"{nlu}:7: invalid YAML") or ":7: invalid YAML" in p for p in problems), problems
+    assert any(
+        p.startswith(f"{nlu}:7: invalid YAML") or ":7: invalid YAML" in p for p in problems
+    ), problems
     assert any("nlu.yml" in p for p in problems)
 
 
@@ -49,7 +53,7 @@ def test_faq_with_too_few_examples_is_reported(project):
         start = text.index("- intent: faq/exchange")
         end = text.index("- intent:", start + 1)
         block = text[start:end].splitlines()
-        kept = block[:2 + 5] if nlu.name == "nlu.yml" else []
+        kept = block[: 2 + 5] if nlu.name == "nlu.yml" else []
         nlu.write_text(text[:start] + "\n".join(kept) + "\n\n" + text[end:])
     problems = check(project).problems
     assert any("faq/exchange has 5 training examples; at least 12" in p for p in problems), problems
@@ -74,13 +78,19 @@ def test_faq_missing_from_the_catalogue_is_reported(project):
 
 
 def test_unknown_placeholder_is_reported(project):
-    edit(project / "domain.yml", "{return_window_days} days of delivery, as long as", "{return_days} days of delivery, as long as")
+    edit(
+        project / "domain.yml",
+        "{return_window_days} days of delivery, as long as",
+        "{return_days} days of delivery, as long as",
+    )
     problems = check(project).problems
     assert any("{return_days}" in p and "shop.yml does not define" in p for p in problems), problems
 
 
 def test_placeholder_in_a_rule_response_is_reported(project):
-    edit(project / "domain.yml", "Hello! What can I help you with today?", "Hello from {shop_name}!")
+    edit(
+        project / "domain.yml", "Hello! What can I help you with today?", "Hello from {shop_name}!"
+    )
     problems = check(project).problems
     assert any("utter_greet uses {shop_name}" in p for p in problems), problems
 
@@ -101,13 +111,23 @@ def test_rasa_validation_passes_on_the_project():
 
 
 def test_rasa_validation_reports_an_example_under_two_intents(project):
-    edit(project / "data" / "nlu.yml", "- intent: thanks\n  examples: |\n", "- intent: thanks\n  examples: |\n    - invoice\n")
+    edit(
+        project / "data" / "nlu.yml",
+        "- intent: thanks\n  examples: |\n",
+        "- intent: thanks\n  examples: |\n    - invoice\n",
+    )
     problems = validate(project)
     assert any("'invoice'" in p and "multiple different intents" in p for p in problems), problems
 
 
 def test_an_example_under_two_faq_answers_is_reported(project):
     # Rasa sees both as the intent `faq` and says nothing; the answer choice gets confused.
-    edit(project / "data" / "nlu.yml", "    - what is your return policy\n", "    - what is your return policy\n    - invoice\n")
+    edit(
+        project / "data" / "nlu.yml",
+        "    - what is your return policy\n",
+        "    - what is your return policy\n    - invoice\n",
+    )
     problems = check(project).problems
-    assert any("'invoice'" in p and "faq/returns_policy" in p and "faq/invoice" in p for p in problems), problems
+    assert any(
+        "'invoice'" in p and "faq/returns_policy" in p and "faq/invoice" in p for p in problems
+    ), problems

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -30,24 +30,25 @@ class Conversation:
         self.agent = agent
         self.sender = f"test-{uuid.uuid4().hex}"
 
-    async def say(self, text: str) -> List[Dict[str, Any]]:
+    async def say(self, text: str) -> list[dict[str, Any]]:
         """Send a message; return the bot's replies."""
         return await self.agent.handle_text(text, sender_id=self.sender) or []
 
-    async def bot_events(self) -> List[Dict[str, Any]]:
+    async def bot_events(self) -> list[dict[str, Any]]:
         tracker = await self.agent.tracker_store.retrieve(self.sender)
         return [e.as_dict() for e in tracker.events if e.as_dict()["event"] == "bot"]
 
-    async def answer(self) -> Dict[str, Any]:
+    async def answer(self) -> dict[str, Any]:
         """The last FAQ answer given: its response name and text."""
         answers = [
-            e for e in await self.bot_events()
+            e
+            for e in await self.bot_events()
             if ((e.get("metadata") or {}).get("utter_action") or "").startswith("utter_faq/")
         ]
         assert answers, f"no FAQ answer in {await self.responses()}"
         return {"response": answers[-1]["metadata"]["utter_action"], "text": answers[-1]["text"]}
 
-    async def responses(self) -> List[str]:
+    async def responses(self) -> list[str]:
         """The names of the responses the bot used, in order."""
         return [(e.get("metadata") or {}).get("utter_action", "") for e in await self.bot_events()]
 
@@ -120,7 +121,7 @@ async def test_asking_for_a_person_hands_off_with_context(agent):
     assert "where is my order?" in request["summary"]
 
 
-def handoffs(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def handoffs(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r["custom"]["handoff"] for r in replies if "handoff" in (r.get("custom") or {})]
 
 
@@ -136,7 +137,9 @@ async def test_two_unclear_messages_clarify_then_hand_off_with_low_confidence(ag
     assert "I have a problem" in request["summary"]
     customer_lines = [t["text"] for t in request["transcript"] if t["author"] == "customer"]
     assert customer_lines == ["I have a problem", "problem with my account and the order"]
-    assert [i["name"] for i in request["intents"]] and all("confidence" in i for i in request["intents"])
+    assert [i["name"] for i in request["intents"]] and all(
+        "confidence" in i for i in request["intents"]
+    )
 
 
 async def test_a_clearly_upset_message_hands_off_with_frustration_and_its_cues(agent):
@@ -180,13 +183,22 @@ async def test_frustration_adding_up_over_two_messages_brings_a_person(agent):
 @pytest.mark.parametrize(
     "text, topic",
     [
-        ("the jeans pinch at the waist so I'd like them to go back to you and get my money returned",
-         "returns_refund"),
-        ("hi, ordered a lamp (order 48213) but I'd rather have my money back, how do I arrange that?",
-         "returns_refund"),
+        (
+            "the jeans pinch at the waist so I'd like them to go "
+            "back to you and get my money returned",
+            "returns_refund",
+        ),
+        (
+            "hi, ordered a lamp (order 48213) but I'd rather have "
+            "my money back, how do I arrange that?",
+            "returns_refund",
+        ),
         ("I'm 100% sure of my password yet the login screen refuses it", "login_password"),
-        ("can't get into my account, it says the password doesn't match but I've used it for years",
-         "login_password"),
+        (
+            "can't get into my account, it says the password "
+            "doesn't match but I've used it for years",
+            "login_password",
+        ),
         ("there's a £3 fee on my bank statement from you and I have no idea what it is", "payment"),
         ("my card got debited two times for one order, can you sort it?", "payment"),
         ("the payment keeps bouncing when I try to check out", "payment"),
@@ -201,8 +213,12 @@ async def test_unfamiliar_wording_gets_the_right_answer(agent, text, topic):
 
 @pytest.mark.parametrize(
     "text",
-    ["which size of your trainers would fit a 27 cm foot?", "do you sell gift vouchers?",
-     "are you recruiting for the Christmas season?", "how should I wash a cashmere scarf?"],
+    [
+        "which size of your trainers would fit a 27 cm foot?",
+        "do you sell gift vouchers?",
+        "are you recruiting for the Christmas season?",
+        "how should I wash a cashmere scarf?",
+    ],
 )
 async def test_shop_questions_the_faq_does_not_answer_get_no_faq_answer(agent, text):
     chat = Conversation(agent)
@@ -213,9 +229,13 @@ async def test_shop_questions_the_faq_does_not_answer_get_no_faq_answer(agent, t
 
 async def test_two_polite_complaints_bring_a_person_without_a_swear_word(agent):
     chat = Conversation(agent)
-    first = await chat.say("I've written to you three times about order 55123 and heard nothing back")
+    first = await chat.say(
+        "I've written to you three times about order 55123 and heard nothing back"
+    )
     assert handoffs(first) == []  # upset, but not yet a handoff
-    [request] = handoffs(await chat.say("you promised it would be sorted by Monday and it's Thursday"))
+    [request] = handoffs(
+        await chat.say("you promised it would be sorted by Monday and it's Thursday")
+    )
     assert request["reason"] == "frustration"
     kinds = " ".join(request["frustration"]["cues"])
     assert "broken promise" in kinds

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Tuple
 
 import pytest
 
@@ -25,7 +24,7 @@ def detector() -> FrustrationDetector:
     return get_detector()
 
 
-def _kinds(result: FrustrationResult) -> Tuple[str, ...]:
+def _kinds(result: FrustrationResult) -> tuple[str, ...]:
     return tuple(cue.split(":")[0].split(" (")[0] for cue in result.cues)
 
 
@@ -112,9 +111,10 @@ def test_shouting_adds_to_the_score(detector: FrustrationDetector) -> None:
     assert loud.score > calm.score
 
 
-@pytest.mark.parametrize("text, run", [("Where is my order!!!", "!!!"),
-                                       ("Seriously?!", "?!"),
-                                       ("Hello??? anyone there???", "???")])
+@pytest.mark.parametrize(
+    "text, run",
+    [("Where is my order!!!", "!!!"), ("Seriously?!", "?!"), ("Hello??? anyone there???", "???")],
+)
 def test_repeated_punctuation_is_a_cue(detector: FrustrationDetector, text: str, run: str) -> None:
     result = detector.score(text)
     assert f"repeated punctuation: {run}" in result.cues, result.cues
@@ -243,7 +243,10 @@ def test_import_does_no_work() -> None:
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -298,8 +301,10 @@ def test_mild_signals_add_up_to_unhappy(detector: FrustrationDetector) -> None:
 def test_a_polite_complaint_alone_never_hands_off_at_once(detector: FrustrationDetector) -> None:
     from actions.thresholds import ESCALATION
 
-    text = ("You promised it by Friday, so much for that; it never arrived, I've asked "
-            "twice already and I'll be telling all my friends to shop elsewhere.")
+    text = (
+        "You promised it by Friday, so much for that; it never arrived, I've asked "
+        "twice already and I'll be telling all my friends to shop elsewhere."
+    )
     result = detector.score(text)
     assert result.is_frustrated
     assert result.score < ESCALATION.clearly_frustrated, result

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import pytest
 
-from tools.shop_classifier import TextClassifier, normalise, nlu_output
+from tools.shop_classifier import TextClassifier, nlu_output, normalise
 
 TEXTS = {
-    "faq/refund_timing": ["when will my refund arrive", "how long does a refund take",
-                          "refund timing please", "when do I get my money back"],
-    "faq/charged_twice": ["you charged me twice", "double payment on my card",
-                          "two charges for one order", "I was billed two times"],
-    "faq/password_reset": ["I forgot my password", "reset my password",
-                           "my password does not work", "new password please"],
+    "faq/refund_timing": [
+        "when will my refund arrive",
+        "how long does a refund take",
+        "refund timing please",
+        "when do I get my money back",
+    ],
+    "faq/charged_twice": [
+        "you charged me twice",
+        "double payment on my card",
+        "two charges for one order",
+        "I was billed two times",
+    ],
+    "faq/password_reset": [
+        "I forgot my password",
+        "reset my password",
+        "my password does not work",
+        "new password please",
+    ],
     "greet": ["hello", "hi there", "good morning", "hey"],
-    "out_of_scope": ["what is the weather", "tell me a joke", "who won the match",
-                     "play some music"],
+    "out_of_scope": [
+        "what is the weather",
+        "tell me a joke",
+        "who won the match",
+        "play some music",
+    ],
 }
 
 
@@ -35,9 +51,11 @@ def test_probabilities_cover_every_label_and_sum_to_one(classifier):
 
 def test_typos_and_numbers_still_find_the_answer(classifier):
     labels = classifier.labels
-    for text, expected in [("i forgot my pasword", "faq/password_reset"),
-                           ("chargd twice for order 99812734", "faq/charged_twice"),
-                           ("HELLO", "greet")]:
+    for text, expected in [
+        ("i forgot my pasword", "faq/password_reset"),
+        ("chargd twice for order 99812734", "faq/charged_twice"),
+        ("HELLO", "greet"),
+    ]:
         row = classifier.probabilities([text])[0]
         assert labels[row.argmax()] == expected, (text, dict(zip(labels, row.round(2))))
 
@@ -62,7 +80,9 @@ def test_nlu_output_sums_answers_into_their_intent_and_keeps_each_answer():
     assert faq["response"]["utter_action"] == "utter_faq/a"
     # Each answer keeps its own probability: comparable with out_of_scope's.
     assert [(r["intent_response_key"], r["confidence"]) for r in faq["ranking"]] == [
-        ("faq/a", 0.3), ("faq/b", 0.25)]
+        ("faq/a", 0.3),
+        ("faq/b", 0.25),
+    ]
     assert selector["all_retrieval_intents"] == ["faq"]
     _, short, cut = nlu_output(labels, [0.3, 0.25, 0.05, 0.4], ranking_length=1)
     assert len(short) == 1 and len(cut["faq"]["ranking"]) == 1
@@ -110,6 +130,7 @@ def test_loading_without_a_trained_model_leaves_messages_alone(tmp_path):
     from tools.shop_classifier import ShopIntentClassifier
 
     component = ShopIntentClassifier.load(
-        {}, LocalModelStorage(tmp_path), Resource("missing"), ExecutionContext(GraphSchema({}), "t"))
+        {}, LocalModelStorage(tmp_path), Resource("missing"), ExecutionContext(GraphSchema({}), "t")
+    )
     [message] = component.process([Message(data={"text": "hello"})])
     assert message.get("intent") is None

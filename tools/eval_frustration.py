@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "eval" / "dev_frustration.csv"
@@ -43,7 +43,7 @@ class Outcome:
     gold: bool
     predicted: bool
     score: float
-    cues: Tuple[str, ...]
+    cues: tuple[str, ...]
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Metrics:
     fn: int = 0
     tn: int = 0
     ms_per_message: float = 0.0
-    outcomes: List[Outcome] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -76,11 +76,12 @@ class Metrics:
         return (self.tp + self.tn) / n if n else 0.0
 
     def summary_line(self) -> str:
-        return (f"frustration_f1={self.f1:.2f} precision={self.precision:.2f} "
-                f"recall={self.recall:.2f}")
+        return (
+            f"frustration_f1={self.f1:.2f} precision={self.precision:.2f} recall={self.recall:.2f}"
+        )
 
 
-def load_rows(path: Path) -> List[Tuple[str, bool]]:
+def load_rows(path: Path) -> list[tuple[str, bool]]:
     """(text, is_frustrated) pairs; raises DataError naming the file on any problem."""
     if not path.is_file():
         raise DataError(f"evaluation file not found: {path}")
@@ -94,12 +95,14 @@ def load_rows(path: Path) -> List[Tuple[str, bool]]:
                     f"{path}: missing column(s) {', '.join(missing)}; expected "
                     f"text,label,source (found: {', '.join(columns) or 'no header'})"
                 )
-            rows: List[Tuple[str, bool]] = []
+            rows: list[tuple[str, bool]] = []
             for line_no, row in enumerate(reader, start=2):
                 label = (row.get("label") or "").strip().lower()
                 if label not in LABELS:
-                    raise DataError(f"{path}, line {line_no}: label must be one of "
-                                    f"{'/'.join(LABELS)}, got {label!r}")
+                    raise DataError(
+                        f"{path}, line {line_no}: label must be one of "
+                        f"{'/'.join(LABELS)}, got {label!r}"
+                    )
                 rows.append((row.get("text") or "", label == "frustrated"))
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc})") from exc
@@ -110,7 +113,7 @@ def load_rows(path: Path) -> List[Tuple[str, bool]]:
     return rows
 
 
-def evaluate(rows: Sequence[Tuple[str, bool]], progress: bool = True) -> Metrics:
+def evaluate(rows: Sequence[tuple[str, bool]], progress: bool = True) -> Metrics:
     """Score every row with the shared detector and count the outcomes."""
     from actions.frustration import get_detector
 
@@ -136,7 +139,7 @@ def evaluate(rows: Sequence[Tuple[str, bool]], progress: bool = True) -> Metrics
     return metrics
 
 
-def _errors(metrics: Metrics, kind: str, limit: int) -> List[Outcome]:
+def _errors(metrics: Metrics, kind: str, limit: int) -> list[Outcome]:
     """The most confident errors: false positives by highest score, misses by lowest."""
     if kind == "fp":
         chosen = [o for o in metrics.outcomes if o.predicted and not o.gold]
@@ -152,7 +155,7 @@ def _clip(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def table_lines(metrics: Metrics, threshold: float) -> List[str]:
+def table_lines(metrics: Metrics, threshold: float) -> list[str]:
     """The result table as markdown lines (readable in a terminal as well)."""
     return [
         "| metric | value |",
@@ -167,11 +170,13 @@ def table_lines(metrics: Metrics, threshold: float) -> List[str]:
     ]
 
 
-def error_lines(metrics: Metrics, limit: int) -> List[str]:
+def error_lines(metrics: Metrics, limit: int) -> list[str]:
     """A few errors of each kind, with score and cues (for tuning)."""
-    lines: List[str] = []
-    for kind, title in (("fp", "False positives (calm, scored frustrated)"),
-                        ("fn", "Misses (frustrated, scored calm)")):
+    lines: list[str] = []
+    for kind, title in (
+        ("fp", "False positives (calm, scored frustrated)"),
+        ("fn", "Misses (frustrated, scored calm)"),
+    ):
         lines.append(f"### {title}")
         examples = _errors(metrics, kind, limit)
         if not examples:
@@ -183,8 +188,7 @@ def error_lines(metrics: Metrics, limit: int) -> List[str]:
     return lines
 
 
-def write_report(path: Path, data: Path, metrics: Metrics, threshold: float,
-                 examples: int) -> None:
+def write_report(path: Path, data: Path, metrics: Metrics, threshold: float, examples: int) -> None:
     """The markdown report (the folder is created if needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -202,17 +206,26 @@ def write_report(path: Path, data: Path, metrics: Metrics, threshold: float,
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.eval_frustration",
         description="Evaluate the per-message frustration detector on a labelled CSV.",
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help=f"CSV with columns text,label,source (default: {DEFAULT_DATA})")
-    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT,
-                        help=f"markdown report to write (default: {DEFAULT_REPORT})")
-    parser.add_argument("--examples", type=int, default=5,
-                        help="errors of each kind to show (default: 5)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"CSV with columns text,label,source (default: {DEFAULT_DATA})",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=DEFAULT_REPORT,
+        help=f"markdown report to write (default: {DEFAULT_REPORT})",
+    )
+    parser.add_argument(
+        "--examples", type=int, default=5, help="errors of each kind to show (default: 5)"
+    )
     args = parser.parse_args(argv)
 
     try:

@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping
 
 from actions.content import PROJECT_ROOT, faq_catalog
 from actions.handoff import SUGGESTIONS_SLOT
@@ -48,19 +48,19 @@ class Row:
     text: str
     topic: str
     outcome: str = ""  # answer | clarify | handoff | decline | other reply
-    faq: Optional[str] = None  # the FAQ answered
-    answered_topic: Optional[str] = None
-    accept: List[str] = field(default_factory=list)  # every right topic; [topic] if empty
+    faq: str | None = None  # the FAQ answered
+    answered_topic: str | None = None
+    accept: list[str] = field(default_factory=list)  # every right topic; [topic] if empty
     source: str = ""
-    suggestions: List[str] = field(default_factory=list)  # FAQ keys offered as buttons
-    intent: Optional[str] = None
+    suggestions: list[str] = field(default_factory=list)  # FAQ keys offered as buttons
+    intent: str | None = None
     intent_confidence: float = 0.0
-    ranking: Optional[List[Dict[str, Any]]] = None  # intent ranking, for tuning
-    faq_ranking: Optional[List[Dict[str, Any]]] = None  # ResponseSelector ranking
+    ranking: list[dict[str, Any]] | None = None  # intent ranking, for tuning
+    faq_ranking: list[dict[str, Any]] | None = None  # ResponseSelector ranking
     ms: float = 0.0
 
     @property
-    def right_topics(self) -> List[str]:
+    def right_topics(self) -> list[str]:
         """The topics whose answer is right (the `accept` column, else the topic)."""
         return self.accept or [self.topic]
 
@@ -80,8 +80,7 @@ class Row:
             return False
         catalog = faq_catalog()
         return any(
-            key in catalog and catalog[key].topic in self.right_topics
-            for key in self.suggestions
+            key in catalog and catalog[key].topic in self.right_topics for key in self.suggestions
         )
 
     @property
@@ -90,7 +89,7 @@ class Row:
         return self.outcome == "answer" and self.answered_topic not in self.right_topics
 
 
-def read_rows(path: Path) -> List[Row]:
+def read_rows(path: Path) -> list[Row]:
     """Rows of a CSV with `text` and `topic` columns (optional `accept`, `source`).
 
     A clear error names the file when columns are missing or an `accept` cell leaves
@@ -103,7 +102,8 @@ def read_rows(path: Path) -> List[Row]:
         missing = {"text", "topic"} - set(reader.fieldnames or [])
         if missing:
             raise SystemExit(
-                f"error: {path}: needs the columns text,topic (missing: {', '.join(sorted(missing))})"
+                f"error: {path}: needs the columns text,topic "
+                f"(missing: {', '.join(sorted(missing))})"
             )
         rows = []
         for line, r in enumerate(reader, start=2):
@@ -115,8 +115,14 @@ def read_rows(path: Path) -> List[Row]:
                 raise SystemExit(
                     f"error: {path}:{line}: accept '{r['accept']}' leaves out the topic '{topic}'"
                 )
-            rows.append(Row(text=r["text"].strip(), topic=topic, accept=accept,
-                            source=(r.get("source") or "").strip()))
+            rows.append(
+                Row(
+                    text=r["text"].strip(),
+                    topic=topic,
+                    accept=accept,
+                    source=(r.get("source") or "").strip(),
+                )
+            )
     if not rows:
         raise SystemExit(f"error: {path}: no rows with text")
     return rows
@@ -136,8 +142,10 @@ def classify(row: Row, events: Iterable[Mapping[str, Any]]) -> None:
             ]
             faq = (parse.get("response_selector") or {}).get("faq") or {}
             row.faq_ranking = [
-                {"intent_response_key": i.get("intent_response_key"),
-                 "confidence": round(float(i.get("confidence") or 0), 4)}
+                {
+                    "intent_response_key": i.get("intent_response_key"),
+                    "confidence": round(float(i.get("confidence") or 0), 4),
+                }
                 for i in (faq.get("ranking") or [])[:12]
             ]
         if event.get("event") == "slot" and event.get("name") == SUGGESTIONS_SLOT:
@@ -176,8 +184,10 @@ def _free_port() -> int:
 
 
 async def run_rows(
-    rows: List[Row], model: Path, action_url: str,
-    action_server_exit: Callable[[], Optional[int]] = lambda: None,
+    rows: list[Row],
+    model: Path,
+    action_url: str,
+    action_server_exit: Callable[[], int | None] = lambda: None,
 ) -> None:
     """Send every row as the first message of its own conversation.
 
@@ -209,7 +219,9 @@ async def run_rows(
             eta = elapsed / (index + 1) * (len(rows) - index - 1)
             print(
                 f"\r  {index + 1}/{len(rows)} messages, {elapsed:.0f} s, about {eta:.0f} s left ",
-                end="", file=sys.stderr, flush=True,
+                end="",
+                file=sys.stderr,
+                flush=True,
             )
     print(file=sys.stderr)
 
@@ -240,7 +252,7 @@ def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def score(rows: List[Row]) -> Scores:
+def score(rows: list[Row]) -> Scores:
     """Compute the headline figures."""
     in_scope = [r for r in rows if r.topic != OUT_OF_SCOPE]
     oos = [r for r in rows if r.topic == OUT_OF_SCOPE]
@@ -255,12 +267,22 @@ def score(rows: List[Row]) -> Scores:
     )
 
 
-def per_topic_table(rows: List[Row], by: str = "topic") -> List[List[str]]:
+def per_topic_table(rows: list[Row], by: str = "topic") -> list[list[str]]:
     """One line per topic (or per `source`): how many, correct, one click, clarified,
     wrong answer, handoff, declined. On out-of-scope rows "correct" is 0 by design:
     read "wrong answer" there."""
-    table = [[by, "rows", "correct", "one click", "clarified", "wrong answer", "handoff",
-              "declined/other"]]
+    table = [
+        [
+            by,
+            "rows",
+            "correct",
+            "one click",
+            "clarified",
+            "wrong answer",
+            "handoff",
+            "declined/other",
+        ]
+    ]
     for key in sorted({getattr(r, by) for r in rows}):
         group = [r for r in rows if getattr(r, by) == key]
         n = len(group)
@@ -283,7 +305,7 @@ def predicted_label(row: Row) -> str:
     return row.outcome
 
 
-def confusion_picture(rows: List[Row], path: Path) -> None:
+def confusion_picture(rows: list[Row], path: Path) -> None:
     """Save a confusion matrix (true topic x what the assistant did) as a PNG."""
     import matplotlib
 
@@ -291,7 +313,9 @@ def confusion_picture(rows: List[Row], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     truths = sorted({r.topic for r in rows})
-    columns = sorted({predicted_label(r) for r in rows} | set(truths) - {OUT_OF_SCOPE, HUMAN_REQUEST})
+    columns = sorted(
+        {predicted_label(r) for r in rows} | set(truths) - {OUT_OF_SCOPE, HUMAN_REQUEST}
+    )
     counts = [[0] * len(columns) for _ in truths]
     for r in rows:
         counts[truths.index(r.topic)][columns.index(predicted_label(r))] += 1
@@ -314,7 +338,7 @@ def confusion_picture(rows: List[Row], path: Path) -> None:
     plt.close(fig)
 
 
-def markdown(rows: List[Row], scores: Scores, data: Path, picture: Path) -> str:
+def markdown(rows: list[Row], scores: Scores, data: Path, picture: Path) -> str:
     """The report."""
     table = per_topic_table(rows)
     sources = per_topic_table(rows, by="source")
@@ -324,8 +348,10 @@ def markdown(rows: List[Row], scores: Scores, data: Path, picture: Path) -> str:
         f"Data: `{data}` ({len(rows)} messages), model `{MODEL.name}`.",
         "",
         f"- In-scope accuracy: **{scores.in_scope_accuracy:.3f}** (target >= 0.90)",
-        f"- One click (answered right, or a right suggestion offered): **{scores.one_click_rate:.3f}**",
-        f"- Out-of-scope wrong-answer rate: **{scores.oos_wrong_answer_rate:.3f}** (target <= 0.05)",
+        "- One click (answered right, or a right suggestion "
+        f"offered): **{scores.one_click_rate:.3f}**",
+        "- Out-of-scope wrong-answer rate: "
+        f"**{scores.oos_wrong_answer_rate:.3f}** (target <= 0.05)",
         f"- Handoff rate on human_request: **{scores.human_request_recall:.3f}**",
         f"- Clarification rate (all rows): {scores.clarify_rate:.3f}",
         f"- Median time per message: {scores.median_ms:.1f} ms",
@@ -338,20 +364,26 @@ def markdown(rows: List[Row], scores: Scores, data: Path, picture: Path) -> str:
     lines += ["| " + " | ".join(line) + " |" for line in sources[1:]]
     wrong = [r for r in rows if r.wrong_answer][:25]
     if wrong:
-        lines += ["", "## Wrong answers (first 25)", "", "| text | topic | answered |", "|---|---|---|"]
+        lines += [
+            "",
+            "## Wrong answers (first 25)",
+            "",
+            "| text | topic | answered |",
+            "|---|---|---|",
+        ]
         lines += [f"| {r.text.replace('|', '/')} | {r.topic} | {r.faq} |" for r in wrong]
     lines += ["", f"![confusion matrix]({picture.name})", ""]
     return "\n".join(lines)
 
 
-def print_table(table: List[List[str]]) -> None:
+def print_table(table: list[list[str]]) -> None:
     """Print aligned columns."""
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Evaluate, write the reports, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -379,8 +411,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise SystemExit(f"error: the action server did not start; see {actions.log_path}")
             time.sleep(0.3)
         print(f"Evaluating {len(rows)} messages from {args.data} ...", file=sys.stderr)
-        asyncio.run(run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook",
-                             actions.exit_code))
+        asyncio.run(
+            run_rows(rows, args.model, f"http://127.0.0.1:{port}/webhook", actions.exit_code)
+        )
     finally:
         actions.stop()
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Sequence, Text, Tuple
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -53,14 +52,23 @@ class TextClassifier:
         # Character n-grams within word boundaries survive typos ("pasword", "refnd")
         # and inflections; word uni- and bigrams carry phrases ("money back").
         self.features = make_union(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, max_ngram_chars),
-                            sublinear_tf=True, preprocessor=normalise),
-            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                            preprocessor=normalise, token_pattern=r"(?u)\b\w+\b"),
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(2, max_ngram_chars),
+                sublinear_tf=True,
+                preprocessor=normalise,
+            ),
+            TfidfVectorizer(
+                analyzer="word",
+                ngram_range=(1, 2),
+                sublinear_tf=True,
+                preprocessor=normalise,
+                token_pattern=r"(?u)\b\w+\b",
+            ),
         )
         self.model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TextClassifier":
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
         """Learn from example texts and their labels (at least two labels)."""
         if len(set(labels)) < 2:
             raise ValueError("the classifier needs examples of at least two labels")
@@ -98,7 +106,8 @@ def nlu_output(
             answers.setdefault(intent, []).append((label, float(probability)))
     ranking = sorted(
         ({"name": name, "confidence": conf} for name, conf in intents.items()),
-        key=lambda item: item["confidence"], reverse=True,
+        key=lambda item: item["confidence"],
+        reverse=True,
     )
     selector: Dict[str, Any] = {"all_retrieval_intents": sorted(answers)}
     for intent, ranked in answers.items():
@@ -112,16 +121,13 @@ def nlu_output(
                 "responses": None,
             },
             "ranking": [
-                {"intent_response_key": key, "confidence": conf}
-                for key, conf in ranked[:cut]
+                {"intent_response_key": key, "confidence": conf} for key, conf in ranked[:cut]
             ],
         }
     return ranking[0], ranking[:cut], selector
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class ShopIntentClassifier(IntentClassifier, GraphComponent):
     """Intents and FAQ answers from one calibrated n-gram logistic regression."""
 
@@ -140,7 +146,7 @@ class ShopIntentClassifier(IntentClassifier, GraphComponent):
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        classifier: Optional[TextClassifier] = None,
+        classifier: TextClassifier | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -154,7 +160,7 @@ class ShopIntentClassifier(IntentClassifier, GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ShopIntentClassifier":
+    ) -> ShopIntentClassifier:
         """An untrained classifier."""
         return cls(config, model_storage, resource)
 
@@ -167,7 +173,8 @@ class ShopIntentClassifier(IntentClassifier, GraphComponent):
                 texts.append(text)
                 labels.append(example.get(INTENT_RESPONSE_KEY) or intent)
         self.classifier = TextClassifier(
-            c=self.config["C"], max_ngram_chars=self.config["max_ngram_chars"],
+            c=self.config["C"],
+            max_ngram_chars=self.config["max_ngram_chars"],
             seed=self.config["random_seed"],
         ).fit(texts, labels)
         self.persist()
@@ -203,7 +210,7 @@ class ShopIntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "ShopIntentClassifier":
+    ) -> ShopIntentClassifier:
         """The classifier stored by `persist` (untrained if there is none)."""
         import joblib
 

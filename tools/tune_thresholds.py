@@ -17,7 +17,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from actions.content import faq_catalog
 from actions.faq_decision import decide
@@ -28,7 +28,7 @@ ROWS = REPORTS / "eval_rows.jsonl"
 HANDLED_BY_FAQ_ACTION = ("faq", "nlu_fallback")
 
 
-def parse_data(row: Dict[str, Any]) -> Dict[str, Any]:
+def parse_data(row: dict[str, Any]) -> dict[str, Any]:
     """Rebuild the parts of the NLU result that the decision reads."""
     return {
         "intent": {"name": row["intent"], "confidence": row["intent_confidence"]},
@@ -37,12 +37,18 @@ def parse_data(row: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def replayed_row(row: Dict[str, Any], thresholds: FaqThresholds) -> Row:
+def replayed_row(row: dict[str, Any], thresholds: FaqThresholds) -> Row:
     """The stored row as it would come out under `thresholds`."""
     catalog = faq_catalog()
-    result = Row(text=row["text"], topic=row["topic"], outcome=row["outcome"],
-                 faq=row.get("faq"), answered_topic=row.get("answered_topic"),
-                 accept=row.get("accept") or [], suggestions=row.get("suggestions") or [])
+    result = Row(
+        text=row["text"],
+        topic=row["topic"],
+        outcome=row["outcome"],
+        faq=row.get("faq"),
+        answered_topic=row.get("answered_topic"),
+        accept=row.get("accept") or [],
+        suggestions=row.get("suggestions") or [],
+    )
     if row.get("intent") in HANDLED_BY_FAQ_ACTION and row["outcome"] in ("answer", "clarify"):
         decision = decide(parse_data(row), thresholds)
         result.outcome = "answer" if decision.answers else "clarify"
@@ -52,9 +58,7 @@ def replayed_row(row: Dict[str, Any], thresholds: FaqThresholds) -> Row:
     return result
 
 
-def replay(
-    rows: List[Dict[str, Any]], thresholds: FaqThresholds
-) -> Tuple[float, float, float]:
+def replay(rows: list[dict[str, Any]], thresholds: FaqThresholds) -> tuple[float, float, float]:
     """(in-scope accuracy, out-of-scope wrong-answer rate, one-click rate)."""
     replayed = [replayed_row(row, thresholds) for row in rows]
     in_scope = [r for r in replayed if r.topic != OUT_OF_SCOPE]
@@ -66,26 +70,39 @@ def replay(
     )
 
 
-def grid(base: FaqThresholds) -> List[FaqThresholds]:
+def grid(base: FaqThresholds) -> list[FaqThresholds]:
     """The settings to try."""
     answers = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4]
     margins = [0.0, 0.05, 0.1]
     topics = [0.2, 0.3, 0.4, 0.5]
     intents = [0.3, 0.5, 0.7]
     return [
-        replace(base, min_answer_confidence=a, min_margin=m, min_topic_confidence=t,
-                min_intent_confidence=i)
+        replace(
+            base,
+            min_answer_confidence=a,
+            min_margin=m,
+            min_topic_confidence=t,
+            min_intent_confidence=i,
+        )
         for a, m, t, i in itertools.product(answers, margins, topics, intents)
     ]
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Print the best settings under the wrong-answer budget."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=Path, action="append",
-                        help="eval_rows.jsonl of a `make eval` run (repeatable)")
-    parser.add_argument("--max-oos-wrong", type=float, default=0.03,
-                        help="wrong-answer budget on out-of-scope rows, on every set")
+    parser.add_argument(
+        "--rows",
+        type=Path,
+        action="append",
+        help="eval_rows.jsonl of a `make eval` run (repeatable)",
+    )
+    parser.add_argument(
+        "--max-oos-wrong",
+        type=float,
+        default=0.03,
+        help="wrong-answer budget on out-of-scope rows, on every set",
+    )
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args(argv)
     sets = []
@@ -94,7 +111,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit(f"error: {path} is missing: run `make eval` first")
         sets.append([json.loads(line) for line in path.read_text().splitlines() if line])
 
-    def show(results: List[Tuple[float, float, float]]) -> str:
+    def show(results: list[tuple[float, float, float]]) -> str:
         return "  |  ".join(
             f"accuracy {a:.3f} one-click {c:.3f} oos wrong {w:.3f}" for a, w, c in results
         )
