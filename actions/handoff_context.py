@@ -11,7 +11,8 @@ from typing import Any, Iterable, Mapping
 
 from actions.content import faq_catalog
 
-SCHEMA_VERSION = 1
+# Version 2 (handoff/contract.py): no transcript; the desk renders the stored messages.
+SCHEMA_VERSION = 2
 REASONS = ("customer_request", "low_confidence", "frustration", "unhelpful_answer")
 
 _REASON_SENTENCES = {
@@ -129,7 +130,6 @@ def build_handoff_request(
         "conversation_id": sender_id,
         "reason": reason,
         "summary": summarise(reason, lines, answers, cues),
-        "transcript": lines,
         "intents": intents_seen(events),
         "frustration": {"score": round(float(frustration_score), 3), "cues": cues},
         "faq_answers": answers,

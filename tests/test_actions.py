@@ -112,7 +112,11 @@ async def test_handoff_on_request_tells_the_customer_and_carries_the_context():
     assert request["reason"] == "customer_request"
     assert request["conversation_id"] == "c-42"
     assert request["faq_answers"] == ["order_status"]
-    assert [line["author"] for line in request["transcript"]] == ["customer", "bot", "customer"]
+    assert request["version"] == 2 and "transcript" not in request
+    assert [item["text"] for item in request["intents"]] == [
+        "where is my parcel",
+        "let me talk to a human",
+    ]
     assert request["intents"][0] == {
         "text": "where is my parcel",
         "name": "faq",

@@ -135,7 +135,7 @@ async def test_two_unclear_messages_clarify_then_hand_off_with_low_confidence(ag
     [request] = handoffs(second)
     assert request["reason"] == "low_confidence"
     assert "I have a problem" in request["summary"]
-    customer_lines = [t["text"] for t in request["transcript"] if t["author"] == "customer"]
+    customer_lines = [item["text"] for item in request["intents"]]
     assert customer_lines == ["I have a problem", "problem with my account and the order"]
     assert [i["name"] for i in request["intents"]] and all(
         "confidence" in i for i in request["intents"]

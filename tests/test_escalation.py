@@ -63,7 +63,7 @@ async def test_first_failure_clarifies_second_hands_off_with_low_confidence():
     assert handoff is not None
     assert handoff["reason"] == "low_confidence"
     assert responses(messages) == ["utter_handoff_low_confidence"]
-    assert [line["text"] for line in handoff["transcript"] if line["author"] == "customer"] == [
+    assert [item["text"] for item in handoff["intents"]] == [
         "money thing",
         "the money",
     ]
