@@ -32,17 +32,22 @@ async def sign_in(client, name, password):
     return response
 
 
+def throttled_app(app_factory, desk_settings, per_login, per_address, slowdown_seconds):
+    """A desk app whose sign-in throttle has these limits."""
+    return app_factory(
+        replace(
+            desk_settings,
+            login_failures_per_login=per_login,
+            login_failures_per_address=per_address,
+            login_slowdown_seconds=slowdown_seconds,
+        )
+    )
+
+
 async def test_failed_sign_ins_slow_down_then_are_refused_even_with_the_right_password(
     app_factory, desk_settings
 ):
-    app = app_factory(
-        replace(
-            desk_settings,
-            login_failures_per_login=4,
-            login_failures_per_address=100,
-            login_slowdown_seconds=0.3,
-        )
-    )
+    app = throttled_app(app_factory, desk_settings, 4, 100, 0.3)
     client = await started(app)
     await app.ctx.handoff.create_agent("alice", "Alice", PASSWORD)
     timings = []
@@ -63,14 +68,7 @@ async def test_failed_sign_ins_slow_down_then_are_refused_even_with_the_right_pa
 
 
 async def test_unknown_names_get_the_same_answers_as_wrong_passwords(app_factory, desk_settings):
-    app = app_factory(
-        replace(
-            desk_settings,
-            login_failures_per_login=3,
-            login_failures_per_address=100,
-            login_slowdown_seconds=0,
-        )
-    )
+    app = throttled_app(app_factory, desk_settings, 3, 100, 0)
     client = await started(app)
     await app.ctx.handoff.create_agent("alice", "Alice", PASSWORD)
     answers = {}
@@ -83,28 +81,14 @@ async def test_unknown_names_get_the_same_answers_as_wrong_passwords(app_factory
 
 
 async def test_one_address_guessing_many_names_is_refused(app_factory, desk_settings):
-    app = app_factory(
-        replace(
-            desk_settings,
-            login_failures_per_login=100,
-            login_failures_per_address=5,
-            login_slowdown_seconds=0,
-        )
-    )
+    app = throttled_app(app_factory, desk_settings, 100, 5, 0)
     client = await started(app)
     statuses = [(await sign_in(client, f"name{n}", "guess")).status for n in range(7)]
     assert statuses == [401] * 5 + [429] * 2
 
 
 async def test_a_correct_sign_in_clears_the_names_failures(app_factory, desk_settings):
-    app = app_factory(
-        replace(
-            desk_settings,
-            login_failures_per_login=3,
-            login_failures_per_address=100,
-            login_slowdown_seconds=0,
-        )
-    )
+    app = throttled_app(app_factory, desk_settings, 3, 100, 0)
     client = await started(app)
     await app.ctx.handoff.create_agent("alice", "Alice", PASSWORD)
     for _ in range(2):
