@@ -11,16 +11,15 @@ from handoff.app import register_handoff
 from handoff.ratelimit import RateLimiter
 from handoff.settings import Settings as HandoffSettings
 from handoff.web.security import security_headers
+from handoff.web.serving import mount
 
-from .api import create_api_blueprint
+from . import api, pages, ws
 from .gateway import Gateway
-from .pages import create_pages_blueprint, widget_script
 from .rasa_client import RasaClient
 from .reactor import Reactor
 from .recovery import Recovery
 from .settings import BotSettings
 from .tokens import derive_secret
-from .ws import create_ws_blueprint
 
 REQUEST_MAX_BYTES = 256 * 1024  # a 2000-character message is far below this
 # At shutdown, customer operations still running (a Rasa answer on its way) get this
@@ -64,9 +63,7 @@ def create_app(
         "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
     }
     register_handoff(app, handoff_settings, **handoff_options)
-    app.blueprint(create_pages_blueprint(f"{name}_pages"))
-    app.blueprint(create_api_blueprint(f"{name}_customer_api"))
-    app.blueprint(create_ws_blueprint(f"{name}_customer_ws"))
+    mount(app, pages.bp, api.bp, ws.bp)
 
     # The shop page and widget files too (the desk's middleware covers only its paths).
     app.register_middleware(security_headers(), "response")
@@ -84,7 +81,7 @@ def create_app(
             queue_seconds=settings.rasa_queue_seconds,
         )
         wording = app.ctx.handoff.wording  # shop.yml's messages, read by the desk's start-up
-        app.ctx.widget_js = widget_script(wording.shop_name)
+        app.ctx.widget_js = pages.widget_script(wording.shop_name)
         app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa, wording)
         app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()

@@ -23,27 +23,22 @@ ASSETS = {
 }
 
 
-def create_pages_blueprint(name: str = "customer_pages") -> Blueprint:
-    """``/`` (the demo shop, hosting the widget with one script tag) and the assets."""
-    bp = Blueprint(name)
+# The shop page, widget.js and the assets; each app mounts a copy (handoff.web.serving.mount).
+bp = Blueprint("customer_pages")
 
-    @bp.get("/")
-    async def shop(request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / "shop.html", mime_type="text/html; charset=utf-8")
 
-    @bp.get("/widget.js", name="widget_js")
-    async def widget(request: Request) -> HTTPResponse:
-        return text(
-            request.app.ctx.widget_js,
-            content_type=WIDGET_MIME,
-            headers={"Cache-Control": "no-cache"},
-        )
+@bp.get("/")
+async def shop(request: Request) -> HTTPResponse:
+    return await file(STATIC_DIR / "shop.html", mime_type="text/html; charset=utf-8")
 
-    for asset, mime in ASSETS.items():
-        bp.add_route(
-            _asset_handler(asset, mime), f"/{asset}", methods=["GET"], name=asset.replace(".", "_")
-        )
-    return bp
+
+@bp.get("/widget.js", name="widget_js")
+async def widget(request: Request) -> HTTPResponse:
+    return text(
+        request.app.ctx.widget_js,
+        content_type=WIDGET_MIME,
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 def _asset_handler(asset: str, mime: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
@@ -51,6 +46,12 @@ def _asset_handler(asset: str, mime: str) -> Callable[[Request], Coroutine[Any, 
         return await file(STATIC_DIR / asset, mime_type=mime, headers={"Cache-Control": "no-cache"})
 
     return handler
+
+
+for asset, mime in ASSETS.items():
+    bp.add_route(
+        _asset_handler(asset, mime), f"/{asset}", methods=["GET"], name=asset.replace(".", "_")
+    )
 
 
 def widget_script(shop_name: str) -> str:

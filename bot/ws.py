@@ -34,40 +34,37 @@ from handoff.web.sockets import refuse, send_frame
 from . import tokens
 from .frames import event_frame, message_view, queue_frame
 
+# The customer websocket route; each app mounts a copy (handoff.web.serving.mount).
+bp = Blueprint("customer_ws", url_prefix="/api/conversations")
 
-def create_ws_blueprint(name: str = "customer_ws") -> Blueprint:
-    """A fresh blueprint holding the customer websocket route."""
-    bp = Blueprint(name, url_prefix="/api/conversations")
 
-    @bp.websocket("/<conversation_id:str>/ws")
-    async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
-        async def check(token: str | None) -> None:
-            # Only from the hello frame: a token in the URL would land in access logs.
-            tokens.check(token, conversation_id, request.app.ctx.bot_secret)
+@bp.websocket("/<conversation_id:str>/ws")
+async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
+    async def check(token: str | None) -> None:
+        # Only from the hello frame: a token in the URL would land in access logs.
+        tokens.check(token, conversation_id, request.app.ctx.bot_secret)
 
-        greeted = await sockets.greet(ws, "the conversation token", check, "after")
-        if greeted is None:
-            return
-        _, after, _ = greeted
-        # A script holding hundreds of sockets to one chat would multiply every push.
-        open_sockets = request.app.ctx.sockets_per_conversation
-        cap = request.app.ctx.bot_settings.websockets_per_conversation
-        if open_sockets.get(conversation_id, 0) >= cap:
-            await refuse(
-                ws,
-                429,
-                "too many open connections to this chat: close another tab or window of it first",
-            )
-            return
-        open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
-        try:
-            await _serve(request, ws, conversation_id, after)
-        finally:
-            open_sockets[conversation_id] -= 1
-            if open_sockets[conversation_id] <= 0:
-                del open_sockets[conversation_id]
-
-    return bp
+    greeted = await sockets.greet(ws, "the conversation token", check, "after")
+    if greeted is None:
+        return
+    _, after, _ = greeted
+    # A script holding hundreds of sockets to one chat would multiply every push.
+    open_sockets = request.app.ctx.sockets_per_conversation
+    cap = request.app.ctx.bot_settings.websockets_per_conversation
+    if open_sockets.get(conversation_id, 0) >= cap:
+        await refuse(
+            ws,
+            429,
+            "too many open connections to this chat: close another tab or window of it first",
+        )
+        return
+    open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
+    try:
+        await _serve(request, ws, conversation_id, after)
+    finally:
+        open_sockets[conversation_id] -= 1
+        if open_sockets[conversation_id] <= 0:
+            del open_sockets[conversation_id]
 
 
 async def _serve(request: Request, ws: Any, conversation_id: str, after: int) -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import Any
 
-from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file
+from sanic import Sanic
 
-from . import db
-from .api import create_api_blueprint
+from . import api, db, pages, ws
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
@@ -22,11 +19,9 @@ from .settings import Settings, check_demo_host
 from .throttle import LoginThrottle
 from .web.errors import handle_error
 from .web.security import security_headers
-from .ws import create_ws_blueprint
+from .web.serving import mount
 
 logger = logging.getLogger("handoff")
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-DESK_PREFIX = "/desk"
 
 
 def register_handoff(
@@ -56,18 +51,11 @@ def register_handoff(
         settings.login_window_seconds,
         settings.login_slowdown_seconds,
     )
-    app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
-    app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
-
-    @app.get(DESK_PREFIX, name="handoff_desk_page")
-    async def desk_page(request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
-
-    app.static(f"{DESK_PREFIX}/static", str(STATIC_DIR), name="handoff_desk_static")
+    mount(app, api.bp, ws.bp, pages.bp)
 
     # One catch-all for the whole app: JSON errors on every API path (the customer's too).
     app.error_handler.add(Exception, handle_error)
-    app.register_middleware(security_headers((DESK_PREFIX, API_PREFIX)), "response")
+    app.register_middleware(security_headers((pages.DESK_PREFIX, API_PREFIX)), "response")
 
     async def start(app: Sanic, _loop: Any) -> None:
         if not app.state.asgi:  # the in-process test client binds nothing
@@ -129,11 +117,5 @@ def create_app(
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     register_handoff(app, settings, **options)
-
-    @app.get("/", name="handoff_root")
-    async def root(request: Request) -> HTTPResponse:
-        from sanic.response import redirect
-
-        return redirect(DESK_PREFIX)
-
+    mount(app, pages.root_bp)
     return app

@@ -21,7 +21,7 @@ from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
 from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
-from .http import agent_from_token, service_of
+from .http import API_PREFIX, agent_from_token, service_of
 from .policy import sees_message
 from .service import AuthFailed
 from .web.sockets import (
@@ -33,48 +33,45 @@ from .web.sockets import (
     send_frame,
 )
 
+# The agent websocket route; each app mounts a copy (web.serving.mount).
+bp = Blueprint("handoff_agent_ws", url_prefix=API_PREFIX)
 
-def create_ws_blueprint(name: str = "handoff_agent_ws") -> Blueprint:
-    """A fresh blueprint holding the agent websocket route."""
-    bp = Blueprint(name, url_prefix="/api/agent")
 
-    @bp.websocket("/ws")
-    async def agent_socket(request: Request, ws: Any) -> None:
-        greeted = await greet(
+@bp.websocket("/ws")
+async def agent_socket(request: Request, ws: Any) -> None:
+    greeted = await greet(
+        ws,
+        "your session token",
+        lambda token: agent_from_token(request, token),
+        "last_message_id",
+    )
+    if greeted is None:
+        return
+    # An absent or null last_message_id is 0: a desk that never saw a message.
+    agent, last_id, hello = greeted
+    service = service_of(request)
+    bus = request.app.ctx.handoff_bus
+    # Subscribe before reading the catch-up so nothing falls between the two.
+    sub = bus.subscribe()
+    try:
+        await service.touch_agent(agent.id)
+        queue = await service.list_queue()
+        await send_frame(
             ws,
-            "your session token",
-            lambda token: agent_from_token(request, token),
-            "last_message_id",
+            {
+                "type": "ready",
+                "agent": (await service.get_agent(agent.id)).to_json(),
+                "queue": [item.to_json() for item in queue],
+            },
         )
-        if greeted is None:
-            return
-        # An absent or null last_message_id is 0: a desk that never saw a message.
-        agent, last_id, hello = greeted
-        service = service_of(request)
-        bus = request.app.ctx.handoff_bus
-        # Subscribe before reading the catch-up so nothing falls between the two.
-        sub = bus.subscribe()
-        try:
-            await service.touch_agent(agent.id)
-            queue = await service.list_queue()
-            await send_frame(
-                ws,
-                {
-                    "type": "ready",
-                    "agent": (await service.get_agent(agent.id)).to_json(),
-                    "queue": [item.to_json() for item in queue],
-                },
-            )
-            last_sent = 0
-            if hello.get("last_message_id") is not None:
-                last_sent = await _catch_up(ws, service, agent.id, last_id)
-            await _pump(ws, service, sub, agent.id, last_sent, request.ctx.agent_session)
-        except ConnectionClosed:
-            pass
-        finally:
-            bus.unsubscribe(sub)
-
-    return bp
+        last_sent = 0
+        if hello.get("last_message_id") is not None:
+            last_sent = await _catch_up(ws, service, agent.id, last_id)
+        await _pump(ws, service, sub, agent.id, last_sent, request.ctx.agent_session)
+    except ConnectionClosed:
+        pass
+    finally:
+        bus.unsubscribe(sub)
 
 
 async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: int) -> int:

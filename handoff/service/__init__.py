@@ -241,7 +241,7 @@ class HandoffService(ServiceBase):
 
     # TicketService
     async def leave_contact(
-        self, conversation_id: str, contact: str, message: str | None = None
+        self, conversation_id: str, contact: object, message: str | None = None
     ) -> Ticket:
         """Keep the customer's contact details (and note) on their open offline ticket."""
         return await self.tickets.leave_contact(conversation_id, contact, message)
@@ -263,7 +263,7 @@ class HandoffService(ServiceBase):
         return await self.tickets.mark_ticket_done(ticket_id, agent_id)
 
     async def record_csat(
-        self, conversation_id: str, score: int, comment: str | None = None
+        self, conversation_id: str, score: object, comment: str | None = None
     ) -> None:
         """Store the customer's 1-5 rating of a conversation (once per conversation)."""
         return await self.tickets.record_csat(conversation_id, score, comment)

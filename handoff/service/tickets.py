@@ -38,11 +38,12 @@ class TicketService(ServiceBase):
     """Offline tickets and satisfaction answers."""
 
     async def leave_contact(
-        self, conversation_id: str, contact: str, message: str | None = None
+        self, conversation_id: str, contact: object, message: str | None = None
     ) -> Ticket:
         """Keep the customer's contact details (and note) on their open offline ticket.
 
         Fills the ticket opened by an offline handoff, or opens one if there is none.
+        ``contact`` is what the customer sent, checked here (a non-blank string).
         """
         contact = clean_text(contact, MAX_CONTACT_CHARS, "contact").strip()
         if message is not None and message != "":
@@ -142,9 +143,10 @@ class TicketService(ServiceBase):
         return ticket
 
     async def record_csat(
-        self, conversation_id: str, score: int, comment: str | None = None
+        self, conversation_id: str, score: object, comment: str | None = None
     ) -> None:
-        """Store the customer's 1-5 rating of a conversation (once per conversation)."""
+        """Store the customer's 1-5 rating of a conversation (once per conversation);
+        ``score`` is what the customer sent, checked here."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise InvalidInput("score must be a whole number from 1 to 5")
         if comment is not None and comment.strip() == "":
