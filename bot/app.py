@@ -1,4 +1,9 @@
-"""Compose the one web process: the customer side (``bot``) and the desk (``handoff``)."""
+"""Compose the one web process: the customer side (``bot``) and the desk (``handoff``).
+
+:func:`create_app` builds the app (settings, routes, limits); :class:`Composition` is the
+composition root: at start-up it builds settings → engine → HandoffService → Rasa client
+→ gateway → reactor in that order, and at shut-down takes them down in reverse.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from sanic import Sanic
 
-from handoff.app import register_handoff
+from handoff.app import Desk, register_handoff
 from handoff.ratelimit import RateLimiter
 from handoff.settings import Settings as HandoffSettings
 from handoff.web.security import security_headers
@@ -62,17 +67,28 @@ def create_app(
         # Across conversations: new chats must not multiply the mail one inbox receives.
         "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
     }
-    register_handoff(app, handoff_settings, **handoff_options)
+    desk = register_handoff(app, handoff_settings, **handoff_options)
     mount(app, pages.bp, api.bp, ws.bp)
-
     # The shop page and widget files too (the desk's middleware covers only its paths).
     app.register_middleware(security_headers(), "response")
+    Composition(settings, desk).listen(app)
+    return app
 
-    async def start(app: Sanic, _loop: Any) -> None:
-        # Runs after the desk's own start-up listener, so app.ctx.handoff exists.
-        app.ctx.bot_secret = settings.secret_key or derive_secret(
-            app.ctx.handoff_settings.secret_key
-        )
+
+class Composition:
+    """The composition root of the web process: every long-lived part, built in order."""
+
+    def __init__(self, settings: BotSettings, desk: Desk) -> None:
+        self.settings = settings
+        self.desk = desk
+
+    async def start(self, app: Sanic, _loop: Any = None) -> None:
+        """Before the server accepts a connection: build the parts, each from the last."""
+        settings = self.settings
+        # settings → engine → HandoffService (the database is migrated first)
+        service = await self.desk.open(app)
+        app.ctx.bot_secret = settings.secret_key or derive_secret(self.desk.secret_key)
+        # → Rasa client
         app.ctx.rasa = RasaClient(
             settings.rasa_url,
             settings.rasa_token,
@@ -80,13 +96,16 @@ def create_app(
             max_in_flight=settings.rasa_max_in_flight,
             queue_seconds=settings.rasa_queue_seconds,
         )
-        wording = app.ctx.handoff.wording  # shop.yml's messages, read by the desk's start-up
+        wording = service.wording  # shop.yml's messages, read when the service was built
         app.ctx.widget_js = pages.widget_script(wording.shop_name)
-        app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa, wording)
-        app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
-        app.ctx.reactor.subscribe()
+        # → gateway (the customer's operations) → reactor (desk events → customer notices)
+        app.ctx.gateway = Gateway(service, app.ctx.rasa, wording)
+        app.ctx.reactor = Reactor(self.desk.bus, app.ctx.gateway)
+        app.ctx.reactor.subscribe()  # now, so no event between here and run() is missed
 
-    async def started(app: Sanic, _loop: Any) -> None:
+    async def started(self, app: Sanic, _loop: Any = None) -> None:
+        """The server is up: background work starts."""
+        self.desk.start_housekeeping(app)
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
         # Questions the last run left unanswered (stopped mid-answer): found now, settled
         # in the background, since that may wait for Rasa.
@@ -94,7 +113,8 @@ def create_app(
         found = await recovery.find()
         app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
 
-    async def stopping(app: Sanic, _loop: Any) -> None:
+    async def stopping(self, app: Sanic, _loop: Any = None) -> None:
+        """Before the connections close: background work ends, newest first."""
         recovery = getattr(app.ctx, "recovery_task", None)
         if recovery is not None:
             # Let answers being stored finish, as the gateway's drain does.
@@ -103,20 +123,21 @@ def create_app(
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self.desk.stop_housekeeping(app)
 
-    async def stopped(app: Sanic, _loop: Any) -> None:
-        # After the connections closed (requests done or cut off), before the desk's
-        # own after-stop listener disposes of the database: shutdown listeners run in
-        # reverse order of registration, and this one is registered after the desk's.
+    async def stopped(self, app: Sanic, _loop: Any = None) -> None:
+        """After the connections closed: the parts go in reverse order of building."""
         gateway = getattr(app.ctx, "gateway", None)
         if gateway is not None:
             await gateway.drain(DRAIN_SECONDS)
         rasa = getattr(app.ctx, "rasa", None)
         if rasa is not None:
             await rasa.close()
+        await self.desk.close(app)
 
-    app.register_listener(start, "before_server_start")
-    app.register_listener(started, "after_server_start")
-    app.register_listener(stopping, "before_server_stop")
-    app.register_listener(stopped, "after_server_stop")
-    return app
+    def listen(self, app: Sanic) -> None:
+        """Run the four steps as ``app``'s listeners (Sanic passes them the app and loop)."""
+        app.register_listener(self.start, "before_server_start")
+        app.register_listener(self.started, "after_server_start")
+        app.register_listener(self.stopping, "before_server_stop")
+        app.register_listener(self.stopped, "after_server_stop")

@@ -138,13 +138,6 @@ async def _pump(
             if sockets.is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
             else:
-                await send_frame(
-                    ws,
-                    {
-                        "type": "error",
-                        "status": 422,
-                        "error": 'unknown frame: send messages over HTTP, or {"type": "ping"}',
-                    },
-                )
+                await sockets.unknown_frame(ws, 'send messages over HTTP, or {"type": "ping"}')
 
     await sockets.run_until_first_done(forward(own), forward(queue), push(), listen())

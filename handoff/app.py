@@ -1,10 +1,16 @@
 """Compose the desk: ``create_app`` for the desk alone, ``register_handoff`` to add it
-to an existing Sanic app (the customer side builds one app and registers both)."""
+to an existing Sanic app (the customer side builds one app and registers both).
+
+:class:`Desk` holds the desk's start-up and shut-down steps; whoever composes the
+process calls them in order (``Desk.listen`` for the desk alone, ``bot.app`` for the
+whole web app), so no step depends on the order listeners happen to run in.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sanic import Sanic
@@ -24,6 +30,86 @@ from .web.serving import mount
 logger = logging.getLogger("handoff")
 
 
+@dataclass
+class Desk:
+    """The desk's long-lived parts, opened and closed in steps.
+
+    ``background`` runs periodic reassignment/auto-assignment once the server started.
+    """
+
+    settings: Settings
+    bus: EventBus
+    hours: OfficeHours | None = None
+    clock: Clock = utcnow
+    background: bool = True
+
+    @property
+    def secret_key(self) -> str:
+        """The desk's signing key (:func:`register_handoff` made sure there is one)."""
+        key = self.settings.secret_key
+        if key is None:
+            raise RuntimeError("the desk's settings have no secret key: use with_secret()")
+        return key
+
+    async def open(self, app: Sanic) -> HandoffService:
+        """Settings → engine (migrated to the latest schema) → :class:`HandoffService`,
+        put on ``app.ctx`` as ``handoff_engine`` and ``handoff``."""
+        settings = self.settings
+        if not app.state.asgi:  # the in-process test client binds nothing
+            check_demo_host(settings.demo, app.state.host)
+        engine = db.create_engine(settings.database_url)
+        await db.upgrade(engine)
+        app.ctx.handoff_engine = engine
+        hours = self.hours or load_hours(settings.shop_file)
+        service = HandoffService(engine, self.bus, settings, hours, self.clock)
+        app.ctx.handoff = service
+        if settings.demo:
+            await service.ensure_demo_agent()
+            logger.warning(
+                "DEMO MODE: agent 'demo' with password 'demo' exists. Never use demo "
+                "mode on a reachable server; create real agents with python -m handoff.cli"
+            )
+        return service
+
+    def start_housekeeping(self, app: Sanic) -> None:
+        """Start the periodic reassignment (when ``background``); the server is up."""
+        if self.background:
+            app.ctx.handoff_housekeeping = asyncio.ensure_future(_housekeeping(app))
+
+    async def stop_housekeeping(self, app: Sanic) -> None:
+        """Cancel the periodic reassignment and wait for it to end."""
+        task = getattr(app.ctx, "handoff_housekeeping", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def close(self, app: Sanic) -> None:
+        """Dispose of the engine: the last step, after every request ended."""
+        engine = getattr(app.ctx, "handoff_engine", None)
+        if engine is not None:
+            await engine.dispose()
+
+    def listen(self, app: Sanic) -> None:
+        """Run these steps as ``app``'s listeners: for the desk served alone."""
+
+        async def start(app: Sanic, _loop: Any) -> None:
+            await self.open(app)
+
+        async def started(app: Sanic, _loop: Any) -> None:
+            self.start_housekeeping(app)
+
+        async def stopping(app: Sanic, _loop: Any) -> None:
+            await self.stop_housekeeping(app)
+
+        async def stopped(app: Sanic, _loop: Any) -> None:
+            await self.close(app)
+
+        app.register_listener(start, "before_server_start")
+        app.register_listener(started, "after_server_start")
+        app.register_listener(stopping, "before_server_stop")
+        app.register_listener(stopped, "after_server_stop")
+
+
 def register_handoff(
     app: Sanic,
     settings: Settings | None = None,
@@ -32,16 +118,17 @@ def register_handoff(
     hours: OfficeHours | None = None,
     clock: Clock = utcnow,
     background: bool = True,
-) -> None:
-    """Add the agent API, websocket, desk page and start-up listeners to ``app``.
+) -> Desk:
+    """Add the agent API, websocket, desk page, error handler and headers to ``app``;
+    return the :class:`Desk` whose steps the caller runs at start-up and shut-down.
 
-    At start-up this puts on ``app.ctx``: ``handoff`` (the :class:`HandoffService`),
-    ``handoff_bus`` (subscribe here for live events), ``handoff_engine`` and
-    ``handoff_settings``. ``background`` runs periodic reassignment/auto-assignment.
+    Puts ``handoff_settings`` and ``handoff_bus`` (subscribe here for live events) on
+    ``app.ctx`` now; :meth:`Desk.open` adds ``handoff`` and ``handoff_engine``.
     """
     settings = (settings or Settings.from_env()).with_secret()
+    desk = Desk(settings, bus or InProcessEventBus(), hours, clock, background)
     app.ctx.handoff_settings = settings
-    app.ctx.handoff_bus = bus or InProcessEventBus()
+    app.ctx.handoff_bus = desk.bus
     app.ctx.handoff_logger = logger
     # On the app, not in a listener: like the rate limits, it outlives a server restart
     # in tests (a new process starts with no failures counted).
@@ -52,46 +139,10 @@ def register_handoff(
         settings.login_slowdown_seconds,
     )
     mount(app, api.bp, ws.bp, pages.bp)
-
     # One catch-all for the whole app: JSON errors on every API path (the customer's too).
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(security_headers((pages.DESK_PREFIX, API_PREFIX)), "response")
-
-    async def start(app: Sanic, _loop: Any) -> None:
-        if not app.state.asgi:  # the in-process test client binds nothing
-            check_demo_host(settings.demo, app.state.host)
-        engine = db.create_engine(settings.database_url)
-        await db.upgrade(engine)
-        app.ctx.handoff_engine = engine
-        app.ctx.handoff = HandoffService(
-            engine, app.ctx.handoff_bus, settings, hours or load_hours(settings.shop_file), clock
-        )
-        if settings.demo:
-            await app.ctx.handoff.ensure_demo_agent()
-            logger.warning(
-                "DEMO MODE: agent 'demo' with password 'demo' exists. Never use demo "
-                "mode on a reachable server; create real agents with python -m handoff.cli"
-            )
-
-    async def started(app: Sanic, _loop: Any) -> None:
-        if background:
-            app.ctx.handoff_housekeeping = asyncio.ensure_future(_housekeeping(app))
-
-    async def stopping(app: Sanic, _loop: Any) -> None:
-        task = getattr(app.ctx, "handoff_housekeeping", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    async def stopped(app: Sanic, _loop: Any) -> None:
-        engine = getattr(app.ctx, "handoff_engine", None)
-        if engine is not None:
-            await engine.dispose()
-
-    app.register_listener(start, "before_server_start")
-    app.register_listener(started, "after_server_start")
-    app.register_listener(stopping, "before_server_stop")
-    app.register_listener(stopped, "after_server_stop")
+    return desk
 
 
 async def _housekeeping(app: Sanic) -> None:
@@ -116,6 +167,7 @@ def create_app(
     """A Sanic app serving only the agent desk (see :func:`register_handoff`)."""
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
-    register_handoff(app, settings, **options)
+    desk = register_handoff(app, settings, **options)
     mount(app, pages.root_bp)
+    desk.listen(app)
     return app

@@ -31,6 +31,7 @@ from .web.sockets import (
     refuse,
     run_until_first_done,
     send_frame,
+    unknown_frame,
 )
 
 # The agent websocket route; each app mounts a copy (web.serving.mount).
@@ -128,13 +129,6 @@ async def _pump(
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})
             else:
-                await send_frame(
-                    ws,
-                    {
-                        "type": "error",
-                        "status": 422,
-                        "error": 'unknown frame: send {"type": "ping"}',
-                    },
-                )
+                await unknown_frame(ws, 'send {"type": "ping"}')
 
     await run_until_first_done(push(), listen())

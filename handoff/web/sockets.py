@@ -29,6 +29,12 @@ async def send_frame(ws: Any, frame: dict[str, Any]) -> None:
     await ws.send(json.dumps(frame))
 
 
+async def unknown_frame(ws: Any, hint: str) -> None:
+    """Answer a frame this socket does not take with an error frame saying what it does
+    take (``hint``); the socket stays open."""
+    await send_frame(ws, {"type": "error", "status": 422, "error": f"unknown frame: {hint}"})
+
+
 def parse_frame(raw: Any) -> dict[str, Any] | None:
     """The frame as a dict, or None when it is not a JSON object."""
     try:

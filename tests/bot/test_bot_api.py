@@ -451,3 +451,19 @@ async def test_the_widget_gets_the_message_limit_from_the_server(make_live):
     assert body["limits"] == {"max_message_chars": 300}
     status, body, _ = await live.call("GET", f"/api/conversations/{cid}", token)
     assert status == 200 and body["limits"] == {"max_message_chars": 300}
+
+
+async def test_websocket_answers_an_unknown_frame_and_stays_open(live):
+    cid, token, _ = await live.start_chat()
+    ws_url = f"{live.url.replace('http', 'ws')}/api/conversations/{cid}/ws"
+    async with live.http.ws_connect(ws_url) as ws:
+        await ws.send_json({"type": "hello", "token": token, "after": 10**9})
+        assert (await ws.receive_json(timeout=20))["type"] == "ready"
+        await ws.send_json({"type": "message", "text": "over the socket"})
+        assert (await ws.receive_json(timeout=20)) == {
+            "type": "error",
+            "status": 422,
+            "error": 'unknown frame: send messages over HTTP, or {"type": "ping"}',
+        }
+        await ws.send_json({"type": "ping"})
+        assert (await ws.receive_json(timeout=20)) == {"type": "pong"}

@@ -194,3 +194,17 @@ async def test_disabled_agent_loses_the_live_feed(live_desk):
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), TIMEOUT)
         assert ws.close_code == 4401
+
+
+async def test_an_unknown_frame_gets_an_error_and_the_socket_stays_open(live_desk):
+    agent = await live_desk.service.create_agent("alice", "Alice", PASSWORD)
+    ws, _ = await hello(live_desk, agent)
+    async with closing(ws):
+        await ws.send(json.dumps({"type": "reply", "text": "hi"}))
+        assert await recv(ws) == {
+            "type": "error",
+            "status": 422,
+            "error": 'unknown frame: send {"type": "ping"}',
+        }
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await recv(ws))["type"] == "pong"
