@@ -43,8 +43,8 @@ $(MODEL): $(VENV)/.installed $(TRAINING_FILES)
 train: $(MODEL) ## train the model when the training data changed
 
 validate: $(VENV)/.installed ## check the training data and content (file and line on errors)
-	$(PY) -m tools.check_data
-	$(PY) -W ignore -m tools.validate
+	$(PY) -m tools.content.check_data
+	$(PY) -W ignore -m tools.content.validate
 
 shell: $(MODEL) ## talk to the assistant in this terminal
 	$(PY) -m tools.stack --shell
@@ -67,20 +67,20 @@ test-fast: $(VENV)/.installed ## the unit tests only (no model, no browser, no s
 
 test: $(MODEL) ## validate, run the test stories and the test suites
 	$(MAKE) --no-print-directory validate
-	$(PY) -m tools.story_test
+	$(PY) -m tools.evaluation.story_test
 	ASSISTANT_MODEL=$(MODEL) $(PY) -m pytest
 
 eval: $(MODEL) ## measure answers on DATA=path.csv (text,topic columns)
-	$(PY) -m tools.evaluate --data "$(DATA)"
+	$(PY) -m tools.evaluation.evaluate --data "$(DATA)"
 
 eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA=path.csv (text,label)
-	$(PY) -m tools.eval_frustration --data "$(if $(filter command line,$(origin DATA)),$(DATA),$(FRUSTRATION_DATA))"
+	$(PY) -m tools.evaluation.eval_frustration --data "$(if $(filter command line,$(origin DATA)),$(DATA),$(FRUSTRATION_DATA))"
 
 bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md)
-	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.benchmark.bench $(BENCH_ARGS)
 
 chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice
-	$(PY) -m tools.chaos $(CHAOS_ARGS)
+	$(PY) -m tools.benchmark.chaos $(CHAOS_ARGS)
 
 lock: ## re-pin requirements.txt from requirements.in (after changing requirements.in)
 	rm -rf .venv-lock && "$$(tools/find_python.sh)" -m venv .venv-lock

@@ -2,9 +2,9 @@
 
 Rasa's FallbackClassifier only checks the *intent* confidence. The risk is in *which*
 answer is given, so the decision reads the FAQ ranking (per-answer probabilities from
-tools/shop_classifier.py): first the topic (the sum over its answers), then the answer
+tools/nlu/shop_classifier.py): first the topic (the sum over its answers), then the answer
 within it, which must be confident and clearly ahead of its siblings. `make eval` and
-`python -m tools.tune_thresholds` replay the same function offline to choose thresholds.
+`python -m tools.evaluation.tune_thresholds` replay the same function offline to choose thresholds.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ class FaqThresholds:
     """When an FAQ answer is given, and when the assistant asks instead.
 
     Confidences are probabilities of one distribution over every intent and FAQ answer
-    (tools/shop_classifier.py), so a topic's confidence is the sum over its answers.
-    Chosen with `python -m tools.tune_thresholds` (README, "Thresholds").
+    (tools/nlu/shop_classifier.py), so a topic's confidence is the sum over its answers.
+    Chosen with `python -m tools.evaluation.tune_thresholds` (README, "Thresholds").
     """
 
     #: The chosen answer's own probability must reach this (its probability is shared
@@ -52,7 +52,7 @@ class FrustrationThresholds:
     The score is a weighted sum of a few signals, clipped to [0, 1]; a message is
     frustrated when the score reaches `threshold`. Weights and threshold were tuned on
     aggregate results of the development set (GoEmotions Reddit comments, via
-    `python -m tools.eval_frustration`: grid search over these values); no text of that
+    `python -m tools.evaluation.eval_frustration`: grid search over these values); no text of that
     set is used anywhere in the code.
     """
 

@@ -97,10 +97,9 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real action server on a free port; yields its webhook URL."""
-    from tools.evaluate import _free_port
-    from tools.stack import action_service
+    from tools.stack.runner import action_service, free_port
 
-    port = _free_port()
+    port = free_port()
     service = action_service(port)
     service.log_path = tmp_path_factory.mktemp("logs") / "actions.log"
     service.start(dict(os.environ))

@@ -17,7 +17,7 @@ def agent(trained_model, action_server):
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    from tools.evaluate import quiet_logs
+    from tools.evaluation.evaluate import quiet_logs
 
     quiet_logs()
     return Agent.load(str(trained_model), action_endpoint=EndpointConfig(url=action_server))

@@ -313,7 +313,7 @@ def test_a_polite_complaint_alone_never_hands_off_at_once(detector: FrustrationD
 
 
 def test_the_shop_set_is_labelled_and_balanced() -> None:
-    from tools.eval_frustration import load_rows
+    from tools.evaluation.eval_frustration import load_rows
 
     rows = load_rows(REPO_ROOT / "tests" / "data" / "shop_frustration.csv")
     unhappy = sum(label for _, label in rows)

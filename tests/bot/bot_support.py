@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -15,6 +14,7 @@ from aiohttp import web
 from bot.settings import BotSettings
 from handoff.protocol import GuardedProtocol
 from handoff.settings import Settings as HandoffSettings
+from tools.stack.runner import free_port
 
 RASA_TOKEN = "fake-rasa-token"
 DISCLOSURE = "Hi! I'm the shop's virtual assistant: an automated bot, not a person."
@@ -27,13 +27,6 @@ HANDOFF_REQUEST = {
     "frustration": {"score": 0.8, "cues": ["insult"]},
     "faq_answers": [],
 }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakeRasa:

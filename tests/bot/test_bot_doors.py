@@ -377,7 +377,7 @@ async def test_the_database_files_are_private(tmp_path, live):
 
 
 async def test_rasa_tracker_file_is_created_private_and_an_old_one_is_fixed(tmp_path):
-    from tools.stack import write_endpoints
+    from tools.stack.runner import write_endpoints
 
     write_endpoints(5055, path=tmp_path / "endpoints.yml")
     assert stat.S_IMODE((tmp_path / "tracker.db").stat().st_mode) == 0o600

@@ -11,9 +11,9 @@ from typing import Iterator
 
 import pytest
 
-from tools.evaluate import _free_port
-from tools.stack import (
+from tools.stack.runner import (
     Service,
+    free_port,
     rasa_service,
     sandbox_web_env,
     wait_until_healthy,
@@ -52,7 +52,7 @@ def stack(
     folder = tmp_path_factory.mktemp("stack")
     action_port = int(action_server.split(":")[2].split("/")[0])
     endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
-    rasa_port, web_port = _free_port(), _free_port()
+    rasa_port, web_port = free_port(), free_port()
     rasa = rasa_service(rasa_port, endpoints, RASA_TOKEN, model=trained_model)
     rasa.log_path = folder / "rasa.log"
     web = web_service(web_port)

@@ -26,7 +26,7 @@ def test_quick_bench_runs_the_stack_and_reports(trained_model: Path, tmp_path: P
         [
             sys.executable,
             "-m",
-            "tools.bench",
+            "tools.benchmark.bench",
             "--quick",
             "--model",
             str(trained_model),

@@ -27,7 +27,7 @@ def test_quick_chaos_kills_each_process_and_nobody_is_lost_or_left_uninformed(
 ) -> None:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(
-        [sys.executable, "-m", "tools.chaos", "--quick", "--model", str(trained_model)],
+        [sys.executable, "-m", "tools.benchmark.chaos", "--quick", "--model", str(trained_model)],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,

@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 
 from tests.e2e.conftest import Stack
-from tools.bench import RASA_TOKEN, start_stack
-from tools.stack import Service, wait_until_healthy
+from tools.benchmark.bench import RASA_TOKEN, start_stack
+from tools.stack.runner import Service, wait_until_healthy
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.integration]
 WAIT = 60

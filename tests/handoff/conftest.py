@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,6 +20,7 @@ from handoff.hours import ALWAYS_OPEN, OfficeHours
 from handoff.protocol import GuardedProtocol
 from handoff.service import HandoffService
 from handoff.settings import Settings
+from tools.stack.runner import free_port
 
 PG_BIN = Path(os.environ.get("HANDOFF_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
@@ -29,13 +29,6 @@ PG_USER = "postgres"
 def pytest_configure(config: pytest.Config) -> None:
     """Silence Sanic's notice that start-up listeners run late under the ASGI client."""
     config.addinivalue_line("filterwarnings", "ignore:You have set a listener for:UserWarning")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _missing(what: str) -> None:

@@ -87,7 +87,7 @@ def test_a_shop_file_without_messages_is_refused(tmp_path):
 
 
 def test_make_validate_refuses_an_unknown_placeholder(tmp_path):
-    """`python -m tools.check_data` (part of `make validate`) on a project copy."""
+    """`python -m tools.content.check_data` (part of `make validate`) on a project copy."""
     for name in ("config.yml", "domain.yml", "endpoints.yml", "topics.yml", "shop.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "data", tmp_path / "data")
@@ -97,7 +97,7 @@ def test_make_validate_refuses_an_unknown_placeholder(tmp_path):
     shop = tmp_path / "shop.yml"
     edit(shop, 'choose: "Please choose:"', 'choose: "Please choose, {customer}:"')
     run = subprocess.run(
-        [sys.executable, "-m", "tools.check_data", "--root", str(tmp_path)],
+        [sys.executable, "-m", "tools.content.check_data", "--root", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

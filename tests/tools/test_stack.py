@@ -1,4 +1,4 @@
-"""tools/stack.py's pieces for `make run`: the web app service and the tracker store."""
+"""tools/stack/runner.py's pieces for `make run`: the web app service and the tracker store."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.stack import tracker_store_yaml, web_env, web_service, write_endpoints
+from tools.stack.runner import tracker_store_yaml, web_env, web_service, write_endpoints
 
 
 def test_sqlite_is_the_default_tracker_store(tmp_path: Path):
@@ -52,7 +52,7 @@ def test_sandbox_env_is_open_around_the_clock_with_its_own_database(tmp_path):
     import datetime as dt
 
     from handoff.hours import load_hours
-    from tools.stack import sandbox_web_env
+    from tools.stack.runner import sandbox_web_env
 
     env = sandbox_web_env({}, tmp_path, 5005, "tok")
     assert env["DATABASE_URL"] == f"sqlite:///{tmp_path / 'app.db'}"

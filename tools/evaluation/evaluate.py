@@ -9,7 +9,7 @@ one), a clarification (with the FAQs it offered), a handoff, or a decline. An op
 answer: the customer is one button press away. Scores per topic and per source are
 printed and written to reports/eval.md with a confusion-matrix picture; each row (text,
 topic, outcome, faq, answered_topic, suggestions, NLU confidences) goes to
-reports/eval_rows.jsonl, which `python -m tools.tune_thresholds` uses to choose the
+reports/eval_rows.jsonl, which `python -m tools.evaluation.tune_thresholds` uses to choose the
 thresholds. The last printed line is machine-readable.
 """
 
@@ -21,7 +21,6 @@ import csv
 import json
 import logging
 import os
-import socket
 import statistics
 import sys
 import time
@@ -175,12 +174,6 @@ def quiet_logs() -> None:
     for noisy in ("rasa", "tensorflow", "absl"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     configure_structlog(logging.WARNING)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def run_rows(
@@ -398,9 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: no trained model at {args.model}: run `make train`")
     quiet_logs()
 
-    from tools.stack import action_service
+    from tools.stack.runner import action_service, free_port
 
-    port = _free_port()
+    port = free_port()
     actions = action_service(port)
     actions.log_path = args.out / "eval-actions.log"
     actions.start(dict(os.environ))

@@ -1,10 +1,10 @@
-"""The NLU classifier component (tools/shop_classifier.py) on small hand-built data."""
+"""The NLU classifier component (tools/nlu/shop_classifier.py) on small hand-built data."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools.shop_classifier import TextClassifier, nlu_output, normalise
+from tools.nlu.shop_classifier import TextClassifier, nlu_output, normalise
 
 TEXTS = {
     "faq/refund_timing": [
@@ -95,7 +95,7 @@ def test_the_rasa_component_trains_persists_loads_and_fills_the_parse(tmp_path):
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from tools.shop_classifier import ShopIntentClassifier
+    from tools.nlu.shop_classifier import ShopIntentClassifier
 
     examples = []
     for label, texts in TEXTS.items():
@@ -127,7 +127,7 @@ def test_loading_without_a_trained_model_leaves_messages_alone(tmp_path):
     from rasa.engine.storage.resource import Resource
     from rasa.shared.nlu.training_data.message import Message
 
-    from tools.shop_classifier import ShopIntentClassifier
+    from tools.nlu.shop_classifier import ShopIntentClassifier
 
     component = ShopIntentClassifier.load(
         {}, LocalModelStorage(tmp_path), Resource("missing"), ExecutionContext(GraphSchema({}), "t")

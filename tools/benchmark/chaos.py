@@ -1,7 +1,7 @@
-"""Kill each process once under a light load: `python -m tools.chaos [--quick]`.
+"""Kill each process once under a light load: `python -m tools.benchmark.chaos [--quick]`.
 
 Starts the action server, Rasa and the web app on free 127.0.0.1 ports in a temporary
-folder, under the same supervisor as `make run` (``tools.supervisor``), while a few
+folder, under the same supervisor as `make run` (``tools.stack.supervisor``), while a few
 simulated customers keep asking FAQ questions through the web app's API. Then it kills
 (SIGKILL) the action server, the Rasa server and the web app, one after the other, each
 once the stack serves everyone again, and reports for each process:
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import aiohttp
 
-from tools.bench import start_stack
-from tools.bench_sim import FAQ, call
-from tools.stack import MODEL, Service, wait_until_healthy
-from tools.supervisor import Supervisor
+from tools.benchmark.bench import start_stack
+from tools.benchmark.bench_sim import FAQ, call
+from tools.stack.runner import MODEL, Service, wait_until_healthy
+from tools.stack.supervisor import Supervisor
 
 GOAL_RECOVERY_S = 5.0
 now = time.monotonic
@@ -314,7 +314,7 @@ def report(kills: list[Kill], load: Load, quick: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Start the stack under the supervisor, kill each process once, report."""
     parser = argparse.ArgumentParser(
-        prog="python -m tools.chaos",
+        prog="python -m tools.benchmark.chaos",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

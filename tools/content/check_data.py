@@ -1,6 +1,6 @@
 """Checks of the content that `rasa data validate` does not make.
 
-Run as `python -m tools.check_data` (part of `make validate`). Every problem is printed as
+Run as `python -m tools.content.check_data` (part of `make validate`). Every problem is printed as
 `file:line: message` so a trainer can jump to it; the exit code is 1 when any was found.
 """
 
@@ -16,7 +16,7 @@ import yaml
 
 from actions.content import PROJECT_ROOT, placeholders
 from handoff.messages import check_messages
-from tools.validate import responses_spoken_by_actions
+from tools.content.validate import responses_spoken_by_actions
 
 MIN_FAQ_EXAMPLES = 12
 MAX_EXAMPLE_CHARS = 500

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
-if TYPE_CHECKING:  # tools.stack imports this module
-    from tools.stack import Service
+if TYPE_CHECKING:  # tools.stack.runner imports this module
+    from tools.stack.runner import Service
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 

@@ -1,4 +1,4 @@
-"""Runs the action server (the `actions` package) bound to one interface.
+"""`python -m actions [--host H] [--port P]`: the action server (this package) on one interface.
 
 `rasa run actions` always listens on every interface; the assistant's processes stay on
 127.0.0.1 unless told otherwise.

@@ -22,7 +22,7 @@ from typing import Any
 from actions.content import faq_catalog
 from actions.faq_decision import decide
 from actions.thresholds import FAQ, FaqThresholds
-from tools.evaluate import OUT_OF_SCOPE, REPORTS, Row
+from tools.evaluation.evaluate import OUT_OF_SCOPE, REPORTS, Row
 
 ROWS = REPORTS / "eval_rows.jsonl"
 HANDLED_BY_FAQ_ACTION = ("faq", "nlu_fallback")

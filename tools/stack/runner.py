@@ -4,7 +4,7 @@
 server and the web app (shop page with the chat widget + agent desk, in demo mode),
 waits until all three answer, prints the shop and desk URLs, and on Ctrl-C (or SIGTERM)
 stops them. A process that stops later is restarted with backoff and the others keep
-serving (``tools.supervisor``); only one that keeps failing stops everything, with the
+serving (``tools.stack.supervisor``); only one that keeps failing stops everything, with the
 end of its log. One that fails while starting stops everything at once (a set-up error).
 `python -m tools.stack --shell` starts the action server and opens `rasa shell`.
 
@@ -18,6 +18,7 @@ import argparse
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ import yaml
 
 from actions.content import PROJECT_ROOT
 from handoff.db import keep_private
-from tools.supervisor import Supervisor
+from tools.stack.supervisor import Supervisor
 
 VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "logs"
@@ -94,6 +95,13 @@ class Service:
             return "(no log)"
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for a process about to start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def rasa_token() -> str:
     """The token protecting Rasa's HTTP API: $RASA_TOKEN, or one kept in var/."""
     if os.environ.get("RASA_TOKEN"):
@@ -139,7 +147,7 @@ def write_endpoints(
     if "dialect: sqlite" in tracker_store:
         keep_private(path.parent / "tracker.db")  # Rasa's conversations: owner only, 0600
     path.write_text(
-        "# Written by tools/stack.py from endpoints.yml; edit that one.\n"
+        "# Written by tools/stack/runner.py from endpoints.yml; edit that one.\n"
         "action_endpoint:\n"
         f'  url: "http://127.0.0.1:{action_port}/webhook"\n' + tracker_store
     )
@@ -150,7 +158,7 @@ def action_service(port: int) -> Service:
     """The action server."""
     return Service(
         "action server",
-        [sys.executable, "-m", "tools.action_server", "--port", str(port)],
+        [sys.executable, "-m", "actions", "--port", str(port)],
         f"http://127.0.0.1:{port}/health",
         LOGS / "actions.log",
     )
@@ -367,7 +375,3 @@ def print_how_to_chat(web_port: int, demo: bool = True) -> None:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

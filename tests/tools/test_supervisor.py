@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.evaluate import _free_port
-from tools.stack import Service
-from tools.supervisor import Supervisor
+from tools.stack.runner import Service, free_port
+from tools.stack.supervisor import Supervisor
 
 # Real processes, started and killed: seconds each.
 pytestmark = pytest.mark.integration
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def web_server(name: str, folder: Path) -> Service:
     """A real process answering HTTP, like the stack's services."""
-    port = _free_port()
+    port = free_port()
     return Service(
         name,
         [

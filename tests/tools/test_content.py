@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT
-from tools.check_data import check
-from tools.validate import responses_spoken_by_actions, validate
+from tools.content.check_data import check
+from tools.content.validate import responses_spoken_by_actions, validate
 
 
 @pytest.fixture

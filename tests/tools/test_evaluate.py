@@ -3,8 +3,8 @@
 import pytest
 
 from tests.helpers import bot_event, parse, user_event
-from tools.evaluate import OTHER_REPLY, Row, classify, per_topic_table, read_rows, score
-from tools.tune_thresholds import replay
+from tools.evaluation.evaluate import OTHER_REPLY, Row, classify, per_topic_table, read_rows, score
+from tools.evaluation.tune_thresholds import replay
 
 
 def handoff_event():
@@ -174,7 +174,7 @@ def test_an_accept_cell_without_the_rows_topic_is_refused_with_the_line(tmp_path
 def test_an_action_server_that_exits_mid_run_stops_the_evaluation(trained_model):
     import asyncio
 
-    from tools.evaluate import quiet_logs, run_rows
+    from tools.evaluation.evaluate import quiet_logs, run_rows
 
     quiet_logs()
     rows = [Row("hello", "other"), Row("where is my parcel", "order_status")]

@@ -1,5 +1,5 @@
-"""The simulated customers and agents of `python -m tools.bench`, over the real HTTP API and
-websockets of the web app, and the same customers straight at Rasa's REST webhook.
+"""The simulated customers and agents of `python -m tools.benchmark.bench`, over the real HTTP
+API and websockets of the web app, and the same customers straight at Rasa's REST webhook.
 
 Three kinds of load:
 

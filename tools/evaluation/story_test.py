@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from actions.content import PROJECT_ROOT
-from tools.evaluate import quiet_logs
+from tools.evaluation.evaluate import quiet_logs
 
 STORIES = PROJECT_ROOT / "tests" / "test_stories.yml"
 MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"

@@ -1,4 +1,4 @@
-"""Pure parts of `python -m tools.bench`: percentiles, the loss/duplicate check, the
+"""Pure parts of `python -m tools.benchmark.bench`: percentiles, the loss/duplicate check, the
 machine description, the markdown report and the machine-readable last line."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Load test of the whole stack: `python -m tools.bench [--quick] [--levels 10,50,100]`.
+"""Load test of the whole stack: `python -m tools.benchmark.bench [--quick] [--levels 10,50,100]`.
 
 Starts the action server, Rasa and the web app on free 127.0.0.1 ports with their own
 temporary data folder, and for each level simulates that many concurrent customers over the
@@ -35,8 +35,8 @@ from pathlib import Path
 import aiohttp
 
 from actions.content import PROJECT_ROOT
-from tools.bench_sim import Desk, Plan, Tally, overload, run_level
-from tools.bench_stats import (
+from tools.benchmark.bench_sim import Desk, Plan, Tally, overload, run_level
+from tools.benchmark.bench_stats import (
     LevelResult,
     OverloadResult,
     SaturationResult,
@@ -50,11 +50,11 @@ from tools.bench_stats import (
     saturation_line,
     summary,
 )
-from tools.evaluate import _free_port
-from tools.stack import (
+from tools.stack.runner import (
     MODEL,
     Service,
     action_service,
+    free_port,
     rasa_service,
     sandbox_web_env,
     wait_until_healthy,
@@ -67,8 +67,8 @@ REPORT = PROJECT_ROOT / "BENCHMARKS.md"
 PLOT = PROJECT_ROOT / "reports" / "bench_latency.png"
 RUN_BUDGET_S = 15 * 60.0
 HEADER = (
-    "Written by `python -m tools.bench` (`make bench`); one section per run, newest last. "
-    "Latencies in ms, customer message → bot reply: *gateway* through the web app's API "
+    "Written by `python -m tools.benchmark.bench` (`make bench`); one section per run, newest "
+    "last. Latencies in ms, customer message → bot reply: *gateway* through the web app's API "
     "(`POST /api/conversations/{id}/messages`), *direct* the same messages to Rasa's REST "
     "webhook: each level runs twice on one timetable, half of the conversations through the "
     "gateway and half direct, swapped the second time, so both paths share the same load "
@@ -127,7 +127,7 @@ class Sampler:
 
 def start_stack(folder: Path, model: Path) -> dict[str, object]:
     """The three processes on free ports, in ``folder``; returns services and URLs."""
-    action_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
+    action_port, rasa_port, web_port = free_port(), free_port(), free_port()
     endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
     actions = action_service(action_port)
     rasa = rasa_service(rasa_port, endpoints, RASA_TOKEN, model=model)
@@ -349,7 +349,7 @@ def plot(results: list[LevelResult], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tools.bench_stats import percentile
+    from tools.benchmark.bench_stats import percentile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     levels = [r.level for r in results]

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python -m tools.eval_frustration [--data PATH] [--report PATH] [--examples N]
+    python -m tools.evaluation.eval_frustration [--data PATH] [--report PATH] [--examples N]
 
 The CSV has the columns `text,label,source`; `label` is `frustrated` or `calm`. Prints a
 table of precision, recall, F1, accuracy, the confusion counts and the time per message, a
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # tools/evaluation/ -> the project
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "eval" / "dev_frustration.csv"
 DEFAULT_REPORT = REPO_ROOT / "reports" / "frustration.md"
 REQUIRED_COLUMNS = ("text", "label")
@@ -195,7 +195,7 @@ def write_report(path: Path, data: Path, metrics: Metrics, threshold: float, exa
         "# Frustration detector evaluation",
         "",
         f"Data: `{data}` ({len(metrics.outcomes)} messages). Generated "
-        f"{time.strftime('%Y-%m-%d %H:%M:%S')} by `python -m tools.eval_frustration`.",
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')} by `python -m tools.evaluation.eval_frustration`.",
         "",
         *table_lines(metrics, threshold),
         "",
@@ -208,7 +208,7 @@ def write_report(path: Path, data: Path, metrics: Metrics, threshold: float, exa
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.eval_frustration",
+        prog="python -m tools.evaluation.eval_frustration",
         description="Evaluate the per-message frustration detector on a labelled CSV.",
     )
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""The pure parts of `python -m tools.bench` (no stack)."""
+"""The pure parts of `python -m tools.benchmark.bench` (no stack)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tools.bench_sim import Plan, classify, script
-from tools.bench_stats import (
+from tools.benchmark.bench_sim import Plan, classify, script
+from tools.benchmark.bench_stats import (
     LevelResult,
     OverloadResult,
     SaturationResult,

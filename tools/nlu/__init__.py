@@ -1,0 +1,1 @@
+"""The project's own NLU component, named in ``config.yml`` (``shop_classifier``)."""
