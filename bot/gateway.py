@@ -37,12 +37,12 @@ from handoff.service import (
 )
 
 from .notices import (
-    BUTTON_REQUEST_SUMMARY,
     HUMAN_REQUEST_INTENT,
-    LEAVE_CONTACT,
-    LEAVE_MESSAGE,
     OUTAGE_REQUEST_SUMMARY,
-    TALK_TO_PERSON,
+    button_request_summary,
+    contact_buttons,
+    person_or_message_buttons,
+    queued_notice,
 )
 from .rasa_client import RasaBusy, RasaClient, RasaSilent, RasaUnavailable
 from .router import (
@@ -51,7 +51,6 @@ from .router import (
     BotMessage,
     BotTurn,
     asks_for_person,
-    queued_notice,
     read_replies,
     route_customer_message,
     split_long,
@@ -268,7 +267,7 @@ class Gateway:
         """Store a notice that the assistant cannot help, with the person and message
         buttons (the caller holds the conversation's lock)."""
         return await self.service.add_message(
-            conversation_id, "system", text, buttons=[TALK_TO_PERSON, LEAVE_MESSAGE]
+            conversation_id, "system", text, buttons=person_or_message_buttons(self.wording)
         )
 
     async def store_turn(self, conversation_id: str, turn: BotTurn) -> Outcome:
@@ -302,7 +301,9 @@ class Gateway:
                 logger.warning("action_handoff failed for %s: %s", conversation_id, problem)
                 turn = BotTurn()
             if turn.handoff is None:
-                turn = BotTurn(turn.messages, self._fallback_request(BUTTON_REQUEST_SUMMARY))
+                turn = BotTurn(
+                    turn.messages, self._fallback_request(button_request_summary(self.wording))
+                )
             return await self._apply_turn(conversation_id, turn)
 
     @staticmethod
@@ -376,13 +377,13 @@ class Gateway:
                 await self.service.add_message(
                     conversation_id,
                     "system",
-                    queued_notice(result.position, result.estimated_wait_seconds),
+                    queued_notice(self.wording, result.position, result.estimated_wait_seconds),
                 )
             )
         elif result.outcome == "offline":
             notices.append(
                 await self.service.add_message(
-                    conversation_id, "system", result.message, buttons=[LEAVE_CONTACT]
+                    conversation_id, "system", result.message, buttons=contact_buttons(self.wording)
                 )
             )
         # "assigned": the reactor announces the agent when conversation.assigned arrives.

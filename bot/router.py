@@ -173,19 +173,3 @@ def author_label(author: str, agent_name: str | None = None) -> str:
     if author == "agent":
         return agent_name or "Support team"
     return SYSTEM_LABEL
-
-
-def wait_phrase(seconds: int | None) -> str:
-    """An honest, rounded estimate: "about 4 minutes", or "" when unknown."""
-    if seconds is None:
-        return ""
-    minutes = max(1, round(seconds / 60))
-    return "about 1 minute" if minutes == 1 else f"about {minutes} minutes"
-
-
-def queued_notice(position: int | None, wait_seconds: int | None) -> str:
-    """The notice a customer gets when their chat joins the queue."""
-    place = "You're next in line" if position == 1 else f"You're number {position} in line"
-    wait = wait_phrase(wait_seconds)
-    tail = f"; the estimated wait is {wait}." if wait else "."
-    return f"{place} for a person from our team{tail} You can keep writing: they'll see everything."

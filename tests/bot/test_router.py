@@ -1,20 +1,23 @@
-"""bot/router.py: bot or person, /intent neutralising, reading Rasa's replies, labels."""
+"""bot/router.py: bot or person, /intent neutralising, reading Rasa's replies, labels; and
+bot/notices.py: the queue notice and the buttons, in the words of shop.yml."""
 
 from __future__ import annotations
 
 import pytest
 
+from actions.content import PROJECT_ROOT
+from bot.notices import contact_buttons, person_or_message_buttons, queued_notice
 from bot.router import (
     NEUTRALISER,
     Action,
     author_label,
     handoff_reason,
-    queued_notice,
     rasa_safe_text,
     read_replies,
     route_customer_message,
     split_long,
 )
+from handoff.messages import RUNTIME_PLACEHOLDERS, Messages, load_messages
 
 
 @pytest.mark.parametrize("state", ["queued", "assigned"])
@@ -84,10 +87,28 @@ def test_every_author_has_an_honest_label():
     assert author_label("agent") == "Support team"
 
 
-def test_queue_notice_says_position_and_wait():
-    notice = queued_notice(3, 540)
+def test_queue_notice_says_position_and_wait_in_the_shop_files_words():
+    wording = load_messages(PROJECT_ROOT / "shop.yml")
+    notice = queued_notice(wording, 3, 540)
     assert "number 3 in line" in notice and "about 9 minutes" in notice
-    assert "next in line" in queued_notice(1, None)
+    assert "about 1 minute." in queued_notice(wording, 2, 50)
+    assert "next in line" in queued_notice(wording, 1, None)
+    assert "estimated wait" not in queued_notice(wording, 1, None)
+    assert "{" not in notice  # every placeholder filled
+
+
+def test_queue_notice_and_buttons_follow_what_the_trainer_wrote():
+    texts = {key: f"<{key}>" for key in RUNTIME_PLACEHOLDERS}
+    texts["queued_wait"] = "Place {position}, wait {wait}"
+    texts["wait_minutes"] = "{minutes} min"
+    wording = Messages(texts, {"shop_name": "Shop"})
+    assert queued_notice(wording, 4, 300) == "Place 4, wait 5 min"
+    assert queued_notice(wording, 1, None) == "<queued_next>"
+    assert person_or_message_buttons(wording) == [
+        {"title": "<button_talk_to_person>", "action": "handoff"},
+        {"title": "<button_leave_message>", "action": "contact"},
+    ]
+    assert contact_buttons(wording) == [{"title": "<button_leave_contact>", "action": "contact"}]
 
 
 def test_long_bot_texts_split_without_losing_words():
