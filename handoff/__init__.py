@@ -1,5 +1,5 @@
 """The agent side of the support assistant: queue, assignment, agents, desk page.
 
 Importing this package has no side effects; engines, secrets and tasks are created
-by :func:`handoff.app.create_app` / :func:`handoff.app.register_handoff` at start-up.
+at start-up by :class:`handoff.app.Desk` (run by ``handoff.app.create_app`` or ``bot.app``).
 """

@@ -1,6 +1,6 @@
 """The service layer: every state change and query of the agent side.
 
-Build one :class:`HandoffService` per process (``register_handoff`` puts it on
+Build one :class:`HandoffService` per process (``handoff.app.Desk.open`` puts it on
 ``app.ctx.handoff``) and call its coroutine methods. It is a facade over six services
 with one job each, built in dependency order and sharing one engine, bus and clock:
 :class:`ConversationService`, :class:`TicketService`, :class:`SessionService`,
