@@ -10,8 +10,11 @@ from sanic import Sanic
 from handoff.app import register_handoff
 from handoff.ratelimit import RateLimiter
 from handoff.settings import Settings as HandoffSettings
+from handoff.web.cors import OriginPolicy, register_cors
 from handoff.web.security import security_headers
 
+from . import returning
+from .api import PREFIX as CUSTOMER_API
 from .api import create_api_blueprint
 from .gateway import Gateway
 from .pages import create_pages_blueprint, widget_script
@@ -54,6 +57,7 @@ def create_app(
         app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
     app.ctx.sockets_per_conversation = {}
+    app.ctx.widget_origins = OriginPolicy.from_list(settings.widget_origins)
     # Limits live on the app, not in a listener: they outlive a server restart in tests.
     app.ctx.limits = {
         "conversation": RateLimiter(settings.conversation_messages_per_minute, 60),
@@ -65,8 +69,11 @@ def create_app(
     }
     register_handoff(app, handoff_settings, **handoff_options)
     app.blueprint(create_pages_blueprint(f"{name}_pages"))
+    app.blueprint(returning.bp)  # before the API: "/recent" is not a conversation id
     app.blueprint(create_api_blueprint(f"{name}_customer_api"))
     app.blueprint(create_ws_blueprint(f"{name}_customer_ws"))
+    # The widget runs on the shop's own sites: other origins, allowed by configuration.
+    register_cors(app, CUSTOMER_API, lambda request: request.app.ctx.widget_origins)
 
     # The shop page and widget files too (the desk's middleware covers only its paths).
     app.register_middleware(security_headers(), "response")

@@ -11,7 +11,7 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
 
-from . import db
+from . import customers_api, db
 from .api import create_api_blueprint
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
@@ -58,6 +58,7 @@ def register_handoff(
     )
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
     app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
+    app.blueprint(customers_api.bp)
 
     @app.get(DESK_PREFIX, name="handoff_desk_page")
     async def desk_page(request: Request) -> HTTPResponse:
