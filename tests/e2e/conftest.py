@@ -22,6 +22,8 @@ from tools.stack import (
 )
 
 RASA_TOKEN = "e2e-rasa-token"
+# The shop's side of the signed customer identity (bot/identity.py), for the widget tests.
+IDENTITY_SECRET = "e2e-identity-secret-" + "k" * 32
 
 
 @dataclass
@@ -64,6 +66,7 @@ def stack(
         **sandbox_web_env(base, folder, rasa_port, RASA_TOKEN),
         "BOT_RATE_ADDRESS": "1000",
         "BOT_RATE_NEW_CONVERSATIONS": "1000",
+        "WIDGET_IDENTITY_SECRET": IDENTITY_SECRET,
     }
     services: list[Service] = [rasa, web]
     rasa.start(base)
