@@ -10,7 +10,8 @@ Protocol (JSON text frames):
   ``offline``. Message ids increase: the widget keeps the last one and dedupes by id.
 * widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``.
 
-A bad or missing token closes the socket with 4401 (4403: another conversation's).
+A bad or missing token closes the socket with 4401 (4403: another conversation's, or a
+page from a site not in WIDGET_ORIGINS).
 """
 
 from __future__ import annotations

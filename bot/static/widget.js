@@ -511,6 +511,7 @@
     showAlert(t("not_available"));
     ui.panel.setAttribute("data-available", "no");
     ui.form.hidden = true;
+    ui.endBtn.hidden = true;
     ui.personBtn.disabled = true;
   }
 

@@ -135,6 +135,7 @@ async def test_a_site_not_listed_is_told_chat_is_not_available(stack, foreign_si
             alert = page.locator(".lk-alert")
             await expect(alert).to_have_text("Chat is not available on this site.", timeout=STEP)
             await expect(page.locator("#lk-input")).to_be_hidden()
+            await expect(page.locator(".lk-end")).to_be_hidden()
             await expect(page.locator(".lk-typing")).to_be_hidden()
             await page.screenshot(path=str(SHOTS / "widget-site-not-listed.png"))
         finally:
