@@ -47,6 +47,12 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
+def identity_secret() -> str:
+    """The secret the stack's web app checks signed customers with."""
+    return IDENTITY_SECRET
+
+
+@pytest.fixture(scope="session")
 def stack(
     trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:

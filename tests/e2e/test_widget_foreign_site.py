@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import IDENTITY_SECRET
 from test_e2e_browser import ARGS, LAPTOP, SHOTS, STEP, chromium_path, watch
 
 from bot import identity
@@ -61,9 +60,9 @@ def conversations(database: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
 
 
-def customer_config(customer_id: str, name: str, email: str) -> str:
+def customer_config(secret: str, customer_id: str, name: str, email: str) -> str:
     ts = int(time.time())
-    signature = identity.sign(IDENTITY_SECRET, customer_id, email, name, ts)
+    signature = identity.sign(secret, customer_id, email, name, ts)
     # What the shop's server would render for its logged-in customer.
     return (
         "<script>window.LarkspurChat = {customer: "
@@ -143,11 +142,11 @@ async def test_a_site_not_listed_is_told_chat_is_not_available(stack, foreign_si
     assert conversations(stack.database) == before
 
 
-async def test_the_desk_knows_a_returning_customer(stack, foreign_site):
+async def test_the_desk_knows_a_returning_customer(stack, foreign_site, identity_secret):
     from playwright.async_api import async_playwright, expect
 
     folder, port = foreign_site
-    config = customer_config("shop-customer-7", "Noa Levi", "noa@example.com")
+    config = customer_config(identity_secret, "shop-customer-7", "Noa Levi", "noa@example.com")
     (folder / "account.html").write_text(
         PAGE.format(chat=stack.url, config=config), encoding="utf-8"
     )
