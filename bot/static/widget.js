@@ -241,9 +241,10 @@
     ui.panel.hidden = true;
 
     var header = el("header", { className: "lk-header" });
-    var avatar = el("div", { className: "lk-avatar", "aria-hidden": "true" }, "L&");
+    var avatar = el("div", { className: "lk-avatar", "aria-hidden": "true", dir: "ltr" }, "L&");
     var titles = el("div", { className: "lk-titles" });
-    titles.appendChild(el("h2", { id: "lk-title", className: "lk-title" }, SHOP));
+    // The shop's name is the shop's own text, in whatever script: its own direction.
+    titles.appendChild(el("h2", { id: "lk-title", className: "lk-title", dir: "auto" }, SHOP));
     ui.status = el("p", { id: "lk-status", className: "lk-status", dir: "auto" }, "");
     titles.appendChild(ui.status);
     ui.endBtn = el("button", { type: "button", className: "lk-text-btn lk-end" }, t("end_chat"));
@@ -640,7 +641,7 @@
     } else {
       var meta = el("div", { className: "lk-meta" });
       meta.appendChild(el("span", { className: "lk-who", dir: "auto" }, message.author_label));
-      meta.appendChild(el("time", { className: "lk-time", datetime: message.created_at },
+      meta.appendChild(el("time", { className: "lk-time", datetime: message.created_at, dir: "auto" },
         timeOf(message.created_at)));
       item.appendChild(meta);
       // dir="auto": Hebrew, Persian or Arabic reads right to left, English left to right,

@@ -214,3 +214,51 @@ async def test_the_desk_knows_a_returning_customer(stack, foreign_site, identity
             await desk.screenshot(path=str(SHOTS / "desk-returning-customer.png"))
         finally:
             await browser.close()
+
+
+async def test_a_right_to_left_language_mirrors_the_widget(stack, foreign_site):
+    from playwright.async_api import async_playwright, expect
+
+    folder, port = foreign_site
+    tag = f'<script src="{stack.url}/widget.js" defer data-lang="he"></script>'
+    (folder / "rtl.html").write_text(
+        PAGE.format(chat=stack.url, config="").replace(
+            f'<script src="{stack.url}/widget.js" defer></script>', tag
+        ),
+        encoding="utf-8",
+    )
+
+    # Only English ships (bot/locales/en.json; the languages issue adds the others): the
+    # test adds a right-to-left language to the served words, as a he.json would.
+    async def with_hebrew(route):
+        response = await route.fetch()
+        body = (await response.text()).replace(
+            "  var LOCALES = {", '  var LOCALES = {"he": {"_language": {"dir": "rtl"}}, ', 1
+        )
+        await route.fulfill(response=response, body=body)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        try:
+            page = await (await browser.new_context(viewport=LAPTOP)).new_page()
+            await page.route(f"{stack.url}/widget.js", with_hebrew)
+            await page.goto(f"http://localhost:{port}/rtl.html")
+            root = page.locator(".lk-root")
+            await expect(root).to_have_attribute("dir", "rtl", timeout=STEP)
+            await expect(root).to_have_attribute("lang", "he")
+            await page.locator(".lk-launcher").click()
+            await expect(page.get_by_role("log").locator(".lk-msg.lk-bot").first).to_be_visible(
+                timeout=STEP
+            )
+            # Bottom-left corner, and the header reads from the right: avatar first.
+            box = await page.locator(".lk-panel").bounding_box()
+            assert box is not None and box["x"] < LAPTOP["width"] / 2
+            avatar = await page.locator(".lk-avatar").bounding_box()
+            close = await page.locator(".lk-close").bounding_box()
+            assert avatar is not None and close is not None and avatar["x"] > close["x"]
+            # The assistant's English words still read left to right inside.
+            bubble = page.locator(".lk-msg.lk-bot .lk-bubble").first
+            assert await direction(bubble) == "ltr"
+            await page.screenshot(path=str(SHOTS / "widget-right-to-left.png"))
+        finally:
+            await browser.close()
