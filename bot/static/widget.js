@@ -58,7 +58,7 @@
 
   /** The widget's settings from the global object and the tag's data- attributes (the
    * attributes win), with a warning for every value that was wrong and fell back. */
-  function readConfig(global, dataset, localeCodes) {
+  function readConfig(global, dataset, locales) {
     var config = { position: null, color: null, lang: "en", open: false, customer: null };
     var warnings = [];
     var given = {};
@@ -99,7 +99,7 @@
       } else wrong("color", given.color, "the default colour");
     }
     if (given.lang !== undefined) {
-      var code = tooLong(given.lang) ? null : pickLanguage(given.lang, localeCodes);
+      var code = tooLong(given.lang) ? null : pickLanguage(given.lang, locales);
       if (code) config.lang = code;
       else wrong("lang", given.lang, "English (en)");
     }
