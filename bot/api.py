@@ -29,6 +29,7 @@ from .mailer import (
     send_email,
     valid_address,
 )
+from .returning import link_identity
 from .settings import BotSettings
 
 PREFIX = "/api/conversations"
@@ -89,10 +90,13 @@ bp = Blueprint("customer_api", url_prefix=PREFIX)
 @bp.post("")
 async def start(request: Request) -> HTTPResponse:
     limit(request.app.ctx.limits["new"], client_address(request), "new chats")
+    # Optional body: {"customer": {...}}, the shop's signed identity (bot/identity.py).
+    body = read_json(request) if request.body else {}
     outcome = await _gateway(request).start_conversation()
     settings = _settings(request)
     conversation_id = outcome.conversation_id
     assert conversation_id is not None  # start_conversation always sets it
+    customer = await link_identity(request, conversation_id, body.get("customer"))
     token = tokens.issue(
         conversation_id,
         request.app.ctx.bot_secret,
@@ -110,6 +114,7 @@ async def start(request: Request) -> HTTPResponse:
             "assistant_busy": outcome.assistant_busy,
             "features": {"transcript_email": settings.transcript_email_enabled},
             "limits": widget_limits(settings.max_message_chars),
+            "customer": customer,
         },
         status=201,
     )

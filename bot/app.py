@@ -15,10 +15,11 @@ from sanic import Sanic
 from handoff.app import Desk, register_handoff
 from handoff.ratelimit import RateLimiter
 from handoff.settings import Settings as HandoffSettings
+from handoff.web.cors import OriginPolicy, register_cors
 from handoff.web.security import security_headers
 from handoff.web.serving import mount
 
-from . import api, pages, ws
+from . import api, pages, returning, ws
 from .gateway import Gateway
 from .rasa_client import RasaClient
 from .reactor import Reactor
@@ -58,6 +59,7 @@ def create_app(
         app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
     app.ctx.sockets_per_conversation = {}
+    app.ctx.widget_origins = OriginPolicy.from_list(settings.widget_origins)
     # Limits live on the app, not in a listener: they outlive a server restart in tests.
     app.ctx.limits = {
         "conversation": RateLimiter(settings.conversation_messages_per_minute, 60),
@@ -68,7 +70,11 @@ def create_app(
         "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
     }
     desk = register_handoff(app, handoff_settings, **handoff_options)
-    mount(app, pages.bp, api.bp, ws.bp)
+    # returning before the API: "/recent" is not a conversation id
+    mount(app, pages.bp, returning.bp, api.bp, ws.bp)
+    # The widget runs on the shop's own sites: other origins, allowed by configuration.
+    # After every customer route: it adds an OPTIONS route per path.
+    register_cors(app, api.PREFIX, lambda request: request.app.ctx.widget_origins)
     # The shop page and widget files too (the desk's middleware covers only its paths).
     app.register_middleware(security_headers(), "response")
     Composition(settings, desk).listen(app)

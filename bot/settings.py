@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Mapping
 
 from handoff.contract import MAX_MESSAGE_CHARS
-from handoff.settings import PROJECT_ROOT, env_int, env_seconds
+from handoff.settings import PROJECT_ROOT, env_bool, env_int, env_seconds
+from handoff.web.cors import DEMO_ORIGINS, parse_origins
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
@@ -59,6 +60,13 @@ class BotSettings:
     smtp_port: int = 25
     # None: the shop's name and support_email of shop.yml.
     smtp_sender: str | None = None
+    # Sites (origins) whose pages may embed the widget, besides this server's own.
+    widget_origins: tuple[str, ...] = ()
+    # Shared with the shop's server, which signs its logged-in customer (bot/identity.py);
+    # None: identities are ignored and every chat is anonymous.
+    identity_secret: str | None = None
+    # A signature older than this is refused, so a copied page cannot be replayed forever.
+    identity_max_age_seconds: int = 24 * 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
@@ -75,7 +83,9 @@ class BotSettings:
         ``BOT_TRANSCRIPTS_PER_RECIPIENT`` (per day), ``BOT_REQUEST_SECONDS``,
         ``BOT_CONNECTIONS_PER_ADDRESS``, ``BOT_WEBSOCKETS_PER_CONVERSATION``,
         ``BOT_PROXIES_COUNT``, ``SMTP_HOST``,
-        ``SMTP_PORT``, ``SMTP_SENDER``.
+        ``SMTP_PORT``, ``SMTP_SENDER``, ``WIDGET_ORIGINS`` (comma-separated; unset in
+        demo mode, ``HANDOFF_DEMO``: any localhost/127.0.0.1 port),
+        ``WIDGET_IDENTITY_SECRET``, ``WIDGET_IDENTITY_MAX_AGE``.
         """
         env = os.environ if env is None else env
         token = env.get("RASA_TOKEN") or _read_token_file(
@@ -95,6 +105,13 @@ class BotSettings:
                 f"BOT_MAX_MESSAGE_CHARS must be at most {MAX_MESSAGE_CHARS} "
                 f"(the longest message the desk stores), got {max_chars}"
             )
+        origins = env.get("WIDGET_ORIGINS")
+        if origins is None:
+            origins = ",".join(DEMO_ORIGINS) if env_bool(env, "HANDOFF_DEMO", False) else ""
+        parse_origins(origins)  # a mistyped origin stops the start, with the entry named
+        identity_secret = env.get("WIDGET_IDENTITY_SECRET") or None
+        if identity_secret is not None and len(identity_secret) < 32:
+            raise ValueError("WIDGET_IDENTITY_SECRET must be at least 32 characters")
         return cls(
             rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
             rasa_token=token,
@@ -118,6 +135,9 @@ class BotSettings:
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=env_int(env, "SMTP_PORT", 25, 1),
             smtp_sender=env.get("SMTP_SENDER") or None,
+            widget_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            identity_secret=identity_secret,
+            identity_max_age_seconds=env_int(env, "WIDGET_IDENTITY_MAX_AGE", 24 * 3600, 60),
         )
 
     @property

@@ -10,7 +10,8 @@ Protocol (JSON text frames):
   ``offline``. Message ids increase: the widget keeps the last one and dedupes by id.
 * widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``.
 
-A bad or missing token closes the socket with 4401 (4403: another conversation's).
+A bad or missing token closes the socket with 4401 (4403: another conversation's, or a
+page from a site not in WIDGET_ORIGINS).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from handoff.events import (
 )
 from handoff.service import HandoffService, NotFound
 from handoff.web import sockets
+from handoff.web.cors import NOT_ALLOWED, origin_allowed
 from handoff.web.sockets import refuse, send_frame
 
 from . import tokens
@@ -40,6 +42,11 @@ bp = Blueprint("customer_ws", url_prefix="/api/conversations")
 
 @bp.websocket("/<conversation_id:str>/ws")
 async def customer_socket(request: Request, ws: Any, conversation_id: str) -> None:
+    # Browsers send Origin on every socket and CORS does not cover sockets: check here.
+    if not origin_allowed(request, request.app.ctx.widget_origins):
+        await refuse(ws, 403, NOT_ALLOWED)
+        return
+
     async def check(token: str | None) -> None:
         # Only from the hello frame: a token in the URL would land in access logs.
         tokens.check(token, conversation_id, request.app.ctx.bot_secret)

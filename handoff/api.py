@@ -9,9 +9,8 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from .contract import desk_config
-from .http import API_PREFIX, agent_required, service_of
-from .policy import can_view
-from .service import AuthFailed, Conversation
+from .http import API_PREFIX, agent_required, service_of, visible_conversation
+from .service import AuthFailed
 from .throttle import login_key
 from .web.errors import ApiError
 from .web.requests import client_address, int_arg, read_json
@@ -90,21 +89,10 @@ async def mine(request: Request) -> HTTPResponse:
     return json_response({"conversations": [c.to_json() for c in chats]})
 
 
-async def _visible(request: Request, conversation_id: str) -> Conversation:
-    service = service_of(request)
-    conversation = await service.get_conversation(conversation_id)
-    has_ticket = conversation.state in ("bot", "closed") and await service.has_ticket(
-        conversation_id
-    )
-    if not can_view(request.ctx.agent, conversation, has_ticket):
-        raise ApiError(403, "this conversation is not yours to see")
-    return conversation
-
-
 @bp.get("/conversations/<conversation_id:str>")
 @agent_required
 async def detail(request: Request, conversation_id: str) -> HTTPResponse:
-    await _visible(request, conversation_id)
+    await visible_conversation(request, conversation_id)
     result = await service_of(request).conversation_detail(conversation_id)
     return json_response(result.to_json())
 
@@ -113,7 +101,7 @@ async def detail(request: Request, conversation_id: str) -> HTTPResponse:
 @agent_required
 async def messages(request: Request, conversation_id: str) -> HTTPResponse:
     after = int_arg(request, "after", 0)
-    await _visible(request, conversation_id)
+    await visible_conversation(request, conversation_id)
     found = await service_of(request).messages_since(conversation_id, after)
     return json_response({"messages": [m.to_json() for m in found]})
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sanic import Sanic
 
-from . import api, db, pages, ws
+from . import api, customers_api, db, pages, ws
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
@@ -138,7 +138,7 @@ def register_handoff(
         settings.login_window_seconds,
         settings.login_slowdown_seconds,
     )
-    mount(app, api.bp, ws.bp, pages.bp)
+    mount(app, api.bp, customers_api.bp, ws.bp, pages.bp)
     # One catch-all for the whole app: JSON errors on every API path (the customer's too).
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(security_headers((pages.DESK_PREFIX, API_PREFIX)), "response")

@@ -9,7 +9,8 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from .auth import read_session_token
-from .service import AuthFailed, HandoffService, NotFound
+from .policy import can_view
+from .service import AuthFailed, Conversation, HandoffService, NotFound
 from .web.errors import ApiError
 from .web.requests import bearer_token
 
@@ -55,3 +56,16 @@ def agent_required(handler: Handler) -> Handler:
         return await handler(request, *args, **kwargs)
 
     return guarded
+
+
+async def visible_conversation(request: Request, conversation_id: str) -> Conversation:
+    """The conversation when the signed-in agent may see it (:func:`can_view`), else a
+    403 (404 when it does not exist)."""
+    service = service_of(request)
+    conversation = await service.get_conversation(conversation_id)
+    has_ticket = conversation.state in ("bot", "closed") and await service.has_ticket(
+        conversation_id
+    )
+    if not can_view(request.ctx.agent, conversation, has_ticket):
+        raise ApiError(403, "this conversation is not yours to see")
+    return conversation

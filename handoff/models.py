@@ -58,10 +58,26 @@ conversations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
+    # The shop's logged-in customer, when the shop signed who it is (bot/identity.py).
+    Column("customer_id", Integer, ForeignKey("customers.id")),
     CheckConstraint("state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"),
     # An assigned conversation has exactly one owner; no other state has one.
     CheckConstraint("(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"),
     Index("ix_conversations_state_agent", "state", "agent_id"),
+    Index("ix_conversations_customer_id", "customer_id"),
+)
+
+# A customer the shop vouched for (a signed identity): the shop's own id for them, and
+# the name and e-mail it gave last. Anonymous chats have no row here.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("external_id", String(128), nullable=False, unique=True),
+    Column("name", String(100)),
+    Column("email", String(254)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )
 
 messages = Table(

@@ -5,6 +5,12 @@
  * its token are kept in localStorage, so a reload resumes the chat; the websocket
  * reconnects by itself and asks for what it missed (messages have increasing ids and
  * are de-duplicated by id).
+ *
+ * Configured from the tag's data- attributes or a window.LarkspurChat object set before
+ * it (position, colour, language, open, and the shop's signed customer); a wrong value
+ * falls back to its default with a console warning. The widget's own words come from
+ * bot/locales/<lang>.json (the server puts them in LOCALES); every text the customer or
+ * an agent writes is shown with dir="auto", so right-to-left scripts read correctly.
  */
 (function () {
   "use strict";
@@ -15,12 +21,118 @@
     return base.replace(/^http/, "ws") + "/api/conversations/" + encodeURIComponent(conversationId) + "/ws";
   }
 
-  /** Why a text may not be sent ("" when it may); the limit comes from the server. */
-  function sendProblem(text, maxChars) {
-    if (!text.trim()) return "Write a message first.";
-    if (maxChars && text.length > maxChars) {
-      return "That message is too long (" + text.length + " characters); the limit is " + maxChars + ".";
+  /** A locale text with its {placeholders} filled (unknown ones are left as they are). */
+  function format(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (whole, key) {
+      return values && Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
+    });
+  }
+
+  /** The locale code to use for `requested` ("pt-BR" falls back to "pt"), or null. */
+  function pickLanguage(requested, locales) {
+    if (typeof requested !== "string") return null;
+    var code = requested.trim();
+    if (Object.prototype.hasOwnProperty.call(locales, code)) return code;
+    var base = code.split("-")[0].toLowerCase();
+    return Object.prototype.hasOwnProperty.call(locales, base) ? base : null;
+  }
+
+  /** The words of language `lang`: t(key, values), with English for any word it lacks. */
+  function wordsFor(locales, lang) {
+    var own = locales[lang] || {};
+    var english = locales.en || {};
+    var meta = own._language || english._language || {};
+    return {
+      lang: locales[lang] ? lang : "en",
+      dir: meta.dir === "rtl" ? "rtl" : "ltr",
+      t: function (key, values) {
+        var text = Object.prototype.hasOwnProperty.call(own, key) ? own[key]
+          : Object.prototype.hasOwnProperty.call(english, key) ? english[key] : key;
+        return format(text, values);
+      }
+    };
+  }
+
+  var MAX_SETTING_CHARS = 200;
+  var CUSTOMER_FIELDS = ["id", "name", "email", "timestamp", "signature"];
+
+  /** The widget's settings from the global object and the tag's data- attributes (the
+   * attributes win), with a warning for every value that was wrong and fell back. */
+  function readConfig(global, dataset, locales) {
+    var config = { position: null, color: null, lang: "en", open: false, customer: null };
+    var warnings = [];
+    var given = {};
+    if (global !== undefined && global !== null) {
+      if (typeof global === "object") {
+        ["position", "color", "lang", "open"].forEach(function (key) {
+          if (global[key] !== undefined) given[key] = global[key];
+        });
+        if (global.customer !== undefined) given.customer = global.customer;
+      } else {
+        warnings.push("window.LarkspurChat must be an object; it was ignored");
+      }
     }
+    var data = dataset || {};
+    ["position", "color", "lang", "open"].forEach(function (key) {
+      if (data[key] !== undefined) given[key] = data[key];
+    });
+    if (data.customerId !== undefined) {
+      given.customer = {};
+      CUSTOMER_FIELDS.forEach(function (field) {
+        var value = data["customer" + field.charAt(0).toUpperCase() + field.slice(1)];
+        if (value !== undefined) given.customer[field] = value;
+      });
+    }
+    function wrong(name, value, fallback) {
+      var shown = String(value);
+      if (shown.length > 40) shown = shown.slice(0, 40) + "…";
+      warnings.push("data-" + name + '="' + shown + '" is not valid; using ' + fallback);
+    }
+    function tooLong(value) { return typeof value === "string" && value.length > MAX_SETTING_CHARS; }
+    if (given.position !== undefined) {
+      if (given.position === "left" || given.position === "right") config.position = given.position;
+      else wrong("position", given.position, "the default (right, or left for right-to-left languages)");
+    }
+    if (given.color !== undefined) {
+      if (typeof given.color === "string" && /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(given.color)) {
+        config.color = given.color;
+      } else wrong("color", given.color, "the default colour");
+    }
+    if (given.lang !== undefined) {
+      var code = tooLong(given.lang) ? null : pickLanguage(given.lang, locales);
+      if (code) config.lang = code;
+      else wrong("lang", given.lang, "English (en)");
+    }
+    if (given.open !== undefined) {
+      if (given.open === true || given.open === "true") config.open = true;
+      else if (given.open === false || given.open === "false") config.open = false;
+      else wrong("open", given.open, "false");
+    }
+    if (given.customer !== undefined && given.customer !== null) {
+      var customer = given.customer;
+      var ok = typeof customer === "object" && typeof customer.id === "string" && customer.id &&
+        typeof customer.signature === "string";
+      CUSTOMER_FIELDS.forEach(function (field) {
+        if (ok && customer[field] !== undefined && String(customer[field]).length > MAX_SETTING_CHARS) ok = false;
+      });
+      if (ok) {
+        var timestamp = Number(customer.timestamp);
+        config.customer = {
+          id: customer.id, name: String(customer.name || ""), email: String(customer.email || ""),
+          timestamp: Number.isInteger(timestamp) ? timestamp : null, signature: customer.signature
+        };
+      } else {
+        warnings.push("the customer identity needs id and signature (each at most " +
+          MAX_SETTING_CHARS + " characters); the chat starts without it");
+      }
+    }
+    return { config: config, warnings: warnings };
+  }
+
+  /** Why a text may not be sent ("" when it may); the limit comes from the server. */
+  function sendProblem(text, maxChars, t) {
+    if (!text.trim()) return t("empty_message");
+    if (maxChars && text.length > maxChars) return t("too_long", { length: text.length, max: maxChars });
     return "";
   }
 
@@ -38,7 +150,8 @@
 
   if (typeof document === "undefined") {
     module.exports = { socketUrl: socketUrl, sendProblem: sendProblem, stateOfFrame: stateOfFrame,
-      reconnectDelay: reconnectDelay };
+      reconnectDelay: reconnectDelay, format: format, pickLanguage: pickLanguage,
+      wordsFor: wordsFor, readConfig: readConfig };
     return;
   }
 
@@ -48,7 +161,14 @@
   var OPEN_KEY = "larkspur-chat-open";
   // The server puts shop.yml's shop_name here (bot/pages.py); this one is for tests.
   var SHOP = "Larkspur & Co.";
+  // The server puts bot/locales/*.json here (bot/pages.py).
+  var LOCALES = { en: {} };
   var SVG = "http://www.w3.org/2000/svg";
+  var settings = readConfig(window.LarkspurChat, script ? script.dataset : {}, LOCALES);
+  settings.warnings.forEach(function (warning) { console.warn("Chat widget: " + warning); });
+  var CONFIG = settings.config;
+  var WORDS = wordsFor(LOCALES, CONFIG.lang);
+  var t = WORDS.t;
 
   var chat = {
     id: null, token: null, state: null, agentName: null, lastId: 0,
@@ -91,7 +211,14 @@
 
   // ---- building the widget --------------------------------------------------------
   function build() {
-    var root = el("div", { className: "lk-root", id: "lk-chat" });
+    // The widget's own words set lang and dir; a right-to-left language mirrors the
+    // layout and, unless the shop chose, puts the widget on the left.
+    var side = CONFIG.position || (WORDS.dir === "rtl" ? "left" : "right");
+    var root = el("div", { className: "lk-root lk-" + side, id: "lk-chat", lang: WORDS.lang, dir: WORDS.dir });
+    if (CONFIG.color) {
+      root.style.setProperty("--lk-accent", CONFIG.color);
+      root.style.setProperty("--lk-accent-dark", CONFIG.color);
+    }
     // Shown once its stylesheet is in, so the page never flashes unstyled buttons.
     root.hidden = true;
     var css = el("link", { rel: "stylesheet", href: BASE + "/widget.css" });
@@ -101,10 +228,10 @@
 
     ui.launcher = el("button", {
       className: "lk-launcher", type: "button", "aria-expanded": "false",
-      "aria-controls": "lk-panel", "aria-label": "Chat with " + SHOP + " (opens the chat)"
+      "aria-controls": "lk-panel", "aria-label": t("launcher_aria", { shop: SHOP })
     });
     ui.launcher.appendChild(icon(ICON_CHAT, 28));
-    ui.launcherLabel = el("span", { className: "lk-launcher-label" }, "Chat with us");
+    ui.launcherLabel = el("span", { className: "lk-launcher-label" }, t("launcher_label"));
     ui.launcher.appendChild(ui.launcherLabel);
 
     ui.panel = el("section", {
@@ -114,14 +241,15 @@
     ui.panel.hidden = true;
 
     var header = el("header", { className: "lk-header" });
-    var avatar = el("div", { className: "lk-avatar", "aria-hidden": "true" }, "L&");
+    var avatar = el("div", { className: "lk-avatar", "aria-hidden": "true", dir: "ltr" }, "L&");
     var titles = el("div", { className: "lk-titles" });
-    titles.appendChild(el("h2", { id: "lk-title", className: "lk-title" }, SHOP));
-    ui.status = el("p", { id: "lk-status", className: "lk-status" }, "");
+    // The shop's name is the shop's own text, in whatever script: its own direction.
+    titles.appendChild(el("h2", { id: "lk-title", className: "lk-title", dir: "auto" }, SHOP));
+    ui.status = el("p", { id: "lk-status", className: "lk-status", dir: "auto" }, "");
     titles.appendChild(ui.status);
-    ui.endBtn = el("button", { type: "button", className: "lk-text-btn lk-end" }, "End chat");
+    ui.endBtn = el("button", { type: "button", className: "lk-text-btn lk-end" }, t("end_chat"));
     ui.closeBtn = el("button", {
-      type: "button", className: "lk-icon-btn lk-close", "aria-label": "Minimise the chat"
+      type: "button", className: "lk-icon-btn lk-close", "aria-label": t("minimise")
     });
     ui.closeBtn.appendChild(icon(ICON_CLOSE, 20));
     header.appendChild(avatar);
@@ -131,14 +259,14 @@
 
     ui.banner = el("div", { className: "lk-banner", role: "status", "aria-live": "polite" });
     ui.banner.hidden = true;
-    ui.bannerText = el("span", { className: "lk-banner-text" });
-    ui.leaveQueue = el("button", { type: "button", className: "lk-text-btn" }, "Leave the queue");
+    ui.bannerText = el("span", { className: "lk-banner-text", dir: "auto" });
+    ui.leaveQueue = el("button", { type: "button", className: "lk-text-btn" }, t("leave_queue"));
     ui.banner.appendChild(ui.bannerText);
     ui.banner.appendChild(ui.leaveQueue);
 
     ui.log = el("div", {
       className: "lk-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-      "aria-label": "Messages", tabindex: "0"
+      "aria-label": t("messages_label"), tabindex: "0"
     });
     ui.typing = el("div", { className: "lk-typing", role: "status", "aria-live": "polite" });
     ui.typing.hidden = true;
@@ -147,35 +275,46 @@
     dots.appendChild(el("i"));
     dots.appendChild(el("i"));
     ui.typing.appendChild(dots);
-    ui.typing.appendChild(el("span", {}, "The assistant is typing…"));
+    ui.typing.appendChild(el("span", {}, t("typing")));
 
-    ui.alert = el("p", { className: "lk-alert", role: "alert" });
+    ui.alert = el("p", { className: "lk-alert", role: "alert", dir: "auto" });
     ui.alert.hidden = true;
 
     ui.extra = el("div", { className: "lk-extra" });
+    ui.recent = el("div", { className: "lk-card lk-recent", role: "group", "aria-labelledby": "lk-recent-title" });
+    ui.recent.hidden = true;
+    ui.recent.appendChild(el("h3", { className: "lk-card-title", id: "lk-recent-title" }, t("recent_title")));
+    ui.recentText = el("p", { className: "lk-card-text", dir: "auto" });
+    ui.recent.appendChild(ui.recentText);
+    var recentRow = el("div", { className: "lk-row" });
+    ui.recentContinue = el("button", { type: "button", className: "lk-primary" }, t("recent_continue"));
+    ui.recentNew = el("button", { type: "button", className: "lk-text-btn" }, t("recent_new"));
+    recentRow.appendChild(ui.recentContinue);
+    recentRow.appendChild(ui.recentNew);
+    ui.recent.appendChild(recentRow);
+    ui.extra.appendChild(ui.recent);
     ui.contact = buildContactForm();
     ui.closed = buildClosedPanel();
     ui.extra.appendChild(ui.contact);
     ui.extra.appendChild(ui.closed);
 
     var actions = el("div", { className: "lk-actions" });
-    ui.personBtn = el("button", { type: "button", className: "lk-person" }, "Talk to a person");
+    ui.personBtn = el("button", { type: "button", className: "lk-person" }, t("talk_to_person"));
     actions.appendChild(ui.personBtn);
 
     ui.form = el("form", { className: "lk-composer", novalidate: "" });
-    var label = el("label", { className: "lk-sr", "for": "lk-input" }, "Your message");
+    var label = el("label", { className: "lk-sr", "for": "lk-input" }, t("your_message"));
     ui.input = el("textarea", {
-      id: "lk-input", rows: "1", placeholder: "Write a message…",
-      autocomplete: "off"
+      id: "lk-input", rows: "1", placeholder: t("placeholder"),
+      autocomplete: "off", dir: "auto"
     });
-    ui.sendBtn = el("button", { type: "submit", className: "lk-send", "aria-label": "Send message" });
+    ui.sendBtn = el("button", { type: "submit", className: "lk-send", "aria-label": t("send_message") });
     ui.sendBtn.appendChild(icon(ICON_SEND, 20));
     ui.form.appendChild(label);
     ui.form.appendChild(ui.input);
     ui.form.appendChild(ui.sendBtn);
 
-    var footer = el("p", { className: "lk-footer" },
-      "Messages are kept so our team can help you. Never share card numbers or passwords.");
+    var footer = el("p", { className: "lk-footer" }, t("footer"));
 
     [header, ui.banner, ui.log, ui.typing, ui.alert, ui.extra, actions, ui.form, footer]
       .forEach(function (part) { ui.panel.appendChild(part); });
@@ -201,19 +340,20 @@
   function buildContactForm() {
     var form = el("form", { className: "lk-card lk-contact", novalidate: "" });
     form.hidden = true;
-    form.appendChild(el("h3", { className: "lk-card-title" }, "Leave your contact details"));
+    form.appendChild(el("h3", { className: "lk-card-title" }, t("contact_title")));
     form.appendChild(el("p", { className: "lk-card-text" },
-      "A person from our team will reply as soon as someone is available."));
-    var l1 = el("label", { "for": "lk-contact" }, "E-mail or phone");
-    ui.contactInput = el("input", { id: "lk-contact", type: "text", autocomplete: "email", maxlength: "255" });
-    var l2 = el("label", { "for": "lk-contact-msg" }, "Your message (optional)");
-    ui.contactMsg = el("textarea", { id: "lk-contact-msg", rows: "2" });
+      t("contact_text")));
+    var l1 = el("label", { "for": "lk-contact" }, t("contact_label"));
+    ui.contactInput = el("input", { id: "lk-contact", type: "text", autocomplete: "email", maxlength: "255",
+      dir: "auto" });
+    var l2 = el("label", { "for": "lk-contact-msg" }, t("contact_message_label"));
+    ui.contactMsg = el("textarea", { id: "lk-contact-msg", rows: "2", dir: "auto" });
     var row = el("div", { className: "lk-row" });
-    var submit = el("button", { type: "submit", className: "lk-primary" }, "Send my details");
-    var cancel = el("button", { type: "button", className: "lk-text-btn" }, "Not now");
+    var submit = el("button", { type: "submit", className: "lk-primary" }, t("contact_submit"));
+    var cancel = el("button", { type: "button", className: "lk-text-btn" }, t("not_now"));
     row.appendChild(submit);
     row.appendChild(cancel);
-    ui.contactResult = el("p", { className: "lk-card-text", role: "status" });
+    ui.contactResult = el("p", { className: "lk-card-text", role: "status", dir: "auto" });
     [l1, ui.contactInput, l2, ui.contactMsg, row, ui.contactResult].forEach(function (n) { form.appendChild(n); });
     form.addEventListener("submit", function (event) { event.preventDefault(); sendContact(); });
     cancel.addEventListener("click", function () { form.hidden = true; ui.input.focus(); });
@@ -223,35 +363,35 @@
   function buildClosedPanel() {
     var box = el("div", { className: "lk-card lk-closed" });
     box.hidden = true;
-    box.appendChild(el("h3", { className: "lk-card-title" }, "This chat has ended"));
+    box.appendChild(el("h3", { className: "lk-card-title" }, t("closed_title")));
     ui.csat = el("fieldset", { className: "lk-csat" });
-    ui.csat.appendChild(el("legend", {}, "How was this chat? (1 = poor, 5 = great)"));
+    ui.csat.appendChild(el("legend", {}, t("csat_legend")));
     var scale = el("div", { className: "lk-scale" });
     for (var score = 1; score <= 5; score += 1) {
       var b = el("button", { type: "button", className: "lk-score", "data-score": String(score),
-        "aria-label": "Rate " + score + " out of 5" }, String(score));
+        "aria-label": t("rate_aria", { score: score }) }, String(score));
       b.addEventListener("click", onRate);
       scale.appendChild(b);
     }
     ui.csat.appendChild(scale);
-    ui.csatResult = el("p", { className: "lk-card-text", role: "status" });
+    ui.csatResult = el("p", { className: "lk-card-text", role: "status", dir: "auto" });
     box.appendChild(ui.csat);
     box.appendChild(ui.csatResult);
 
     ui.mailForm = el("form", { className: "lk-mail", novalidate: "" });
-    ui.mailForm.appendChild(el("label", { "for": "lk-mail" }, "E-mail me the transcript"));
+    ui.mailForm.appendChild(el("label", { "for": "lk-mail" }, t("mail_label")));
     var row = el("div", { className: "lk-row" });
-    ui.mailInput = el("input", { id: "lk-mail", type: "email", autocomplete: "email", maxlength: "254",
-      placeholder: "you@example.com" });
+    ui.mailInput = el("input", { id: "lk-mail", type: "email", autocomplete: "email", maxlength: "254", dir: "auto",
+      placeholder: t("mail_placeholder") });
     row.appendChild(ui.mailInput);
-    row.appendChild(el("button", { type: "submit", className: "lk-primary" }, "Send"));
+    row.appendChild(el("button", { type: "submit", className: "lk-primary" }, t("mail_send")));
     ui.mailForm.appendChild(row);
-    ui.mailResult = el("p", { className: "lk-card-text", role: "status" });
+    ui.mailResult = el("p", { className: "lk-card-text", role: "status", dir: "auto" });
     ui.mailForm.appendChild(ui.mailResult);
     ui.mailForm.addEventListener("submit", function (event) { event.preventDefault(); mailTranscript(); });
     box.appendChild(ui.mailForm);
 
-    var again = el("button", { type: "button", className: "lk-primary lk-again" }, "Start a new chat");
+    var again = el("button", { type: "button", className: "lk-primary lk-again" }, t("new_chat"));
     again.addEventListener("click", newChat);
     box.appendChild(again);
     return box;
@@ -268,7 +408,7 @@
     ui.launcher.setAttribute("aria-expanded", "true");
     document.documentElement.classList.add("lk-open");
     try { sessionStorage.setItem(OPEN_KEY, "1"); } catch (e) { /* private mode */ }
-    if (!chat.id) startOrResume();
+    if (!chat.id && !chat.unavailable) startOrResume();
     if (focusInput) ui.input.focus();
     scrollDown();
   }
@@ -292,7 +432,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var error = new Error(data.error || "Something went wrong (" + response.status + ")");
+          var error = new Error(data.error || t("request_failed", { status: response.status }));
           error.status = response.status;
           error.retryAfter = response.headers.get("Retry-After");
           throw error;
@@ -328,6 +468,8 @@
       chat.id = stored.id;
       chat.token = stored.token;
       resume();
+    } else if (CONFIG.customer) {
+      offerRecent();
     } else {
       start();
     }
@@ -336,7 +478,8 @@
   function start() {
     chat.id = "pending";
     setTyping(true);
-    chat.starting = api("POST", "").then(function (data) {
+    var body = CONFIG.customer ? { customer: CONFIG.customer } : undefined;
+    chat.starting = api("POST", "", body).then(function (data) {
       chat.id = data.conversation_id;
       chat.token = data.token;
       chat.features = data.features || {};
@@ -347,9 +490,57 @@
       connect();
     }).catch(function (error) {
       chat.id = null;
-      showAlert(error.status === 429 ? error.message
-        : "We couldn't start the chat. Check your connection and try again.");
+      if (error.status === 429) { showAlert(error.message); return; }
+      if (error.status === 403) { notAvailable(); return; }
+      // A refused cross-origin request looks like a network failure to a script: the
+      // server answering a request that needs no permission tells the two apart.
+      return serverReachable().then(function (reachable) {
+        if (reachable && !error.status) notAvailable();
+        else showAlert(t("start_failed"));
+      });
     }).then(function () { setTyping(false); chat.starting = null; });
+  }
+
+  function serverReachable() {
+    return fetch(BASE + "/widget.css", { mode: "no-cors", credentials: "omit", cache: "no-store" })
+      .then(function () { return true; }, function () { return false; });
+  }
+
+  /** This site is not one of the shop's listed origins: say so, and stop trying. */
+  function notAvailable() {
+    chat.unavailable = true;
+    showAlert(t("not_available"));
+    ui.panel.setAttribute("data-available", "no");
+    ui.form.hidden = true;
+    ui.endBtn.hidden = true;
+    ui.personBtn.disabled = true;
+  }
+
+  /** An identified customer without a chat on this device: offer their recent one. */
+  function offerRecent() {
+    chat.id = "pending";
+    api("POST", "/recent", { customer: CONFIG.customer }).then(function (data) {
+      chat.id = null;
+      ui.recentText.textContent = t("recent_text", { when: dateOf(data.updated_at) });
+      ui.recent.hidden = false;
+      ui.recentContinue.onclick = function () {
+        ui.recent.hidden = true;
+        chat.id = data.conversation_id;
+        chat.token = data.token;
+        save();
+        resume();
+      };
+      ui.recentNew.onclick = function () { ui.recent.hidden = true; start(); };
+    }).catch(function () {
+      chat.id = null;
+      start();  // none, or the identity did not hold: a new chat as usual
+    });
+  }
+
+  function dateOf(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return "";
+    return date.toLocaleString(WORDS.lang, { dateStyle: "medium", timeStyle: "short" });
   }
 
   function resume() {
@@ -368,7 +559,7 @@
         resetLog();
         start();
       } else {
-        showAlert("We couldn't load your chat. We'll keep trying.");
+        showAlert(t("load_failed"));
         scheduleReconnect();
       }
     });
@@ -401,16 +592,16 @@
   function setState(state) {
     chat.state = state;
     var text;
-    if (state === "queued") text = "Waiting for a person from our team";
-    else if (state === "assigned") text = "You're chatting with " + (chat.agentName || "a person") + " (a person)";
-    else if (state === "closed") text = "This chat has ended";
-    else text = "You're chatting with our assistant (a bot)";
+    if (state === "queued") text = t("status_queued");
+    else if (state === "assigned") text = t("status_assigned", { agent: chat.agentName || t("a_person") });
+    else if (state === "closed") text = t("status_closed");
+    else text = t("status_bot");
     ui.status.textContent = text;
     ui.panel.setAttribute("data-state", state || "bot");
     ui.banner.hidden = state !== "queued";
     ui.personBtn.disabled = state !== "bot";
-    ui.personBtn.textContent = state === "queued" ? "A person is on the way"
-      : state === "assigned" ? "You're talking to a person" : "Talk to a person";
+    ui.personBtn.textContent = state === "queued" ? t("person_on_the_way")
+      : state === "assigned" ? t("talking_to_person") : t("talk_to_person");
     ui.endBtn.hidden = state === "closed";
     var closed = state === "closed";
     ui.form.hidden = closed;
@@ -424,10 +615,10 @@
   }
 
   function showQueue(position, waitSeconds) {
-    var text = position === 1 ? "You're next in line." : "You're number " + position + " in line.";
+    var text = position === 1 ? t("queue_next") : t("queue_position", { position: position });
     if (waitSeconds !== null && waitSeconds !== undefined) {
       var minutes = Math.max(1, Math.round(waitSeconds / 60));
-      text += " Estimated wait: about " + minutes + (minutes === 1 ? " minute." : " minutes.");
+      text += " " + (minutes === 1 ? t("wait_minute") : t("wait_minutes", { minutes: minutes }));
     }
     ui.bannerText.textContent = text;
     ui.banner.hidden = false;
@@ -446,19 +637,21 @@
     clearQuickReplies();
     var item = el("div", { className: "lk-msg lk-" + message.author });
     if (message.author === "system") {
-      item.appendChild(el("p", { className: "lk-notice" }, message.text));
+      item.appendChild(el("p", { className: "lk-notice", dir: "auto" }, message.text));
     } else {
       var meta = el("div", { className: "lk-meta" });
-      meta.appendChild(el("span", { className: "lk-who" }, message.author_label));
-      meta.appendChild(el("time", { className: "lk-time", datetime: message.created_at },
+      meta.appendChild(el("span", { className: "lk-who", dir: "auto" }, message.author_label));
+      meta.appendChild(el("time", { className: "lk-time", datetime: message.created_at, dir: "auto" },
         timeOf(message.created_at)));
       item.appendChild(meta);
-      item.appendChild(el("div", { className: "lk-bubble" }, message.text));
+      // dir="auto": Hebrew, Persian or Arabic reads right to left, English left to right,
+      // each message by its own first strong character.
+      item.appendChild(el("div", { className: "lk-bubble", dir: "auto" }, message.text));
     }
     if (message.buttons && message.buttons.length) {
-      var replies = el("div", { className: "lk-quick", role: "group", "aria-label": "Suggested replies" });
+      var replies = el("div", { className: "lk-quick", role: "group", "aria-label": t("suggested_replies") });
       message.buttons.forEach(function (button) {
-        var b = el("button", { type: "button", className: "lk-chip" }, button.title);
+        var b = el("button", { type: "button", className: "lk-chip", dir: "auto" }, button.title);
         b.addEventListener("click", function () { onQuickReply(button); });
         replies.appendChild(b);
       });
@@ -500,7 +693,7 @@
 
   function sendTyped() {
     var text = ui.input.value;
-    var problem = sendProblem(text, chat.maxChars);
+    var problem = sendProblem(text, chat.maxChars, t);
     if (problem) { showAlert(problem); return; }
     ui.input.value = "";
     autosize();
@@ -515,7 +708,7 @@
     }
     if (!chat.id || chat.id === "pending") {
       ui.input.value = text;
-      showAlert("The chat could not start. Check your connection, then press Send again.");
+      showAlert(t("not_started"));
       if (!chat.id) start();
       return;
     }
@@ -532,7 +725,7 @@
         // The text goes back into the box: nothing the customer typed is lost.
         ui.input.value = ui.input.value ? text + "\n" + ui.input.value : text;
         autosize();
-        showAlert(error.status ? error.message : "Not sent: check your connection and press Send again.");
+        showAlert(error.status ? error.message : t("not_sent"));
       })
       .then(function () {
         chat.inFlight -= 1;
@@ -585,7 +778,7 @@
 
   function sendContact() {
     var contact = ui.contactInput.value.trim();
-    if (!contact) { ui.contactResult.textContent = "Please give an e-mail address or a phone number."; return; }
+    if (!contact) { ui.contactResult.textContent = t("contact_missing"); return; }
     api("POST", "/" + encodeURIComponent(chat.id) + "/contact",
       { contact: contact, message: ui.contactMsg.value })
       .then(function () {
@@ -595,8 +788,8 @@
         if (contact.indexOf("@") > 0) ui.mailInput.value = contact;
         showAlert("");
         var note = el("div", { className: "lk-msg lk-system" });
-        note.appendChild(el("p", { className: "lk-notice" },
-          "Thanks! We've got your details (" + contact + ") and a person will get back to you."));
+        note.appendChild(el("p", { className: "lk-notice", dir: "auto" },
+          t("contact_thanks", { contact: contact })));
         ui.log.appendChild(note);
         scrollDown();
       })
@@ -608,17 +801,17 @@
     api("POST", "/" + encodeURIComponent(chat.id) + "/csat", { score: score }).then(function () {
       chat.rated = true;
       ui.csat.hidden = true;
-      ui.csatResult.textContent = "Thank you for your feedback!";
+      ui.csatResult.textContent = t("csat_thanks");
     }).catch(function (error) {
       if (error.status === 409) { chat.rated = true; ui.csat.hidden = true; }
-      ui.csatResult.textContent = error.status === 409 ? "You've already rated this chat. Thank you!" : error.message;
+      ui.csatResult.textContent = error.status === 409 ? t("csat_already") : error.message;
     });
   }
 
   function mailTranscript() {
     var address = ui.mailInput.value.trim();
     api("POST", "/" + encodeURIComponent(chat.id) + "/transcript", { email: address }).then(function () {
-      ui.mailResult.textContent = "Sent to " + address + ".";
+      ui.mailResult.textContent = t("mail_sent", { address: address });
     }).catch(function (error) { ui.mailResult.textContent = error.message; });
   }
 
@@ -645,7 +838,7 @@
       chat.ws = null;
       ui.panel.setAttribute("data-connection", "offline");
       if (event.code === 4401 || event.code === 4403) {
-        showAlert("This chat has expired. Start a new one to keep talking.");
+        showAlert(t("expired"));
         forget();
         return;
       }
@@ -706,6 +899,7 @@
     build();
     var shouldOpen = false;
     try { shouldOpen = sessionStorage.getItem(OPEN_KEY) === "1"; } catch (e) { /* ignore */ }
+    if (CONFIG.open) shouldOpen = true;
     if (saved()) {
       chat.features = {};
       startOrResume();

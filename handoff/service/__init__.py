@@ -1,10 +1,11 @@
 """The service layer: every state change and query of the agent side.
 
 Build one :class:`HandoffService` per process (``handoff.app.Desk.open`` puts it on
-``app.ctx.handoff``) and call its coroutine methods. It is a facade over six services
+``app.ctx.handoff``) and call its coroutine methods. It is a facade over seven services
 with one job each, built in dependency order and sharing one engine, bus and clock:
 :class:`ConversationService`, :class:`TicketService`, :class:`SessionService`,
-:class:`AssignmentService`, :class:`QueueService` and :class:`AgentService`.
+:class:`AssignmentService`, :class:`QueueService`, :class:`AgentService` and
+:class:`CustomerService`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .agents import AgentService
 from .assignment import AssignmentService
 from .base import Clock, ServiceBase, utcnow
 from .conversations import ConversationService
+from .customers import CustomerService
 from .errors import AuthFailed, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from .queue import QueueService
 from .sessions import SessionService
@@ -29,6 +31,8 @@ from .types import (
     Agent,
     Conversation,
     ConversationDetail,
+    Customer,
+    CustomerCard,
     EnqueueResult,
     Handoff,
     Message,
@@ -58,6 +62,7 @@ class HandoffService(ServiceBase):
         self.assignment = AssignmentService(self, self.conversation_service)
         self.queue = QueueService(self, self.assignment, self.tickets)
         self.agents = AgentService(self, self.assignment, self.sessions)
+        self.customers = CustomerService(*self.parts())
 
     # ConversationService
     async def create_conversation(self) -> Conversation:
@@ -128,6 +133,27 @@ class HandoffService(ServiceBase):
     async def conversations_of_agent(self, agent_id: int) -> list[Conversation]:
         """Conversations currently assigned to ``agent_id``, oldest first."""
         return await self.conversation_service.conversations_of_agent(agent_id)
+
+    # CustomerService
+    async def identify(
+        self, conversation_id: str, external_id: str, name: str | None, email: str | None
+    ) -> Customer:
+        """See :meth:`CustomerService.identify` (only with a checked signature)."""
+        return await self.customers.identify(conversation_id, external_id, name, email)
+
+    async def recent_conversation(
+        self, external_id: str, within_seconds: float
+    ) -> Conversation | None:
+        """See :meth:`CustomerService.recent_conversation`."""
+        return await self.customers.recent_conversation(external_id, within_seconds)
+
+    async def customer_card(self, conversation_id: str) -> CustomerCard:
+        """See :meth:`CustomerService.customer_card`."""
+        return await self.customers.customer_card(conversation_id)
+
+    async def earlier_messages(self, conversation_id: str, earlier_id: str) -> list[Message]:
+        """See :meth:`CustomerService.earlier_messages`."""
+        return await self.customers.earlier_messages(conversation_id, earlier_id)
 
     # QueueService
     async def enqueue(
@@ -279,6 +305,9 @@ __all__ = [
     "Conversation",
     "ConversationService",
     "ConversationDetail",
+    "Customer",
+    "CustomerCard",
+    "CustomerService",
     "EnqueueResult",
     "Forbidden",
     "Handoff",

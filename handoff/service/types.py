@@ -174,3 +174,52 @@ class ConversationDetail:
             "handoff": self.handoff.to_json() if self.handoff else None,
             "messages": [m.to_json() for m in self.messages],
         }
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer the shop vouched for with a signed identity (``external_id`` is the
+    shop's own id for them)."""
+
+    id: int
+    external_id: str
+    name: str | None
+    email: str | None
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _json(self)
+
+
+@dataclass(frozen=True)
+class PastConversation:
+    """One earlier conversation of a customer, as the desk lists it."""
+
+    id: str
+    state: str
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    reason: str | None  # of its latest handoff; None when the bot handled it alone
+    csat: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return _json(self)
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """Who is behind a conversation: the label the desk shows ("Visitor 3fQx9a" for an
+    anonymous chat), the customer when identified, and their earlier conversations."""
+
+    label: str
+    customer: Customer | None
+    earlier: list[PastConversation] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "identified": self.customer is not None,
+            "customer": self.customer.to_json() if self.customer else None,
+            "earlier": [c.to_json() for c in self.earlier],
+        }

@@ -173,7 +173,7 @@
       time.dataset.since = item.queued_at;
       row.appendChild(time);
       button.appendChild(row);
-      button.appendChild(el("div", "snippet", item.first_message || item.summary || "(no message yet)"));
+      button.appendChild(el("div", "snippet", item.first_message || item.summary || "(no message yet)")).dir = "auto";
       list.appendChild(li);
     }
     $("queue-count").textContent = state.queue.length;
@@ -186,7 +186,7 @@
     for (const chat of state.mine) {
       const [li, button] = listItem(chat.id, isCurrent(chat.id), () => openChat(chat.id));
       const row = el("div", "row");
-      row.appendChild(el("strong", "", "Chat " + chat.id.slice(0, 6)));
+      row.appendChild(el("strong", "", labels.get(chat.id) || "Visitor " + chat.id.slice(0, 6))).dir = "auto";
       const unread = state.unread.get(chat.id) || 0;
       if (unread) row.appendChild(el("span", "unread", unread + " new"));
       row.appendChild(el("span", "time", "since " + clock(chat.updated_at)));
@@ -220,8 +220,10 @@
   function messageNode(message) {
     const li = el("li", "msg " + message.author);
     li.dataset.id = message.id;
-    li.appendChild(el("span", "who", authorLabel(message)));
-    li.appendChild(el("div", "bubble", message.text));
+    const who = li.appendChild(el("span", "who", authorLabel(message)));
+    who.dir = "auto";
+    // dir="auto": each message reads in its own script's direction (Hebrew, Persian...).
+    li.appendChild(el("div", "bubble", message.text)).dir = "auto";
     li.appendChild(el("span", "at", clock(message.created_at)));
     return li;
   }
@@ -305,7 +307,8 @@
     state.current = { id, kind: ticket ? "ticket" : "chat", detail: data, ticket: ticket || null };
     state.unread.delete(id);
     showPane(true);
-    $("chat-title").textContent = ticket ? "Offline ticket #" + ticket.id : "Chat " + id.slice(0, 6);
+    $("chat-title").textContent = ticket ? "Offline ticket #" + ticket.id : "Visitor " + id.slice(0, 6);
+    loadCustomer(id, ticket);
     const handoff = data.handoff;
     const reason = $("chat-reason");
     reason.replaceWith(Object.assign(reasonBadge(handoff && handoff.reason), { id: "chat-reason" }));
@@ -323,6 +326,57 @@
     renderChatControls();
     renderQueue(); renderMine(); renderTickets();
     if (!$("reply-form").hidden) $("reply-text").focus();
+  }
+
+  // ---- who the customer is, and their earlier chats (read-only) ----------------------
+  const labels = new Map();  // conversation id -> "Ana Pereira" or "Visitor 3fQx9a"
+
+  async function loadCustomer(id, ticket) {
+    $("earlier-view").hidden = true;
+    let card;
+    try {
+      card = await api("GET", "/conversations/" + encodeURIComponent(id) + "/customer");
+    } catch (error) {
+      return;  // the chat itself still shows; the title keeps "Visitor <id>"
+    }
+    labels.set(id, card.label);
+    if (!isCurrent(id)) return;
+    if (!ticket) $("chat-title").textContent = card.label;
+    renderMine();
+    $("customer-name").textContent = card.label;
+    const customer = card.customer;
+    $("customer-email").textContent = customer && customer.email ? customer.email : "";
+    $("customer-none").hidden = card.identified;
+    $("customer-earlier-title").hidden = !card.earlier.length;
+    const list = $("customer-earlier");
+    list.replaceChildren();
+    for (const past of card.earlier) list.appendChild(earlierItem(id, past));
+  }
+
+  function earlierItem(currentId, past) {
+    const li = el("li", "earlier-item");
+    const button = li.appendChild(el("button", "link", earlierSummary(past)));
+    button.type = "button";
+    button.addEventListener("click", () => openEarlier(currentId, past));
+    return li;
+  }
+
+  function earlierSummary(past) {
+    const when = new Date(past.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    const why = past.reason ? reasonLabel(config.reason_labels, past.reason) : "answered by the assistant";
+    const csat = past.csat ? " · rated " + past.csat + "/5" : "";
+    return when + " · " + why + csat;
+  }
+
+  async function openEarlier(currentId, past) {
+    const path = "/conversations/" + encodeURIComponent(currentId) + "/customer/earlier/" + encodeURIComponent(past.id);
+    let data;
+    try { data = await api("GET", path); } catch (error) { reportError(error); return; }
+    if (!isCurrent(currentId)) return;
+    $("earlier-title").textContent = earlierSummary(past);
+    const list = $("earlier-transcript");
+    list.replaceChildren(...data.messages.map(messageNode));
+    $("earlier-view").hidden = false;
   }
 
   function openTicket(ticket) { return openChat(ticket.conversation_id, ticket); }
@@ -579,6 +633,7 @@
     $("handback-btn").addEventListener("click", (e) => act(e.currentTarget, handBack));
     $("close-btn").addEventListener("click", (e) => act(e.currentTarget, closeChat));
     $("ticket-done-btn").addEventListener("click", (e) => act(e.currentTarget, ticketDone));
+    $("earlier-close").addEventListener("click", () => { $("earlier-view").hidden = true; });
     $("status-toggle").addEventListener("click", () => toggleStatus().catch(reportError));
     $("logout").addEventListener("click", logout);
     // Waiting times tick without a server round trip.

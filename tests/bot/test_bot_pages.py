@@ -52,7 +52,8 @@ def test_widget_never_renders_markup():
         'role: "log"',
         '"aria-live"',
         "Escape",
-        "Talk to a person",
+        't("talk_to_person")',  # the words are bot/locales/*.json's
+        'dir: "auto"',
         "localStorage",
     ):
         assert needed in source
@@ -86,4 +87,6 @@ def test_the_widget_is_served_with_the_shop_name_of_the_shop_file(tmp_path):
     assert response.status == 200 and "javascript" in response.headers["content-type"]
     # As a JavaScript string literal: quotes escaped, nothing else on the line.
     assert '\n  var SHOP = "Fern \\"&\\" Moss</script>";\n' in response.text
-    assert "Larkspur" not in response.text
+    assert "Larkspur &" not in response.text
+    # The widget's own words, from bot/locales/en.json.
+    assert '"talk_to_person": "Talk to a person"' in response.text

@@ -22,6 +22,8 @@ from tools.stack.runner import (
 )
 
 RASA_TOKEN = "e2e-rasa-token"
+# The shop's side of the signed customer identity (bot/identity.py), for the widget tests.
+IDENTITY_SECRET = "e2e-identity-secret-" + "k" * 32
 
 
 @dataclass
@@ -45,6 +47,12 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
+def identity_secret() -> str:
+    """The secret the stack's web app checks signed customers with."""
+    return IDENTITY_SECRET
+
+
+@pytest.fixture(scope="session")
 def stack(
     trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
@@ -64,6 +72,7 @@ def stack(
         **sandbox_web_env(base, folder, rasa_port, RASA_TOKEN),
         "BOT_RATE_ADDRESS": "1000",
         "BOT_RATE_NEW_CONVERSATIONS": "1000",
+        "WIDGET_IDENTITY_SECRET": IDENTITY_SECRET,
     }
     services: list[Service] = [rasa, web]
     rasa.start(base)

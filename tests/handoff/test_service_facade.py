@@ -10,6 +10,7 @@ from handoff.service import (
     AgentService,
     AssignmentService,
     ConversationService,
+    CustomerService,
     HandoffService,
     QueueService,
     SessionService,
@@ -24,6 +25,7 @@ SERVICES = [
     AgentService,
     SessionService,
     TicketService,
+    CustomerService,
 ]
 SHARED = {name for name in vars(ServiceBase) if not name.startswith("_")}
 

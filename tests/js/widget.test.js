@@ -12,13 +12,78 @@ test("the socket URL carries no token and escapes the id", () => {
     "ws://127.0.0.1:8000/api/conversations/c1/ws");
 });
 
+const LOCALES = {
+  en: { _language: { name: "English", dir: "ltr" }, empty_message: "Write a message first.",
+    too_long: "That message is too long ({length} characters); the limit is {max}.",
+    status_assigned: "You're chatting with {agent} (a person)", launcher_label: "Chat with us" },
+  he: { _language: { name: "עברית", dir: "rtl" }, launcher_label: "צ'אט" }
+};
+const en = widget.wordsFor(LOCALES, "en").t;
+
 test("a message over the server's limit is refused with the numbers", () => {
-  assert.equal(widget.sendProblem("   ", 10), "Write a message first.");
-  assert.equal(widget.sendProblem("x".repeat(11), 10),
+  assert.equal(widget.sendProblem("   ", 10, en), "Write a message first.");
+  assert.equal(widget.sendProblem("x".repeat(11), 10, en),
     "That message is too long (11 characters); the limit is 10.");
-  assert.equal(widget.sendProblem("x".repeat(10), 10), "");
+  assert.equal(widget.sendProblem("x".repeat(10), 10, en), "");
   // Before the server said its limit, the server alone decides.
-  assert.equal(widget.sendProblem("x".repeat(5000), null), "");
+  assert.equal(widget.sendProblem("x".repeat(5000), null, en), "");
+});
+
+test("the words come from the locale, with English for what a language lacks", () => {
+  const he = widget.wordsFor(LOCALES, "he");
+  assert.equal(he.dir, "rtl");
+  assert.equal(he.lang, "he");
+  assert.equal(he.t("launcher_label"), "צ'אט");
+  assert.equal(he.t("empty_message"), "Write a message first.");
+  assert.equal(en("status_assigned", { agent: "Noa" }), "You're chatting with Noa (a person)");
+  // A placeholder without a value stays visible rather than printing "undefined".
+  assert.equal(widget.format("Hi {name}", {}), "Hi {name}");
+  assert.equal(widget.wordsFor(LOCALES, "xx").lang, "en");
+  assert.equal(widget.wordsFor(LOCALES, "en").dir, "ltr");
+});
+
+test("a language is picked by its code or its base language", () => {
+  assert.equal(widget.pickLanguage("he", LOCALES), "he");
+  assert.equal(widget.pickLanguage("en-GB", LOCALES), "en");
+  assert.equal(widget.pickLanguage("klingon", LOCALES), null);
+  assert.equal(widget.pickLanguage(42, LOCALES), null);
+});
+
+test("data- attributes and window.LarkspurChat configure the widget; the tag wins", () => {
+  const { config, warnings } = widget.readConfig(
+    { position: "left", color: "#aa3366", open: true, lang: "en" },
+    { position: "right", lang: "he" }, LOCALES);
+  assert.deepEqual(warnings, []);
+  assert.equal(config.position, "right");
+  assert.equal(config.color, "#aa3366");
+  assert.equal(config.lang, "he");
+  assert.equal(config.open, true);
+  assert.equal(widget.readConfig(undefined, {}, LOCALES).config.position, null);
+});
+
+test("wrong, oversized or malformed values fall back with a warning each", () => {
+  const { config, warnings } = widget.readConfig(undefined, {
+    position: "top", color: "red; background:url(x)", lang: "x".repeat(5000), open: "maybe"
+  }, LOCALES);
+  assert.deepEqual(config, { position: null, color: null, lang: "en", open: false, customer: null });
+  assert.equal(warnings.length, 4);
+  assert.ok(warnings[0].startsWith('data-position="top" is not valid'));
+  // The warning quotes at most 40 characters of a huge value.
+  assert.ok(warnings[2].length < 120, warnings[2]);
+  assert.equal(widget.readConfig("not an object", {}, LOCALES).warnings.length, 1);
+});
+
+test("a signed customer is read from the object or the data- attributes", () => {
+  const signed = { id: "c-1", name: "Ana", email: "a@example.com", timestamp: 1700000000,
+    signature: "ab".repeat(32) };
+  assert.deepEqual(widget.readConfig({ customer: signed }, {}, LOCALES).config.customer, signed);
+  const fromTag = widget.readConfig(undefined, { customerId: "c-1", customerName: "Ana",
+    customerEmail: "a@example.com", customerTimestamp: "1700000000",
+    customerSignature: "ab".repeat(32) }, LOCALES).config.customer;
+  assert.deepEqual(fromTag, signed);
+  const bad = widget.readConfig({ customer: { id: "c-1" } }, {}, LOCALES);
+  assert.equal(bad.config.customer, null);
+  assert.equal(bad.warnings.length, 1);
 });
 
 test("frames map to the state they announce", () => {

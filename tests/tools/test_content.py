@@ -19,7 +19,17 @@ def project(tmp_path: Path) -> Path:
     shutil.copytree(
         ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__")
     )
+    shutil.copytree(ROOT / "bot" / "locales", tmp_path / "bot" / "locales")
     return tmp_path
+
+
+def test_a_widget_word_with_a_wrong_placeholder_is_named(project):
+    edit(project / "bot" / "locales" / "en.json", '"Rate {score} out of 5"', '"Rate it"')
+    (project / "bot" / "locales" / "he.json").write_text(
+        '{"_language": {"name": "Hebrew", "dir": "rtl"}, "rate_aria": "{score}/5 {sccore}"}'
+    )
+    problems = "\n".join(check(project).problems)
+    assert 'he.json: "rate_aria" must use the placeholders {none}' in problems
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from actions.content import PROJECT_ROOT, placeholders
+from bot.locales import check_locales
 from handoff.messages import check_messages
 from tools.content.validate import responses_spoken_by_actions
 
@@ -225,6 +226,8 @@ def check(root: Path) -> Report:
                     )
     if shop_path.exists():  # the chat's own wording (shop.yml's messages section)
         report.problems.extend(check_messages(Path(_rel(shop_path))))
+    # The widget's own words (bot/locales/*.json): placeholders as in English.
+    report.problems.extend(check_locales(root / "bot" / "locales"))
     return report
 
 
