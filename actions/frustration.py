@@ -1,12 +1,14 @@
-"""Per-message frustration detector: spaCy patterns, VADER sentiment, shouting, punctuation.
+"""Per-message frustration detector: spaCy patterns, VADER sentiment, shouting, punctuation,
+and a learned reader of unhappy shop customers (actions/frustration_model.py).
 
 The score is a weighted sum of a few explainable signals, clipped to [0, 1]; the weights and
 the decision threshold live in `actions.thresholds.FRUSTRATION`. Every signal that counted is
 reported as a short cue string, so the agent who picks up an escalated chat can see *why*.
 
 Nothing is built at import time (rasa-sdk imports every module of the actions package at
-start-up): spaCy and VADER are imported and set up on the first call to `score`, once per
-process when `get_detector()` is used.
+start-up): spaCy, VADER and the learned reader are set up on the first call to `score`,
+once per process when `get_detector()` is used. The learned reader counts like a polite
+complaint: alone it makes a message upset, never an immediate handoff.
 
 The patterns below were written from general knowledge of how upset people write; no text of
 the evaluation data is used here.
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from actions.thresholds import FRUSTRATION, FrustrationThresholds
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from actions.frustration_model import ComplaintModel
     from spacy.language import Language
     from spacy.tokens import Doc
 
@@ -1282,8 +1285,17 @@ class FrustrationDetector:
     `score` (thread-safe). Use `get_detector()` to share one instance per process.
     """
 
-    def __init__(self, thresholds: FrustrationThresholds = FRUSTRATION) -> None:
+    def __init__(
+        self,
+        thresholds: FrustrationThresholds = FRUSTRATION,
+        complaint_model: ComplaintModel | None = None,
+        learned: bool = True,
+    ) -> None:
+        """`complaint_model`: the learned reader to use (default: the shared one, trained
+        on first use); `learned=False` scores with the rules alone (for tuning)."""
         self.thresholds = thresholds
+        self._model = complaint_model
+        self._learned = learned
         self._nlp: Language | None = None
         self._matchers: tuple[Any, ...] | None = None
         self._vader: Any = None
@@ -1325,6 +1337,11 @@ class FrustrationDetector:
             for word in _SUPPORT_PROBLEM_WORDS:
                 if vader.lexicon.get(word, 0.0) < 0:
                     del vader.lexicon[word]
+
+            if self._learned and self._model is None:
+                from actions.frustration_model import get_model
+
+                self._model = get_model()
 
             self._matchers = (phrase_matcher, exact_matcher, matcher)
             self._vader = vader
@@ -1379,6 +1396,16 @@ class FrustrationDetector:
             return None
         return text[best[1] : best[2]]
 
+    def _learned_cue(self, text: str) -> str | None:
+        """The learned reader's cue when it reads an unhappy shop customer, else None."""
+        if not self._learned or self._model is None:
+            return None
+        t = self.thresholds
+        reading = self._model.read(text)
+        if reading.shop < t.learned_min_shop or reading.unhappy < t.learned_min_unhappy:
+            return None
+        return f"learned: unhappy customer ({reading.unhappy:.2f})"
+
     # --- the score -------------------------------------------------------------------------
     def score(self, text: str) -> FrustrationResult:
         """Score one message; empty or non-text input scores 0."""
@@ -1418,6 +1445,11 @@ class FrustrationDetector:
             polite += t.sarcasm
             seen_categories.add("sarcasm")
             cues.append(f"sarcasm: {_shorten(sarcasm.group(0).strip(), 30)}")
+        # The learned reader, trusted on shop messages only (actions/frustration_model.py).
+        learned = self._learned_cue(text)
+        if learned is not None:
+            polite += t.learned
+            cues.append(learned)
         # A polite complaint alone makes the customer upset (and counts towards a handoff
         # over the conversation), never an immediate handoff: that needs anger or insults.
         total += min(polite, t.polite_complaint_cap)
