@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 from actions.thresholds import FRUSTRATION, FrustrationThresholds
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
-    from actions.frustration_model import ComplaintModel
     from spacy.language import Language
     from spacy.tokens import Doc
+
+    from actions.frustration_model import ComplaintModel
 
 __all__ = ["FrustrationDetector", "FrustrationResult", "get_detector"]
 

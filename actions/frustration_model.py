@@ -44,7 +44,11 @@ DEFAULT_C = 8.0
 
 
 class ExamplesError(ValueError):
-    """The examples file is missing or malformed (the message names the file and line)."""
+    """The examples file is missing or malformed; the message reads `file:line: problem`."""
+
+    def __init__(self, path: Path, line: int | None, problem: str) -> None:
+        self.path, self.line, self.problem = path, line, problem
+        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -75,39 +79,40 @@ class ComplaintReading:
 def read_examples(path: Path = EXAMPLES_PATH) -> list[Example]:
     """The labelled examples of a `text,label,source` CSV; ExamplesError on any problem."""
     if not path.is_file():
-        raise ExamplesError(f"examples file not found: {path}")
+        raise ExamplesError(path, None, "examples file not found")
     examples: list[Example] = []
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in ("text", "label", "source") if c not in (reader.fieldnames or [])]
             if missing:
-                raise ExamplesError(f"{path}: missing column(s) {', '.join(missing)}")
+                raise ExamplesError(path, 1, f"missing column(s) {', '.join(missing)}")
             for line_no, row in enumerate(reader, start=2):
                 text = (row.get("text") or "").strip()
                 label = (row.get("label") or "").strip().lower()
                 domain = (row.get("source") or "").strip().lower().rsplit("-", 1)[-1]
                 if not text:
-                    raise ExamplesError(f"{path}, line {line_no}: empty text")
+                    raise ExamplesError(path, line_no, "empty text")
                 if label not in LABELS:
                     raise ExamplesError(
-                        f"{path}, line {line_no}: label must be one of {'/'.join(LABELS)}, "
-                        f"got {label!r}"
+                        path, line_no, f"label must be one of {'/'.join(LABELS)}, got {label!r}"
                     )
                 if domain not in DOMAINS:
                     raise ExamplesError(
-                        f"{path}, line {line_no}: source must end in "
-                        f"{' or '.join('-' + d for d in DOMAINS)}, got {row.get('source')!r}"
+                        path,
+                        line_no,
+                        f"source must end in {' or '.join('-' + d for d in DOMAINS)}, "
+                        f"got {row.get('source')!r}",
                     )
                 examples.append(Example(text, label == "frustrated", domain))
     except UnicodeDecodeError as exc:
-        raise ExamplesError(f"{path}: not UTF-8 text ({exc})") from exc
+        raise ExamplesError(path, None, f"not UTF-8 text ({exc})") from exc
     except csv.Error as exc:
-        raise ExamplesError(f"{path}: malformed CSV ({exc})") from exc
+        raise ExamplesError(path, None, f"malformed CSV ({exc})") from exc
     labels = {e.label for e in examples}
     absent = [f"{d}-{m}" for d in DOMAINS for m in LABELS if f"{d}-{m}" not in labels]
     if absent:
-        raise ExamplesError(f"{path}: no examples labelled {', '.join(absent)}")
+        raise ExamplesError(path, None, f"no examples labelled {', '.join(absent)}")
     return examples
 
 

@@ -59,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     gold = np.array([e.frustrated for e in examples])
     shop_rows = np.array([e.domain == "shop" for e in examples])
     folds = list(
-        StratifiedKFold(args.folds, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels)
+        StratifiedKFold(args.folds, shuffle=True, random_state=0).split(
+            np.zeros(len(labels)), labels
+        )
     )
 
     best: tuple[float, float, np.ndarray, np.ndarray] | None = None
@@ -105,7 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"        learned_min_unhappy = {tuned.learned_min_unhappy}")
     print(f"general examples read as shop messages: {np.mean(shop[general] >= min_shop):.3f}")
     for name, rows in (("shop examples", shop_rows), ("general examples", general)):
-        for what, predicted in (("rules alone", by_rules), ("rules + reader", combined(min_unhappy))):
+        for what, predicted in (
+            ("rules alone", by_rules),
+            ("rules + reader", combined(min_unhappy)),
+        ):
             f1, p, r = _f1(gold[rows], predicted[rows])
             print(f"{name:16} {what:15} F1 {f1:.2f}  precision {p:.2f}  recall {r:.2f}")
     return 0
