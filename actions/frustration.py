@@ -1339,6 +1339,8 @@ class FrustrationDetector:
                 if vader.lexicon.get(word, 0.0) < 0:
                     del vader.lexicon[word]
 
+            # A weight of 0 switches the reader off: no training, no time per message.
+            self._learned = self._learned and self.thresholds.learned > 0
             if self._learned and self._model is None:
                 from actions.frustration_model import get_model
 

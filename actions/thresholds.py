@@ -86,8 +86,8 @@ class FrustrationThresholds:
     #: general examples for shop messages; the unhappy threshold maximises F1 on the shop
     #: examples together with the rules.
     learned: float = 0.55
-    learned_min_shop: float = 0.54
-    learned_min_unhappy: float = 0.51
+    learned_min_shop: float = 0.51
+    learned_min_unhappy: float = 0.46
     #: The polite-complaint signals together add at most this: below the escalation's
     #: `clearly_frustrated`, so they soften the tone and add up over the conversation.
     polite_complaint_cap: float = 0.7

@@ -205,3 +205,12 @@ def test_make_validate_reports_a_bad_example_with_file_and_line(tmp_path: Path) 
     assert len(report.problems) == 1
     problem = "examples.csv:4: source must end in -shop or -general, got ''"
     assert report.problems[0].endswith(problem), report.problems
+
+
+def test_a_zero_weight_switches_the_reader_off(small_model: ComplaintModel) -> None:
+    import dataclasses
+
+    off = dataclasses.replace(FRUSTRATION, learned=0.0)
+    detector = FrustrationDetector(thresholds=off, complaint_model=small_model)
+    result = detector.score("Three weeks waiting for my refund and the emails go unanswered.")
+    assert not any(cue.startswith("learned") for cue in result.cues), result
