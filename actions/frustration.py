@@ -7,8 +7,8 @@ reported as a short cue string, so the agent who picks up an escalated chat can 
 
 Nothing is built at import time (rasa-sdk imports every module of the actions package at
 start-up): spaCy, VADER and the learned reader are set up on the first call to `score`,
-once per process when `get_detector()` is used. The learned reader counts like a polite
-complaint: alone it makes a message upset, never an immediate handoff.
+once per process when `get_detector()` is used. The learned reader makes a message upset
+that the other signals missed; it never adds to them, so it never hands off at once.
 
 The patterns below were written from general knowledge of how upset people write; no text of
 the evaluation data is used here.
@@ -1448,11 +1448,6 @@ class FrustrationDetector:
             polite += t.sarcasm
             seen_categories.add("sarcasm")
             cues.append(f"sarcasm: {_shorten(sarcasm.group(0).strip(), 30)}")
-        # The learned reader, trusted on shop messages only (actions/frustration_model.py).
-        learned = self._learned_cue(text)
-        if learned is not None:
-            polite += t.learned
-            cues.append(learned)
         # A polite complaint alone makes the customer upset (and counts towards a handoff
         # over the conversation), never an immediate handoff: that needs anger or insults.
         total += min(polite, t.polite_complaint_cap)
@@ -1476,6 +1471,15 @@ class FrustrationDetector:
             strongest = max(runs, key=lambda r: ("!" in r, len(r)))
             total += t.exclamations if "!" in strongest else t.question_marks
             cues.append(f"repeated punctuation: {_shorten(strongest, 8)}")
+
+        # 5. The learned reader (shop messages only) reads the same words again: it lifts a
+        # message the signals above left below its weight up to that weight, and never adds
+        # to what they found (no double count, so never an immediate handoff on its own).
+        if total < t.learned:
+            learned = self._learned_cue(text)
+            if learned is not None:
+                total = t.learned
+                cues.append(learned)
 
         return FrustrationResult(
             score=round(min(1.0, max(0.0, total)), 3), cues=tuple(cues), threshold=t.threshold

@@ -11,7 +11,8 @@ example gets a reading from a model that never saw it. Then:
 1. C: the lowest log-loss of those readings;
 2. `learned_min_shop`: the lowest value that reads at most `--shop-budget` of the general
    examples as shop messages (the reader is trusted on shop messages only);
-3. `learned_min_unhappy`: the best F1 on the shop examples, rules and reader together.
+3. `learned_min_unhappy`: the best F1 on the shop examples, rules and reader together, a
+   calm example counting `--calm-weight` times (most messages in a support chat are calm).
 
 Prints the values to put in `actions/thresholds.py` (and `DEFAULT_C` in
 `actions/frustration_model.py`) and the cross-validated figures.
@@ -29,9 +30,13 @@ import numpy as np
 C_CANDIDATES = (0.5, 2.0, 8.0, 32.0)
 
 
-def _f1(gold: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+def _f1(
+    gold: np.ndarray, predicted: np.ndarray, calm_weight: float = 1.0
+) -> tuple[float, float, float]:
+    """F1, precision, recall; every calm message counts `calm_weight` times."""
     tp = float(np.sum(gold & predicted))
-    precision = tp / max(1.0, float(np.sum(predicted)))
+    fp = calm_weight * float(np.sum(~gold & predicted))
+    precision = tp / max(1.0, tp + fp)
     recall = tp / max(1.0, float(np.sum(gold)))
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return f1, precision, recall
@@ -41,6 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.tune_frustration", description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--shop-budget", type=float, default=0.02)
+    parser.add_argument(
+        "--calm-weight",
+        type=float,
+        default=2.0,
+        help="how many times a calm example counts when choosing the unhappy threshold: "
+        "most messages in a support chat are calm (default: 2)",
+    )
     args = parser.parse_args(argv)
 
     from sklearn.metrics import log_loss
@@ -97,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     min_unhappy = max(
         (round(t, 2) for t in np.arange(0.3, 0.96, 0.01)),
-        key=lambda t: _f1(gold[shop_rows], combined(t)[shop_rows])[0],
+        key=lambda t: _f1(gold[shop_rows], combined(t)[shop_rows], args.calm_weight)[0],
     )
     tuned = replace(FRUSTRATION, learned_min_shop=min_shop, learned_min_unhappy=min_unhappy)
 
