@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 
 from rasa_sdk.endpoint import create_app
+
+
+def _warm_up() -> None:
+    from actions.frustration import get_detector
+
+    get_detector().score("warm-up")
 
 
 def main() -> None:
@@ -20,6 +27,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app("actions", cors_origins=None)
+    # Build the frustration detector (spaCy, VADER, its learned reader: a few seconds) in
+    # the background now, so the first customer does not wait for it.
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     app.run(host=args.host, port=args.port, access_log=False, motd=False)
 
 

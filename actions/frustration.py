@@ -1,12 +1,14 @@
-"""Per-message frustration detector: spaCy patterns, VADER sentiment, shouting, punctuation.
+"""Per-message frustration detector: spaCy patterns, VADER sentiment, shouting, punctuation,
+and a learned reader of unhappy shop customers (actions/frustration_model.py).
 
 The score is a weighted sum of a few explainable signals, clipped to [0, 1]; the weights and
 the decision threshold live in `actions.thresholds.FRUSTRATION`. Every signal that counted is
 reported as a short cue string, so the agent who picks up an escalated chat can see *why*.
 
 Nothing is built at import time (rasa-sdk imports every module of the actions package at
-start-up): spaCy and VADER are imported and set up on the first call to `score`, once per
-process when `get_detector()` is used.
+start-up): spaCy, VADER and the learned reader are set up on the first call to `score`,
+once per process when `get_detector()` is used. The learned reader makes a message upset
+that the other signals missed; it never adds to them, so it never hands off at once.
 
 The patterns below were written from general knowledge of how upset people write; no text of
 the evaluation data is used here.
@@ -25,6 +27,8 @@ from actions.thresholds import FRUSTRATION, FrustrationThresholds
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from spacy.language import Language
     from spacy.tokens import Doc
+
+    from actions.frustration_model import ComplaintModel
 
 __all__ = ["FrustrationDetector", "FrustrationResult", "get_detector"]
 
@@ -1282,8 +1286,17 @@ class FrustrationDetector:
     `score` (thread-safe). Use `get_detector()` to share one instance per process.
     """
 
-    def __init__(self, thresholds: FrustrationThresholds = FRUSTRATION) -> None:
+    def __init__(
+        self,
+        thresholds: FrustrationThresholds = FRUSTRATION,
+        complaint_model: ComplaintModel | None = None,
+        learned: bool = True,
+    ) -> None:
+        """`complaint_model`: the learned reader to use (default: the shared one, trained
+        on first use); `learned=False` scores with the rules alone (for tuning)."""
         self.thresholds = thresholds
+        self._model = complaint_model
+        self._learned = learned
         self._nlp: Language | None = None
         self._matchers: tuple[Any, ...] | None = None
         self._vader: Any = None
@@ -1325,6 +1338,13 @@ class FrustrationDetector:
             for word in _SUPPORT_PROBLEM_WORDS:
                 if vader.lexicon.get(word, 0.0) < 0:
                     del vader.lexicon[word]
+
+            # A weight of 0 switches the reader off: no training, no time per message.
+            self._learned = self._learned and self.thresholds.learned > 0
+            if self._learned and self._model is None:
+                from actions.frustration_model import get_model
+
+                self._model = get_model()
 
             self._matchers = (phrase_matcher, exact_matcher, matcher)
             self._vader = vader
@@ -1378,6 +1398,16 @@ class FrustrationDetector:
         if best[0] < _MIN_SHOUT_WORDS:
             return None
         return text[best[1] : best[2]]
+
+    def _learned_cue(self, text: str) -> str | None:
+        """The learned reader's cue when it reads an unhappy shop customer, else None."""
+        if not self._learned or self._model is None:
+            return None
+        t = self.thresholds
+        reading = self._model.read(text)
+        if reading.shop < t.learned_min_shop or reading.unhappy < t.learned_min_unhappy:
+            return None
+        return f"learned: unhappy customer ({reading.unhappy:.2f})"
 
     # --- the score -------------------------------------------------------------------------
     def score(self, text: str) -> FrustrationResult:
@@ -1441,6 +1471,15 @@ class FrustrationDetector:
             strongest = max(runs, key=lambda r: ("!" in r, len(r)))
             total += t.exclamations if "!" in strongest else t.question_marks
             cues.append(f"repeated punctuation: {_shorten(strongest, 8)}")
+
+        # 5. The learned reader (shop messages only) reads the same words again: it lifts a
+        # message the signals above left below its weight up to that weight, and never adds
+        # to what they found (no double count, so never an immediate handoff on its own).
+        if total < t.learned:
+            learned = self._learned_cue(text)
+            if learned is not None:
+                total = t.learned
+                cues.append(learned)
 
         return FrustrationResult(
             score=round(min(1.0, max(0.0, total)), 3), cues=tuple(cues), threshold=t.threshold

@@ -78,6 +78,17 @@ class FrustrationThresholds:
     broken_promise: float = 0.55
     waiting: float = 0.3
     repeat_contact: float = 0.3
+    #: The learned reader (actions/frustration_model.py) lifts a message's score to this
+    #: (upset: softer tone, counts towards a handoff; never more) when it reads the message
+    #: as written to the shop (probability at least `learned_min_shop`) and, as a shop
+    #: message, unhappy (at least `learned_min_unhappy`). 0 switches the reader off.
+    #: Both chosen by cross-validation on data/frustration_examples.csv with
+    #: `python -m tools.tune_frustration`: the shop reading may take at most 2% of the
+    #: general examples for shop messages; the unhappy threshold maximises F1 on the shop
+    #: examples together with the rules, a calm example counting twice.
+    learned: float = 0.55
+    learned_min_shop: float = 0.54
+    learned_min_unhappy: float = 0.66
     #: The polite-complaint signals together add at most this: below the escalation's
     #: `clearly_frustrated`, so they soften the tone and add up over the conversation.
     polite_complaint_cap: float = 0.7

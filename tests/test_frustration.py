@@ -229,14 +229,17 @@ def test_constructor_and_getter_are_cheap() -> None:
 
 
 def test_import_does_no_work() -> None:
-    """Importing the module neither builds the pipeline nor imports spaCy or VADER."""
+    """Importing the modules neither builds anything nor imports spaCy, VADER or sklearn."""
     code = textwrap.dedent(
         """
         import sys
         import actions  # the package itself may be imported by anything
-        before = {m for m in ("spacy", "vaderSentiment") if m in sys.modules}
+        heavy = ("spacy", "vaderSentiment", "sklearn")
+        before = {m for m in heavy if m in sys.modules}
         import actions.frustration as f
-        after = {m for m in ("spacy", "vaderSentiment") if m in sys.modules}
+        import actions.frustration_model as fm
+        after = {m for m in heavy if m in sys.modules}
+        assert fm._trained_default.cache_info().currsize == 0
         assert after == before, after - before
         assert not f.get_detector().is_loaded
         print("ok")

@@ -123,6 +123,16 @@ def nlu_examples(paths: list[Path], report: Report) -> dict[str, list[tuple[Path
     return examples
 
 
+def frustration_examples(path: Path, report: Report) -> None:
+    """The frustration reader's examples (actions/frustration_model.py) read cleanly."""
+    from actions.frustration_model import ExamplesError, read_examples
+
+    try:
+        read_examples(path)
+    except ExamplesError as exc:
+        report.add(exc.path, exc.line, exc.problem)
+
+
 def check(root: Path) -> Report:
     """Run every check on the project at `root`."""
     report = Report()
@@ -138,6 +148,7 @@ def check(root: Path) -> Report:
     topics = load(topics_path, report) or {}
     shop = load(shop_path, report) or {}
     examples = nlu_examples(nlu_paths, report)
+    frustration_examples(root / "data" / "frustration_examples.csv", report)
 
     faq = {k: v for k, v in (topics.get("faq") or {}).items() if k != "__line__"}
     intent_topics = topics.get("intents") or {}
