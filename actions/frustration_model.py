@@ -39,7 +39,7 @@ EXAMPLES_PATH = Path(__file__).resolve().parent.parent / "data" / "frustration_e
 LABELS = ("frustrated", "calm")
 DOMAINS = ("shop", "general")
 #: Regularisation of the logistic regression (chosen by cross-validation on the examples,
-#: `python -m tools.tune_frustration`).
+#: `python -m tools.evaluation.tune_frustration`).
 DEFAULT_C = 8.0
 
 

@@ -83,7 +83,7 @@ class FrustrationThresholds:
     #: as written to the shop (probability at least `learned_min_shop`) and, as a shop
     #: message, unhappy (at least `learned_min_unhappy`). 0 switches the reader off.
     #: Both chosen by cross-validation on data/frustration_examples.csv with
-    #: `python -m tools.tune_frustration`: the shop reading may take at most 2% of the
+    #: `python -m tools.evaluation.tune_frustration`: the shop reading may take at most 2% of the
     #: general examples for shop messages; the unhappy threshold maximises F1 on the shop
     #: examples together with the rules, a calm example counting twice.
     learned: float = 0.55

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python -m tools.tune_frustration [--folds 5] [--shop-budget 0.02]
+    python -m tools.evaluation.tune_frustration [--folds 5] [--shop-budget 0.02]
 
 Only `data/frustration_examples.csv` is read: no evaluation or held-out set. For each
 regularisation strength the model is trained on four folds and reads the fifth, so every
@@ -43,7 +43,9 @@ def _f1(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.tune_frustration", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.evaluation.tune_frustration", description=__doc__
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--shop-budget", type=float, default=0.02)
     parser.add_argument(
