@@ -9,9 +9,8 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from .contract import desk_config
-from .http import agent_required, service_of
-from .policy import can_view
-from .service import AuthFailed, Conversation
+from .http import agent_required, service_of, visible_conversation
+from .service import AuthFailed
 from .throttle import login_key
 from .web.errors import ApiError
 from .web.requests import client_address, int_arg, read_json
@@ -84,15 +83,7 @@ def create_api_blueprint(name: str = "handoff_agent_api") -> Blueprint:
         chats = await service_of(request).conversations_of_agent(request.ctx.agent.id)
         return json_response({"conversations": [c.to_json() for c in chats]})
 
-    async def visible(request: Request, conversation_id: str) -> Conversation:
-        service = service_of(request)
-        conversation = await service.get_conversation(conversation_id)
-        has_ticket = conversation.state in ("bot", "closed") and await service.has_ticket(
-            conversation_id
-        )
-        if not can_view(request.ctx.agent, conversation, has_ticket):
-            raise ApiError(403, "this conversation is not yours to see")
-        return conversation
+    visible = visible_conversation  # one rule, shared with the desk tools (desk_api)
 
     @bp.get("/conversations/<conversation_id:str>")
     @agent_required

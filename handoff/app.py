@@ -12,7 +12,9 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file
 
 from . import db
+from .admin_api import admin_bp
 from .api import create_api_blueprint
+from .desk_api import desk_bp
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
@@ -58,6 +60,8 @@ def register_handoff(
     )
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
     app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
+    app.blueprint(desk_bp)  # saved replies, notes, labels (every agent)
+    app.blueprint(admin_bp)  # /api/admin and /desk/admin (admins only)
 
     @app.get(DESK_PREFIX, name="handoff_desk_page")
     async def desk_page(request: Request) -> HTTPResponse:

@@ -128,6 +128,8 @@ class EventName(str, enum.Enum):
     TICKET_CREATED = "ticket.created"
     TICKET_UPDATED = "ticket.updated"
     AGENT_STATUS_CHANGED = "agent.status_changed"
+    # A private note: desks only, never a customer (published without a conversation id).
+    NOTE_CREATED = "note.created"
     # Internal: closes the desk sockets of a signed-out session; never sent to a client.
     SESSION_REVOKED = "session.revoked"
 

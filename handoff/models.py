@@ -33,6 +33,7 @@ metadata = MetaData(
 CONVERSATION_STATES = ("bot", "queued", "assigned", "closed")
 AUTHORS = ("customer", "bot", "agent", "system")
 TICKET_STATES = ("open", "done")
+ROLES = ("admin", "agent")
 
 agents = Table(
     "agents",
@@ -46,6 +47,8 @@ agents = Table(
     Column("last_seen_at", DateTime(timezone=True)),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # "admin" or "agent" (ROLES); the service refuses anything else.
+    Column("role", String(8), nullable=False, server_default="agent"),
     CheckConstraint("max_chats >= 1", name="max_chats_positive"),
 )
 
@@ -141,4 +144,61 @@ agent_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Index("ix_agent_sessions_agent_id", "agent_id"),
+)
+
+# Every admin change: who (the actor's id, and a name that survives the actor: "cli" for
+# the command line), what (action, target, detail) and when.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("actor_id", Integer, ForeignKey("agents.id")),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_log_created_at", "created_at"),
+)
+
+saved_replies = Table(
+    "saved_replies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shortcut", String(32), nullable=False, unique=True),
+    Column("title", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Private notes live apart from ``messages`` on purpose: everything the customer can
+# read (their API, their socket, the transcript e-mail) reads ``messages`` only.
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_notes_conversation_id", "conversation_id"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+conversation_labels = Table(
+    "conversation_labels",
+    metadata,
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), primary_key=True),
+    Column("label_id", Integer, ForeignKey("labels.id"), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_conversation_labels_label_id", "label_id"),
 )

@@ -36,6 +36,11 @@ def can_view(agent: Agent, conversation: Conversation, has_ticket: bool = False)
     return sees_message(agent.id, conversation.state, conversation.agent_id) or has_ticket
 
 
+def may_administer(agent: Agent) -> bool:
+    """Only admins manage agents, saved replies, labels and read the audit log."""
+    return agent.role == "admin" and not agent.disabled
+
+
 def visible_to(agent_id: int) -> ColumnElement[bool]:
     """:func:`sees_message` as SQL on ``conversations``: waiting chats and the agent's own."""
     return (conversations.c.state == "queued") | (

@@ -20,7 +20,14 @@ from typing import Any
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
-from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
+from .events import (
+    AGENT_STATUS_CHANGED,
+    MESSAGE_CREATED,
+    NOTE_CREATED,
+    SESSION_REVOKED,
+    Event,
+    Subscription,
+)
 from .http import agent_from_token, service_of
 from .policy import sees_message
 from .service import AuthFailed
@@ -100,6 +107,9 @@ def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
         data = event.data
         if data["id"] <= last_sent:
             return False  # already sent during catch-up
+        return sees_message(agent_id, data["conversation_state"], data["conversation_agent_id"])
+    if event.name == NOTE_CREATED:  # to the desks that see the chat, like its messages
+        data = event.data
         return sees_message(agent_id, data["conversation_state"], data["conversation_agent_id"])
     return event.name != AGENT_STATUS_CHANGED
 

@@ -19,10 +19,14 @@ from ..messages import Messages
 from ..settings import Settings
 from .agents import AgentService
 from .assignment import AssignmentService
+from .audit import Actor, AuditService
 from .base import Clock, ServiceBase, utcnow
 from .conversations import ConversationService
 from .errors import AuthFailed, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from .labels import LabelService
+from .notes import NoteService
 from .queue import QueueService
+from .replies import SavedReplyService
 from .sessions import SessionService
 from .tickets import TicketService
 from .types import (
@@ -58,6 +62,12 @@ class HandoffService(ServiceBase):
         self.assignment = AssignmentService(self, self.conversation_service)
         self.queue = QueueService(self, self.assignment, self.tickets)
         self.agents = AgentService(self, self.assignment, self.sessions)
+        # The team desk: used straight from the routes (``service.replies.create(...)``)
+        # rather than through more facade methods.
+        self.audit = AuditService(*self.parts())
+        self.replies = SavedReplyService(*self.parts())
+        self.notes = NoteService(*self.parts())
+        self.labels = LabelService(*self.parts())
 
     # ConversationService
     async def create_conversation(self) -> Conversation:
@@ -179,11 +189,19 @@ class HandoffService(ServiceBase):
         password: str,
         max_chats: int | None = None,
         *,
+        role: str = "agent",
+        by: Actor = None,
         _allow_weak_password: bool = False,
     ) -> Agent:
-        """Create an agent with a scrypt-hashed password."""
+        """Create an agent with a scrypt-hashed password (audited as made ``by``)."""
         return await self.agents.create_agent(
-            login, name, password, max_chats, _allow_weak_password=_allow_weak_password
+            login,
+            name,
+            password,
+            max_chats,
+            role=role,
+            by=by,
+            _allow_weak_password=_allow_weak_password,
         )
 
     async def ensure_demo_agent(self) -> Agent:
@@ -214,13 +232,13 @@ class HandoffService(ServiceBase):
         """Record that the agent's desk is still connected (presence heartbeat)."""
         return await self.agents.touch_agent(agent_id)
 
-    async def disable_agent(self, login: str) -> Agent:
+    async def disable_agent(self, login: str, *, by: Actor = None) -> Agent:
         """Disable an agent: they cannot log in and their open chats go back to the queue."""
-        return await self.agents.disable_agent(login)
+        return await self.agents.disable_agent(login, by=by)
 
-    async def reset_password(self, login: str, password: str) -> Agent:
+    async def reset_password(self, login: str, password: str, *, by: Actor = None) -> Agent:
         """See :meth:`AgentService.reset_password`."""
-        return await self.agents.reset_password(login, password)
+        return await self.agents.reset_password(login, password, by=by)
 
     # SessionService
     async def open_session(self, agent_id: int) -> str:
@@ -273,6 +291,7 @@ __all__ = [
     "Agent",
     "AgentService",
     "AssignmentService",
+    "AuditService",
     "AuthFailed",
     "Clock",
     "Conflict",
@@ -284,6 +303,9 @@ __all__ = [
     "Handoff",
     "HandoffService",
     "InvalidInput",
+    "LabelService",
+    "NoteService",
+    "SavedReplyService",
     "Message",
     "NotFound",
     "QueueItem",

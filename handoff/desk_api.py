@@ -1,0 +1,93 @@
+"""Desk tools for every agent, under ``/api/agent``: saved replies (read), private notes,
+labels on conversations. Who may touch a conversation is ``policy.can_view`` (through
+:func:`~handoff.http.visible_conversation`), as for the rest of the agent API.
+"""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from .http import agent_required, service_of, visible_conversation
+from .web.requests import read_json
+
+desk_bp = Blueprint("handoff_desk_tools", url_prefix="/api/agent")
+MAX_LABEL_LOOKUP = 200
+
+
+@desk_bp.get("/saved-replies")
+@agent_required
+async def saved_replies(request: Request) -> HTTPResponse:
+    found = await service_of(request).replies.list_replies()
+    return json_response({"saved_replies": [r.to_json() for r in found]})
+
+
+@desk_bp.get("/conversations/<conversation_id:str>/saved-replies")
+@agent_required
+async def saved_replies_for(request: Request, conversation_id: str) -> HTTPResponse:
+    await visible_conversation(request, conversation_id)
+    # The customer's name arrives with the customer identity (issue 13); until then
+    # {customer_name} stays in the text for the agent to fill in.
+    found = await service_of(request).replies.for_conversation(request.ctx.agent.name)
+    return json_response({"saved_replies": [r.to_json() for r in found]})
+
+
+@desk_bp.get("/conversations/<conversation_id:str>/notes")
+@agent_required
+async def notes_of(request: Request, conversation_id: str) -> HTTPResponse:
+    await visible_conversation(request, conversation_id)
+    found = await service_of(request).notes.notes_of(conversation_id)
+    return json_response({"notes": [n.to_json() for n in found]})
+
+
+@desk_bp.post("/conversations/<conversation_id:str>/notes")
+@agent_required
+async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
+    body = read_json(request, ("text",))
+    await visible_conversation(request, conversation_id)
+    note = await service_of(request).notes.add_note(conversation_id, request.ctx.agent, body["text"])
+    return json_response({"note": note.to_json()}, status=201)
+
+
+@desk_bp.get("/labels")
+@agent_required
+async def all_labels(request: Request) -> HTTPResponse:
+    found = await service_of(request).labels.list_labels()
+    return json_response({"labels": [label.to_json() for label in found]})
+
+
+@desk_bp.get("/conversation-labels")
+@agent_required
+async def labels_of_many(request: Request) -> HTTPResponse:
+    # Names only, for the queue's chips and filter: the ids come from the queue itself.
+    ids = [cid for cid in request.args.get("ids", "").split(",") if cid][:MAX_LABEL_LOOKUP]
+    found = await service_of(request).labels.labels_by_conversation(ids)
+    return json_response({"labels": found})
+
+
+@desk_bp.get("/conversations/<conversation_id:str>/labels")
+@agent_required
+async def labels_of(request: Request, conversation_id: str) -> HTTPResponse:
+    await visible_conversation(request, conversation_id)
+    found = await service_of(request).labels.labels_of(conversation_id)
+    return json_response({"labels": [label.to_json() for label in found]})
+
+
+@desk_bp.put("/conversations/<conversation_id:str>/labels/<label_id:int>")
+@agent_required
+async def put_label(request: Request, conversation_id: str, label_id: int) -> HTTPResponse:
+    await visible_conversation(request, conversation_id)
+    found = await service_of(request).labels.add_to(conversation_id, label_id, request.ctx.agent)
+    return json_response({"labels": [label.to_json() for label in found]})
+
+
+@desk_bp.delete("/conversations/<conversation_id:str>/labels/<label_id:int>")
+@agent_required
+async def remove_label(request: Request, conversation_id: str, label_id: int) -> HTTPResponse:
+    await visible_conversation(request, conversation_id)
+    found = await service_of(request).labels.remove_from(conversation_id, label_id)
+    return json_response({"labels": [label.to_json() for label in found]})
+
+
+__all__ = ["desk_bp"]

@@ -1,0 +1,105 @@
+"""The team desk: roles, the audit log of admin changes, saved replies, private notes
+and labels.
+
+Revision ID: 0004_desk_team
+Revises: 0002_agent_sessions
+Create Date: 2026-11-30
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_desk_team"
+down_revision = "0002_agent_sessions"
+branch_labels = None
+depends_on = None
+
+TZ = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    # A plain ADD COLUMN (no table rebuild on SQLite): every existing agent is an agent;
+    # the service is the one that accepts only "admin" or "agent".
+    op.add_column(
+        "agents",
+        sa.Column("role", sa.String(8), nullable=False, server_default="agent"),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Integer()),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("target", sa.String(200), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["agents.id"], name="fk_audit_log_actor_id_agents"),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+    )
+    op.create_index("ix_audit_log_created_at", "audit_log", ["created_at"])
+    op.create_table(
+        "saved_replies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("shortcut", sa.String(32), nullable=False),
+        sa.Column("title", sa.String(100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("updated_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_saved_replies"),
+        sa.UniqueConstraint("shortcut", name="uq_saved_replies_shortcut"),
+    )
+    op.create_table(
+        "notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(64), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"], ["conversations.id"], name="fk_notes_conversation_id_conversations"
+        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name="fk_notes_agent_id_agents"),
+        sa.PrimaryKeyConstraint("id", name="pk_notes"),
+    )
+    op.create_index("ix_notes_conversation_id", "notes", ["conversation_id"])
+    op.create_table(
+        "labels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_labels"),
+        sa.UniqueConstraint("name", name="uq_labels_name"),
+    )
+    op.create_table(
+        "conversation_labels",
+        sa.Column("conversation_id", sa.String(64), nullable=False),
+        sa.Column("label_id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer()),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name="fk_conversation_labels_conversation_id_conversations",
+        ),
+        sa.ForeignKeyConstraint(
+            ["label_id"], ["labels.id"], name="fk_conversation_labels_label_id_labels"
+        ),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name="fk_conversation_labels_agent_id_agents"
+        ),
+        sa.PrimaryKeyConstraint("conversation_id", "label_id", name="pk_conversation_labels"),
+    )
+    op.create_index("ix_conversation_labels_label_id", "conversation_labels", ["label_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_conversation_labels_label_id", table_name="conversation_labels")
+    op.drop_table("conversation_labels")
+    op.drop_table("labels")
+    op.drop_index("ix_notes_conversation_id", table_name="notes")
+    op.drop_table("notes")
+    op.drop_table("saved_replies")
+    op.drop_index("ix_audit_log_created_at", table_name="audit_log")
+    op.drop_table("audit_log")
+    with op.batch_alter_table("agents") as batch:
+        batch.drop_column("role")

@@ -1,0 +1,165 @@
+// The admin page: agents, saved replies, labels, audit log. Every text goes in with
+// textContent. The page holds no data of its own: a non-admin gets 403 from the API
+// and is told so.
+(() => {
+  "use strict";
+  const TOKEN_KEY = "handoff.desk.token"; // the desk's session (same tab)
+  const $ = (id) => document.getElementById(id);
+  const token = sessionStorage.getItem(TOKEN_KEY);
+
+  async function api(method, path, body) {
+    const headers = { "Authorization": "Bearer " + token };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(data.error || "request failed (" + response.status + ")");
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function button(text, onClick, className) {
+    const node = el("button", text, "btn " + (className || ""));
+    node.type = "button";
+    node.addEventListener("click", () => onClick().then(refresh).catch(showError));
+    return node;
+  }
+
+  function showError(error) { $("admin-error").textContent = error.message; }
+  function refuse(text) { $("admin-view").hidden = true; $("admin-refused").hidden = false; $("admin-refused").textContent = text; }
+
+  function renderAgents(agents) {
+    const rows = agents.map((agent) => {
+      const tr = el("tr");
+      tr.dataset.login = agent.login;
+      tr.append(el("td", agent.login), el("td", agent.name), el("td", agent.role));
+      const cap = el("input");
+      Object.assign(cap, { type: "number", min: 1, max: 50, value: agent.max_chats });
+      cap.setAttribute("aria-label", "Cap of " + agent.login);
+      cap.addEventListener("change", () =>
+        api("PATCH", "/api/admin/agents/" + agent.id, { max_chats: Number(cap.value) }).then(refresh).catch(showError));
+      const capCell = el("td"); capCell.append(cap);
+      tr.append(capCell, el("td", agent.disabled ? "deactivated" : (agent.online ? "online" : "away")));
+      const actions = el("td");
+      if (!agent.disabled) {
+        const other = agent.role === "admin" ? "agent" : "admin";
+        actions.append(
+          button("Make " + other, () => api("PATCH", "/api/admin/agents/" + agent.id, { role: other })),
+          button("Reset password", async () => {
+            const password = window.prompt("New password for " + agent.login + " (8+ characters)");
+            if (password) await api("POST", "/api/admin/agents/" + agent.id + "/password", { password });
+          }),
+          button("Deactivate", async () => {
+            if (window.confirm("Deactivate " + agent.login + "? Their open chats go back to the queue."))
+              await api("POST", "/api/admin/agents/" + agent.id + "/deactivate");
+          }, "danger"),
+        );
+      }
+      tr.append(actions);
+      return tr;
+    });
+    $("agent-rows").replaceChildren(...rows);
+  }
+
+  function editReply(reply) {
+    $("reply-id").value = reply.id;
+    $("reply-shortcut").value = reply.shortcut;
+    $("reply-title").value = reply.title;
+    $("reply-text").value = reply.text;
+    $("reply-form-title").textContent = "Edit /" + reply.shortcut;
+    $("reply-cancel").hidden = false;
+  }
+
+  function resetReplyForm() {
+    $("reply-form").reset();
+    $("reply-id").value = "";
+    $("reply-form-title").textContent = "New saved reply";
+    $("reply-cancel").hidden = true;
+  }
+
+  function renderReplies(replies) {
+    $("reply-rows").replaceChildren(...replies.map((reply) => {
+      const li = el("li", undefined, "admin-reply");
+      li.append(el("strong", "/" + reply.shortcut), el("span", " " + reply.title, "muted"), el("p", reply.text, "reply-text"));
+      const edit = el("button", "Edit", "btn"); edit.type = "button";
+      edit.addEventListener("click", () => editReply(reply));
+      li.append(edit, button("Delete", () => api("DELETE", "/api/admin/saved-replies/" + reply.id), "danger"));
+      return li;
+    }));
+  }
+
+  function renderLabels(labels) {
+    $("label-rows").replaceChildren(...labels.map((label) => {
+      const li = el("li", label.name, "chip");
+      li.append(button("×", () => api("DELETE", "/api/admin/labels/" + label.id), "ghost"));
+      return li;
+    }));
+  }
+
+  function renderAudit(entries) {
+    $("audit-rows").replaceChildren(...entries.map((entry) => {
+      const tr = el("tr");
+      tr.append(el("td", new Date(entry.created_at).toLocaleString()), el("td", entry.actor),
+        el("td", entry.action), el("td", entry.target), el("td", JSON.stringify(entry.detail), "muted"));
+      return tr;
+    }));
+  }
+
+  async function refresh() {
+    const [agents, replies, labels, audit] = await Promise.all([
+      api("GET", "/api/admin/agents"), api("GET", "/api/agent/saved-replies"),
+      api("GET", "/api/agent/labels"), api("GET", "/api/admin/audit?limit=100"),
+    ]);
+    renderAgents(agents.agents); renderReplies(replies.saved_replies);
+    renderLabels(labels.labels); renderAudit(audit.entries);
+    $("admin-error").textContent = "";
+  }
+
+  async function submitAgent(event) {
+    event.preventDefault();
+    await api("POST", "/api/admin/agents", {
+      login: $("agent-login").value, name: $("agent-name").value, password: $("agent-password").value,
+      max_chats: Number($("agent-cap").value), role: $("agent-admin").checked ? "admin" : "agent",
+    });
+    $("agent-form").reset();
+  }
+
+  async function submitReply(event) {
+    event.preventDefault();
+    const body = { shortcut: $("reply-shortcut").value, title: $("reply-title").value, text: $("reply-text").value };
+    const id = $("reply-id").value;
+    await (id ? api("PUT", "/api/admin/saved-replies/" + id, body) : api("POST", "/api/admin/saved-replies", body));
+    resetReplyForm();
+  }
+
+  async function submitLabel(event) {
+    event.preventDefault();
+    await api("POST", "/api/admin/labels", { name: $("label-name").value });
+    $("label-form").reset();
+  }
+
+  const submit = (fn) => (event) => fn(event).then(refresh).catch(showError);
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (!token) { refuse("Sign in at the desk first."); return; }
+    $("agent-form").addEventListener("submit", submit(submitAgent));
+    $("reply-form").addEventListener("submit", submit(submitReply));
+    $("label-form").addEventListener("submit", submit(submitLabel));
+    $("reply-cancel").addEventListener("click", resetReplyForm);
+    $("admin-view").hidden = false;
+    refresh().catch((error) => {
+      if (error.status === 403) refuse("Only admins may open this page.");
+      else if (error.status === 401) refuse("Your session has ended: sign in at the desk again.");
+      else showError(error);
+    });
+  });
+})();
