@@ -55,6 +55,13 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // The team tools (desk_team.js) follow the desk through these DOM events instead of
+  // reaching into this file's state: "desk:started", "desk:chat-opened",
+  // "desk:queue-rendered", "desk:event" (every live event frame).
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -178,6 +185,7 @@
     }
     $("queue-count").textContent = state.queue.length;
     $("queue-empty").hidden = state.queue.length > 0;
+    announce("desk:queue-rendered", { ids: state.queue.map((item) => item.conversation_id) });
   }
 
   function renderMine() {
@@ -322,6 +330,7 @@
     $("reply-error").textContent = "";
     renderChatControls();
     renderQueue(); renderMine(); renderTickets();
+    announce("desk:chat-opened", { id, detail: data, agent: state.agent });
     if (!$("reply-form").hidden) $("reply-text").focus();
   }
 
@@ -459,6 +468,7 @@
       return;
     }
     if (frame.type !== "event") return;
+    announce("desk:event", { event: frame.event, data: frame.data || {} });
     if (!Object.prototype.hasOwnProperty.call(EVENT_HANDLERS, frame.event)) return;
     await EVENT_HANDLERS[frame.event](frame.data || {}, frame.event);
   }
@@ -543,6 +553,7 @@
     $("login-view").hidden = true;
     $("desk-view").hidden = false;
     renderMe();
+    announce("desk:started", { agent: state.agent, token: state.token });
     await refreshLists();
     connect();
   }

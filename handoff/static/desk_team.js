@@ -1,0 +1,216 @@
+// Team tools of the desk: saved replies ("/" + shortcut in the reply box), private notes
+// in the thread, labels on the chat and the queue filter, the admin link. It follows the
+// desk through the events desk.js announces and renders every text with textContent.
+(() => {
+  "use strict";
+  const TOKEN_KEY = "handoff.desk.token";
+  const $ = (id) => document.getElementById(id);
+  const team = { agent: null, chatId: null, replies: null, picked: 0, labels: [], queueLabels: {}, messageTimes: new Map() };
+
+  async function api(method, path, body) {
+    const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch("/api/agent" + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || "request failed (" + response.status + ")");
+    return data;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  const chatPath = () => "/conversations/" + encodeURIComponent(team.chatId);
+
+  // ---- Saved replies ---------------------------------------------------------------
+  /** Saved replies matching what follows "/" in the box: shortcut first, then title. */
+  function matches(replies, query) {
+    const q = query.toLowerCase();
+    const byShortcut = replies.filter((r) => r.shortcut.startsWith(q));
+    const byTitle = replies.filter((r) => !r.shortcut.startsWith(q) && r.title.toLowerCase().includes(q));
+    return byShortcut.concat(byTitle).slice(0, 8);
+  }
+
+  function pickerQuery() {
+    const found = /^\/(\S*)$/.exec($("reply-text").value);
+    return found ? found[1] : null;
+  }
+
+  async function updatePicker() {
+    const picker = $("reply-picker");
+    const query = pickerQuery();
+    if (query === null || !team.chatId) { picker.hidden = true; return; }
+    if (team.replies === null) team.replies = (await api("GET", chatPath() + "/saved-replies")).saved_replies;
+    const found = matches(team.replies, query);
+    team.picked = Math.min(team.picked, Math.max(found.length - 1, 0));
+    picker.replaceChildren(...found.map((reply, index) => {
+      const li = el("li", "pick" + (index === team.picked ? " active" : ""));
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", String(index === team.picked));
+      li.dataset.shortcut = reply.shortcut;
+      li.append(el("strong", "", "/" + reply.shortcut), el("span", "muted", " " + reply.title), el("div", "pick-text", reply.text));
+      li.addEventListener("mousedown", (event) => { event.preventDefault(); insert(reply); });
+      return li;
+    }));
+    if (!found.length) picker.replaceChildren(el("li", "pick empty", "No saved reply starts with /" + query));
+    picker.hidden = false;
+  }
+
+  /** Put the reply's text in the box for editing (never sends it). */
+  function insert(reply) {
+    const box = $("reply-text");
+    box.value = reply.text;
+    $("reply-picker").hidden = true;
+    box.dispatchEvent(new Event("input", { bubbles: true })); // the counter updates
+    box.focus();
+    const gap = box.value.indexOf("{");
+    if (gap >= 0) box.setSelectionRange(gap, box.value.indexOf("}", gap) + 1); // a value to fill
+  }
+
+  // Capture phase on the form: runs before desk.js's Enter-to-send on the textarea.
+  function onPickerKey(event) {
+    const picker = $("reply-picker");
+    if (picker.hidden || event.target.id !== "reply-text") return;
+    const options = Array.from(picker.querySelectorAll("[data-shortcut]"));
+    if (event.key === "Escape") { picker.hidden = true; event.preventDefault(); return; }
+    if (!options.length) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      team.picked = (team.picked + (event.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+      event.preventDefault();
+      updatePicker();
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      const chosen = team.replies.find((r) => r.shortcut === options[team.picked].dataset.shortcut);
+      if (chosen) insert(chosen);
+    }
+  }
+
+  // ---- Private notes ---------------------------------------------------------------
+  function noteNode(note) {
+    const li = el("li", "msg note");
+    li.dataset.noteId = note.id;
+    li.dataset.at = note.created_at;
+    li.append(el("span", "who", "Private note · " + note.agent_name), el("div", "bubble", note.text), el("span", "at", new Date(note.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    return li;
+  }
+
+  /** A note goes between the messages written before and after it (by time). */
+  function showNote(note) {
+    const list = $("transcript");
+    if (list.querySelector('[data-note-id="' + Number(note.id) + '"]')) return;
+    const timeOf = (child) => child.dataset.at || team.messageTimes.get(Number(child.dataset.id)) || "";
+    const later = Array.from(list.children).find((child) => timeOf(child) > note.created_at);
+    list.insertBefore(noteNode(note), later || null);
+    if (!later) list.scrollTop = list.scrollHeight;
+  }
+
+  async function loadNotes() {
+    const data = await api("GET", chatPath() + "/notes");
+    for (const note of data.notes) showNote(note);
+  }
+
+  async function sendNote(event) {
+    event.preventDefault();
+    const box = $("note-text");
+    if (!box.value.trim()) { $("note-error").textContent = "Write the note first."; return; }
+    $("note-btn").disabled = true;
+    try {
+      const data = await api("POST", chatPath() + "/notes", { text: box.value });
+      box.value = ""; // cleared only once stored
+      $("note-error").textContent = "";
+      showNote(data.note);
+    } catch (error) {
+      $("note-error").textContent = error.message;
+    } finally {
+      $("note-btn").disabled = false;
+    }
+  }
+
+  // ---- Labels ------------------------------------------------------------------------
+  function renderChatLabels(labels) {
+    $("chat-label-chips").replaceChildren(...labels.map((label) => {
+      const chip = el("span", "chip", label.name);
+      const remove = el("button", "chip-x", "×");
+      remove.type = "button";
+      remove.setAttribute("aria-label", "Remove label " + label.name);
+      remove.addEventListener("click", () => api("DELETE", chatPath() + "/labels/" + label.id).then((d) => renderChatLabels(d.labels)).catch(showError));
+      chip.append(remove);
+      return chip;
+    }));
+  }
+
+  function fillSelect(select, first) {
+    select.replaceChildren(Object.assign(el("option", "", first), { value: "" }), ...team.labels.map((label) => Object.assign(el("option", "", label.name), { value: String(label.id) })));
+  }
+
+  async function loadLabels() {
+    team.labels = (await api("GET", "/labels")).labels;
+    const filter = $("queue-label-filter");
+    const keep = filter.value;
+    fillSelect(filter, "All labels");
+    filter.value = keep;
+    fillSelect($("chat-label-add"), "+ label");
+  }
+
+  async function addChatLabel() {
+    const select = $("chat-label-add");
+    if (!select.value) return;
+    const data = await api("PUT", chatPath() + "/labels/" + select.value);
+    select.value = "";
+    renderChatLabels(data.labels);
+  }
+
+  /** Chips on the waiting chats, and the filter: a chat without the label is hidden. */
+  async function decorateQueue(ids) {
+    if (!ids.length) return;
+    team.queueLabels = (await api("GET", "/conversation-labels?ids=" + ids.map(encodeURIComponent).join(","))).labels;
+    applyQueueFilter();
+  }
+
+  function applyQueueFilter() {
+    const wanted = team.labels.find((label) => String(label.id) === $("queue-label-filter").value);
+    for (const button of $("queue-list").querySelectorAll("button[data-id]")) {
+      const names = team.queueLabels[button.dataset.id] || [];
+      let chips = button.querySelector(".chips");
+      if (!chips) { chips = el("div", "chips"); button.append(chips); }
+      chips.replaceChildren(...names.map((name) => el("span", "chip", name)));
+      button.parentElement.hidden = !!wanted && !names.includes(wanted.name);
+    }
+  }
+
+  function showError(error) { $("note-error").textContent = error.message; }
+
+  // ---- Following the desk ------------------------------------------------------------
+  document.addEventListener("desk:started", (event) => {
+    team.agent = event.detail.agent;
+    $("admin-link").hidden = team.agent.role !== "admin";
+    loadLabels().catch(showError);
+  });
+  document.addEventListener("desk:chat-opened", (event) => {
+    team.chatId = event.detail.id;
+    team.replies = null; // filled per chat (agent and customer names)
+    team.messageTimes = new Map(event.detail.detail.messages.map((m) => [m.id, m.created_at]));
+    $("reply-picker").hidden = true;
+    $("note-error").textContent = "";
+    renderChatLabels([]);
+    Promise.all([loadNotes(), api("GET", chatPath() + "/labels").then((d) => renderChatLabels(d.labels))]).catch(showError);
+  });
+  document.addEventListener("desk:queue-rendered", (event) => { decorateQueue(event.detail.ids).catch(() => {}); });
+  document.addEventListener("desk:event", (event) => {
+    const { event: name, data } = event.detail;
+    if (name === "message.created") team.messageTimes.set(data.id, data.created_at);
+    if (name === "note.created" && data.conversation_id === team.chatId) showNote(data);
+  });
+  document.addEventListener("DOMContentLoaded", () => {
+    $("reply-text").addEventListener("input", () => { team.picked = 0; updatePicker().catch(showError); });
+    $("reply-form").addEventListener("keydown", onPickerKey, true);
+    $("reply-text").addEventListener("blur", () => setTimeout(() => { $("reply-picker").hidden = true; }, 150));
+    $("note-form").addEventListener("submit", sendNote);
+    $("chat-label-add").addEventListener("change", () => addChatLabel().catch(showError));
+    $("queue-label-filter").addEventListener("change", applyQueueFilter);
+  });
+})();

@@ -1,0 +1,130 @@
+"""A shift in headless Chromium: an admin sets up a saved reply and a label on the admin
+page; an agent takes a chat, inserts the saved reply with "/", writes a private note and
+labels the chat. Screenshots of each view go to reports/screenshots/."""
+
+import pytest
+from test_handoff_browser import ARGS, STEP, chromium_path
+
+from handoff.settings import PROJECT_ROOT
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+SHOTS = PROJECT_ROOT / "reports" / "screenshots"
+PASSWORD = "correct horse"
+
+
+async def sign_in(page, url, login):
+    await page.goto(f"{url}/desk")
+    await page.fill("#login-name", login)
+    await page.fill("#login-password", PASSWORD)
+    await page.click("button[type=submit]")
+
+
+async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
+    from playwright.async_api import async_playwright, expect
+
+    executable = chromium_path()
+    service = live_desk.service
+    await service.create_agent("root", "Rita Admin", PASSWORD, role="admin")
+    alice = await service.create_agent("alice", "Alice Moreno", PASSWORD)
+    chat = await service.create_conversation()
+    await service.add_message(chat.id, "customer", "My parcel is two weeks late, I want my money back")
+    await service.set_availability(alice.id, True)
+    await service.enqueue(chat.id, "customer_request", {"summary": "Late parcel, wants a refund."})
+    other = await service.create_conversation()
+    await service.add_message(other.id, "customer", "Do you ship to Norway?")
+    await service.enqueue(other.id, "customer_request", {"summary": "Shipping question."})
+    third = await service.create_conversation()
+    await service.add_message(third.id, "customer", "How do I change my password?")
+    await service.enqueue(third.id, "customer_request", {"summary": "Password."})
+    problems = []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            # -- the admin --------------------------------------------------------------
+            admin = await browser.new_page(viewport={"width": 1366, "height": 900})
+            admin.on("pageerror", lambda e: problems.append(str(e)))
+            await sign_in(admin, live_desk.url, "root")
+            await expect(admin.locator("#admin-link")).to_be_visible(timeout=STEP)
+            await admin.goto(f"{live_desk.url}/desk/admin")
+            await expect(admin.locator("#agent-rows tr")).to_have_count(2, timeout=STEP)
+            await admin.fill("#reply-shortcut", "refund")
+            await admin.fill("#reply-title", "Refund on its way")
+            await admin.fill(
+                "#reply-text",
+                "Hi {customer_name}, I'm {agent_name} from {shop_name}. I've started your refund.",
+            )
+            await admin.click("#reply-form button[type=submit]")
+            await expect(admin.locator("#reply-rows li")).to_have_count(1, timeout=STEP)
+            await admin.fill("#label-name", "refund")
+            await admin.click("#label-form button[type=submit]")
+            await expect(admin.locator("#label-rows li")).to_contain_text("refund", timeout=STEP)
+            audit = admin.locator("#audit-rows tr")
+            await expect(audit.nth(0)).to_contain_text("rootlabel.createdrefund", timeout=STEP)
+            await expect(audit.nth(1)).to_contain_text("rootsaved_reply.createdrefund")
+            await admin.screenshot(path=str(SHOTS / "desk_admin.png"), full_page=True)
+
+            # -- an agent -----------------------------------------------------------------
+            [refund] = await service.labels.list_labels()
+            await service.labels.add_to(other.id, refund.id, alice)  # a colleague labelled it
+            page = await browser.new_page(viewport={"width": 1366, "height": 800})
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            await sign_in(page, live_desk.url, "alice")
+            await expect(page.locator("#connection")).to_have_text("live", timeout=STEP)
+            await expect(page.locator("#admin-link")).to_be_hidden()
+            queue = page.locator("#queue-list .item")
+            await expect(queue).to_have_count(3, timeout=STEP)
+            await queue.filter(has_text="two weeks late").click()
+            await page.click("#claim-btn")
+            await expect(page.locator("#reply-text")).to_be_visible(timeout=STEP)
+
+            await page.type("#reply-text", "/ref")
+            picker = page.locator("#reply-picker .pick")
+            await expect(picker).to_have_count(1, timeout=STEP)
+            await expect(picker.first).to_contain_text("Refund on its way")
+            await page.screenshot(path=str(SHOTS / "desk_saved_reply.png"))
+            await page.press("#reply-text", "Enter")  # inserts, does not send
+            box = page.locator("#reply-text")
+            shop = service.wording.shop_name
+            await expect(box).to_have_value(
+                f"Hi {{customer_name}}, I'm Alice Moreno from {shop}. I've started your refund."
+            )
+            # The unknown name is selected: typing replaces it.
+            await page.keyboard.type("Sam")
+            await expect(box).to_have_value(
+                f"Hi Sam, I'm Alice Moreno from {shop}. I've started your refund."
+            )
+            await page.press("#reply-text", "Enter")
+            transcript = page.locator("#transcript .msg")
+            await expect(transcript.last).to_contain_text("Hi Sam, I'm Alice Moreno", timeout=STEP)
+
+            await page.fill("#note-text", "Refund approved by Rita, order #5521")
+            await page.click("#note-btn")
+            note = page.locator("#transcript .msg.note")
+            await expect(note).to_have_count(1, timeout=STEP)
+            await expect(note).to_contain_text("Private note · Alice Moreno")
+            await page.select_option("#chat-label-add", label="refund")
+            await expect(page.locator("#chat-label-chips")).to_contain_text("refund", timeout=STEP)
+            # The queue shows each chat's labels and filters on one.
+            await expect(page.locator("#queue-label-filter")).to_have_value("")
+            await expect(queue).to_have_count(2, timeout=STEP)
+            norway = queue.filter(has_text="Norway")
+            await expect(norway.locator(".chip")).to_have_text("refund", timeout=STEP)
+            await page.select_option("#queue-label-filter", label="refund")
+            visible = page.locator("#queue-list li:visible")
+            await expect(visible).to_have_count(1, timeout=STEP)
+            await expect(visible).to_contain_text("Norway")
+            await page.select_option("#queue-label-filter", label="All labels")
+            await expect(visible).to_have_count(2, timeout=STEP)
+            await page.screenshot(path=str(SHOTS / "desk_note_and_label.png"))
+        finally:
+            await browser.close()
+
+    stored = await service.messages_since(chat.id, 0)
+    assert stored[-1].author == "agent" and stored[-1].text.startswith("Hi Sam")
+    assert all("Refund approved" not in m.text for m in stored)
+    assert [n.text for n in await service.notes.notes_of(chat.id)] == [
+        "Refund approved by Rita, order #5521"
+    ]
+    assert [label.name for label in await service.labels.labels_of(chat.id)] == ["refund"]
+    assert problems == []
