@@ -1,5 +1,5 @@
 """Admin routes under ``/api/admin`` (403 for agents who are not admins) and the admin
-page ``/desk/admin``: agents, saved replies, labels and the audit log.
+page ``/desk/admin``: agents, teams, saved replies, labels and the audit log.
 
 Every change goes through a service method that writes its audit row in the same
 transaction, named after the signed-in admin.
@@ -62,7 +62,7 @@ async def add_agent(request: Request) -> HTTPResponse:
 @admin_required
 async def change_agent(request: Request, agent_id: int) -> HTTPResponse:
     body = read_json(request)
-    agent = await service_of(request).agents.update_agent(
+    agent = await service_of(request).update_agent(
         agent_id,
         name=_optional(body, "name", str),
         max_chats=_optional(body, "max_chats", int),
@@ -138,4 +138,29 @@ async def add_label(request: Request) -> HTTPResponse:
 @admin_required
 async def delete_label(request: Request, label_id: int) -> HTTPResponse:
     await service_of(request).labels.delete(label_id, by=request.ctx.agent)
+    return json_response({"deleted": True})
+
+
+@admin_bp.post("/api/admin/teams")
+@admin_required
+async def add_team(request: Request) -> HTTPResponse:
+    body = read_json(request, ("name",))
+    team = await service_of(request).teams.create(body["name"], by=request.ctx.agent)
+    return json_response({"team": team.to_json()}, status=201)
+
+
+@admin_bp.put("/api/admin/teams/<team_id:int>/members")
+@admin_required
+async def set_team_members(request: Request, team_id: int) -> HTTPResponse:
+    body = read_json(request, ("agent_ids",))
+    team = await service_of(request).teams.set_members(
+        team_id, body["agent_ids"], by=request.ctx.agent
+    )
+    return json_response({"team": team.to_json()})
+
+
+@admin_bp.delete("/api/admin/teams/<team_id:int>")
+@admin_required
+async def delete_team(request: Request, team_id: int) -> HTTPResponse:
+    await service_of(request).teams.delete(team_id, by=request.ctx.agent)
     return json_response({"deleted": True})

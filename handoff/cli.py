@@ -94,7 +94,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
                 )
         elif args.command == "set-role":
             target = await service.get_agent_by_login(args.login)
-            agent = await service.agents.update_agent(target.id, role=args.role)
+            agent = await service.update_agent(target.id, role=args.role)
             print(f"{agent.login} is now {agent.role}", file=out)
         elif args.command == "disable":
             agent = await service.disable_agent(args.login)

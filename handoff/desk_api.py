@@ -1,5 +1,5 @@
 """Desk tools for every agent, under ``/api/agent``: saved replies (read), private notes,
-labels on conversations. Who may touch a conversation is ``policy.can_view`` (through
+labels on conversations, teams and colleagues (read), transfer. Who may touch a conversation is ``policy.can_view`` (through
 :func:`~handoff.http.visible_conversation`), as for the rest of the agent API.
 """
 
@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from .http import agent_required, service_of, visible_conversation
+from .web.errors import ApiError
 from .web.requests import read_json
 
 desk_bp = Blueprint("handoff_desk_tools", url_prefix="/api/agent")
@@ -57,13 +58,66 @@ async def all_labels(request: Request) -> HTTPResponse:
     return json_response({"labels": [label.to_json() for label in found]})
 
 
-@desk_bp.get("/conversation-labels")
+@desk_bp.get("/queue-details")
 @agent_required
-async def labels_of_many(request: Request) -> HTTPResponse:
-    # Names only, for the queue's chips and filter: the ids come from the queue itself.
+async def queue_details(request: Request) -> HTTPResponse:
+    # Label and team names for the queue's chips and filters: the ids come from the
+    # queue the agent already sees.
     ids = [cid for cid in request.args.get("ids", "").split(",") if cid][:MAX_LABEL_LOOKUP]
-    found = await service_of(request).labels.labels_by_conversation(ids)
-    return json_response({"labels": found})
+    service = service_of(request)
+    return json_response(
+        {
+            "labels": await service.labels.labels_by_conversation(ids),
+            "teams": await service.teams.teams_of(ids),
+        }
+    )
+
+
+@desk_bp.get("/teams")
+@agent_required
+async def all_teams(request: Request) -> HTTPResponse:
+    found = await service_of(request).teams.list_teams()
+    return json_response({"teams": [team.to_json() for team in found]})
+
+
+@desk_bp.get("/colleagues")
+@agent_required
+async def colleagues(request: Request) -> HTTPResponse:
+    # Whom a chat can go to: names, availability and load only (no logins, no roles).
+    found = await service_of(request).list_agents()
+    return json_response(
+        {
+            "agents": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "online": a.online,
+                    "load": a.load,
+                    "max_chats": a.max_chats,
+                }
+                for a in found
+                if not a.disabled
+            ]
+        }
+    )
+
+
+@desk_bp.post("/conversations/<conversation_id:str>/transfer")
+@agent_required
+async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
+    body = read_json(request)
+    for key in ("agent_id", "team_id"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ApiError(422, f"{key} must be a whole number")
+    conversation = await service_of(request).teams.transfer(
+        conversation_id,
+        request.ctx.agent,
+        to_agent_id=body.get("agent_id"),
+        to_team_id=body.get("team_id"),
+        note=body.get("note"),
+    )
+    return json_response({"conversation": conversation.to_json()})
 
 
 @desk_bp.get("/conversations/<conversation_id:str>/labels")

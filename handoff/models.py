@@ -97,6 +97,9 @@ handoffs = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("outcome", String(16)),
     Column("agent_id", Integer, ForeignKey("agents.id")),
+    # The team it was routed or transferred to (None: everyone). No foreign key: added
+    # to an existing table, which SQLite cannot give one; the service writes real ids.
+    Column("team_id", Integer),
     CheckConstraint(reason_check_sql(), name="reason_valid"),
     Index("ix_handoffs_conversation_id", "conversation_id"),
 )
@@ -201,4 +204,20 @@ conversation_labels = Table(
     Column("agent_id", Integer, ForeignKey("agents.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_conversation_labels_label_id", "label_id"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id"), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), primary_key=True),
+    Index("ix_team_members_agent_id", "agent_id"),
 )

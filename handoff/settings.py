@@ -80,6 +80,8 @@ class Settings:
     reassign_after_seconds: int = 180
     agent_cap: int = 3
     shop_file: Path = PROJECT_ROOT / "shop.yml"
+    # The FAQ topic map the routing rules (shop.yml's ``routing``) are read with.
+    topics_file: Path = PROJECT_ROOT / "topics.yml"
     auto_assign: bool = True
     demo: bool = False
     host: str = "127.0.0.1"
@@ -99,7 +101,7 @@ class Settings:
 
         Variables: ``DATABASE_URL``, ``HANDOFF_DATA_DIR``, ``HANDOFF_SECRET_KEY``,
         ``HANDOFF_TOKEN_TTL``, ``HANDOFF_REASSIGN_AFTER``, ``HANDOFF_AGENT_CAP``,
-        ``HANDOFF_SHOP_FILE``, ``HANDOFF_AUTO_ASSIGN``, ``HANDOFF_DEMO``,
+        ``HANDOFF_SHOP_FILE``, ``HANDOFF_TOPICS_FILE``, ``HANDOFF_AUTO_ASSIGN``, ``HANDOFF_DEMO``,
         ``HANDOFF_HOST``, ``HANDOFF_PORT`` (or ``PORT``), ``HANDOFF_PRESENCE_TIMEOUT``,
         ``HANDOFF_LOGIN_FAILURES``, ``HANDOFF_LOGIN_FAILURES_ADDRESS``,
         ``HANDOFF_LOGIN_WINDOW``, ``HANDOFF_LOGIN_SLOWDOWN``.
@@ -115,6 +117,7 @@ class Settings:
             reassign_after_seconds=env_int(env, "HANDOFF_REASSIGN_AFTER", 180, 10),
             agent_cap=env_int(env, "HANDOFF_AGENT_CAP", 3, 1),
             shop_file=Path(env.get("HANDOFF_SHOP_FILE") or PROJECT_ROOT / "shop.yml"),
+            topics_file=Path(env.get("HANDOFF_TOPICS_FILE") or PROJECT_ROOT / "topics.yml"),
             auto_assign=env_bool(env, "HANDOFF_AUTO_ASSIGN", True),
             demo=env_bool(env, "HANDOFF_DEMO", False),
             host=env.get("HANDOFF_HOST") or "127.0.0.1",

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..events import EventBus
 from ..hours import OfficeHours
 from ..messages import Messages
+from ..routing import Routing, load_routing
 from ..settings import Settings
 from .agents import AgentService
 from .assignment import AssignmentService
@@ -28,6 +29,7 @@ from .notes import NoteService
 from .queue import QueueService
 from .replies import SavedReplyService
 from .sessions import SessionService
+from .teams import TeamService
 from .tickets import TicketService
 from .types import (
     Agent,
@@ -54,13 +56,17 @@ class HandoffService(ServiceBase):
         hours: OfficeHours | None = None,
         clock: Clock = utcnow,
         wording: Messages | None = None,
+        routing: Routing | None = None,
     ) -> None:
         super().__init__(engine, bus, settings, hours, clock, wording)
+        if routing is None:  # read once, like the wording
+            routing = load_routing(settings.shop_file, settings.topics_file)
         self.conversation_service = ConversationService(*self.parts())
         self.tickets = TicketService(*self.parts())
         self.sessions = SessionService(*self.parts())
         self.assignment = AssignmentService(self, self.conversation_service)
-        self.queue = QueueService(self, self.assignment, self.tickets)
+        self.teams = TeamService(self, self.assignment, routing)
+        self.queue = QueueService(self, self.assignment, self.tickets, self.teams)
         self.agents = AgentService(self, self.assignment, self.sessions)
         # The team desk: used straight from the routes (``service.replies.create(...)``)
         # rather than through more facade methods.
@@ -240,6 +246,20 @@ class HandoffService(ServiceBase):
         """See :meth:`AgentService.reset_password`."""
         return await self.agents.reset_password(login, password, by=by)
 
+    async def update_agent(
+        self,
+        agent_id: int,
+        *,
+        name: str | None = None,
+        max_chats: int | None = None,
+        role: str | None = None,
+        by: Actor = None,
+    ) -> Agent:
+        """See :meth:`AgentService.update_agent`."""
+        return await self.agents.update_agent(
+            agent_id, name=name, max_chats=max_chats, role=role, by=by
+        )
+
     # SessionService
     async def open_session(self, agent_id: int) -> str:
         """Open a session for ``agent_id`` and return its signed token."""
@@ -313,6 +333,7 @@ __all__ = [
     "QueueStatus",
     "ServiceError",
     "SessionService",
+    "TeamService",
     "Ticket",
     "TicketService",
     "utcnow",

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from ..contract import MAX_MESSAGE_CHARS
 from ..events import NOTE_CREATED
 from ..models import agents, notes
-from .base import ServiceBase, as_utc
+from .base import ServiceBase, Unit, as_utc
 from .errors import InvalidInput
 from .types import Agent, _json
 
@@ -37,36 +37,51 @@ class Note:
         return _json(self)
 
 
+def check_note(text: Any) -> str:
+    """A note's text, trimmed: 1 to MAX_MESSAGE_CHARS characters."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not text or len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(f"a note must be 1-{MAX_MESSAGE_CHARS} characters")
+    return text
+
+
+async def write_note(
+    work: Unit, conversation: Any, agent_id: int, agent_name: str, text: str, now: dt.datetime
+) -> Note:
+    """Insert a note in the caller's transaction; ``note.created`` goes out after commit.
+
+    ``conversation`` is the conversation's row as it will be after the transaction (the
+    desks that see it in that state get the event)."""
+    result = await work.conn.execute(
+        insert(notes).values(
+            conversation_id=conversation["id"], agent_id=agent_id, text=text, created_at=now
+        )
+    )
+    note = Note(
+        int(result.inserted_primary_key[0]), conversation["id"], agent_id, agent_name, text, now
+    )
+    # No routing conversation id on purpose (see the module docstring); the desk socket
+    # filters on the state and owner carried in the data.
+    work.emit(
+        NOTE_CREATED,
+        {
+            **note.to_json(),
+            "conversation_state": conversation["state"],
+            "conversation_agent_id": conversation["agent_id"],
+        },
+    )
+    return note
+
+
 class NoteService(ServiceBase):
     """Write and read private notes (who may is the caller's check: see ``policy``)."""
 
     async def add_note(self, conversation_id: str, agent: Agent, text: Any) -> Note:
         """Store a note and tell the desks that see this conversation."""
-        text = text.strip() if isinstance(text, str) else ""
-        if not text or len(text) > MAX_MESSAGE_CHARS:
-            raise InvalidInput(f"a note must be 1-{MAX_MESSAGE_CHARS} characters")
-        now = self.now()
+        text = check_note(text)
         async with self.unit() as work:
             row = await self._conversation_row(work.conn, conversation_id)
-            result = await work.conn.execute(
-                insert(notes).values(
-                    conversation_id=conversation_id, agent_id=agent.id, text=text, created_at=now
-                )
-            )
-            note = Note(
-                int(result.inserted_primary_key[0]), conversation_id, agent.id, agent.name, text, now
-            )
-            # No routing conversation id on purpose (see the module docstring); the desk
-            # socket filters on the state and owner carried in the data.
-            work.emit(
-                NOTE_CREATED,
-                {
-                    **note.to_json(),
-                    "conversation_state": row["state"],
-                    "conversation_agent_id": row["agent_id"],
-                },
-            )
-        return note
+            return await write_note(work, row, agent.id, agent.name, text, self.now())
 
     async def notes_of(self, conversation_id: str) -> list[Note]:
         """A conversation's notes, oldest first."""

@@ -1,4 +1,4 @@
-// The admin page: agents, saved replies, labels, audit log. Every text goes in with
+// The admin page: agents, teams, saved replies, labels, audit log. Every text goes in with
 // textContent. The page holds no data of its own: a non-admin gets 403 from the API
 // and is told so.
 (() => {
@@ -105,6 +105,31 @@
     }));
   }
 
+  /** Each team with a checkbox per active agent: ticking one saves the member list. */
+  function renderTeams(teams, agents) {
+    const active = agents.filter((a) => !a.disabled);
+    $("team-rows").replaceChildren(...teams.map((team) => {
+      const li = el("li", undefined, "admin-team");
+      li.dataset.team = team.name;
+      li.append(el("strong", team.name + " "));
+      const boxes = active.map((agent) => {
+        const label = el("label", undefined, "inline");
+        const box = el("input");
+        Object.assign(box, { type: "checkbox", checked: team.member_ids.includes(agent.id), value: String(agent.id) });
+        label.append(box, document.createTextNode(agent.name));
+        return label;
+      });
+      const save = () => api("PUT", "/api/admin/teams/" + team.id + "/members", {
+        agent_ids: boxes.map((l) => l.firstChild).filter((b) => b.checked).map((b) => Number(b.value)),
+      }).then(refresh).catch(showError);
+      for (const label of boxes) label.firstChild.addEventListener("change", save);
+      li.append(...boxes, button("Delete team", async () => {
+        if (window.confirm("Delete team " + team.name + "? Its waiting chats go to everyone.")) await api("DELETE", "/api/admin/teams/" + team.id);
+      }, "danger"));
+      return li;
+    }));
+  }
+
   function renderAudit(entries) {
     $("audit-rows").replaceChildren(...entries.map((entry) => {
       const tr = el("tr");
@@ -115,11 +140,13 @@
   }
 
   async function refresh() {
-    const [agents, replies, labels, audit] = await Promise.all([
+    const [agents, replies, labels, audit, teams] = await Promise.all([
       api("GET", "/api/admin/agents"), api("GET", "/api/agent/saved-replies"),
       api("GET", "/api/agent/labels"), api("GET", "/api/admin/audit?limit=100"),
+      api("GET", "/api/agent/teams"),
     ]);
     renderAgents(agents.agents); renderReplies(replies.saved_replies);
+    renderTeams(teams.teams, agents.agents);
     renderLabels(labels.labels); renderAudit(audit.entries);
     $("admin-error").textContent = "";
   }
@@ -141,6 +168,12 @@
     resetReplyForm();
   }
 
+  async function submitTeam(event) {
+    event.preventDefault();
+    await api("POST", "/api/admin/teams", { name: $("team-name").value });
+    $("team-form").reset();
+  }
+
   async function submitLabel(event) {
     event.preventDefault();
     await api("POST", "/api/admin/labels", { name: $("label-name").value });
@@ -154,6 +187,7 @@
     $("agent-form").addEventListener("submit", submit(submitAgent));
     $("reply-form").addEventListener("submit", submit(submitReply));
     $("label-form").addEventListener("submit", submit(submitLabel));
+    $("team-form").addEventListener("submit", submit(submitTeam));
     $("reply-cancel").addEventListener("click", resetReplyForm);
     $("admin-view").hidden = false;
     refresh().catch((error) => {

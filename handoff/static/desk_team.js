@@ -1,11 +1,12 @@
 // Team tools of the desk: saved replies ("/" + shortcut in the reply box), private notes
-// in the thread, labels on the chat and the queue filter, the admin link. It follows the
+// in the thread, labels on the chat, team and label chips and filters on the queue,
+// transfer to an agent or a team, the admin link. It follows the
 // desk through the events desk.js announces and renders every text with textContent.
 (() => {
   "use strict";
   const TOKEN_KEY = "handoff.desk.token";
   const $ = (id) => document.getElementById(id);
-  const team = { agent: null, chatId: null, replies: null, picked: 0, labels: [], queueLabels: {}, messageTimes: new Map() };
+  const team = { agent: null, chatId: null, replies: null, picked: 0, labels: [], queueLabels: {}, queueTeams: {}, teams: [], messageTimes: new Map() };
 
   async function api(method, path, body) {
     const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
@@ -41,9 +42,11 @@
 
   async function updatePicker() {
     const picker = $("reply-picker");
-    const query = pickerQuery();
-    if (query === null || !team.chatId) { picker.hidden = true; return; }
+    if (pickerQuery() === null || !team.chatId) { picker.hidden = true; return; }
     if (team.replies === null) team.replies = (await api("GET", chatPath() + "/saved-replies")).saved_replies;
+    // Read the box again after the fetch: the agent may have typed on (or sent) meanwhile.
+    const query = pickerQuery();
+    if (query === null) { picker.hidden = true; return; }
     const found = matches(team.replies, query);
     team.picked = Math.min(team.picked, Math.max(found.length - 1, 0));
     picker.replaceChildren(...found.map((reply, index) => {
@@ -167,18 +170,63 @@
   /** Chips on the waiting chats, and the filter: a chat without the label is hidden. */
   async function decorateQueue(ids) {
     if (!ids.length) return;
-    team.queueLabels = (await api("GET", "/conversation-labels?ids=" + ids.map(encodeURIComponent).join(","))).labels;
+    const details = await api("GET", "/queue-details?ids=" + ids.map(encodeURIComponent).join(","));
+    team.queueLabels = details.labels;
+    team.queueTeams = details.teams;
     applyQueueFilter();
   }
 
   function applyQueueFilter() {
     const wanted = team.labels.find((label) => String(label.id) === $("queue-label-filter").value);
+    const wantedTeam = $("queue-team-filter").value;
     for (const button of $("queue-list").querySelectorAll("button[data-id]")) {
       const names = team.queueLabels[button.dataset.id] || [];
+      const teamName = (team.queueTeams || {})[button.dataset.id] || null;
       let chips = button.querySelector(".chips");
       if (!chips) { chips = el("div", "chips"); button.append(chips); }
-      chips.replaceChildren(...names.map((name) => el("span", "chip", name)));
-      button.parentElement.hidden = !!wanted && !names.includes(wanted.name);
+      chips.replaceChildren(...(teamName ? [el("span", "chip team", teamName)] : []), ...names.map((name) => el("span", "chip", name)));
+      const labelOk = !wanted || names.includes(wanted.name);
+      const teamOk = !wantedTeam || teamName === wantedTeam;
+      button.parentElement.hidden = !(labelOk && teamOk);
+    }
+  }
+
+  // ---- Teams and transfer -------------------------------------------------------------
+  async function loadTeams() {
+    team.teams = (await api("GET", "/teams")).teams;
+    const filter = $("queue-team-filter");
+    const keep = filter.value;
+    filter.replaceChildren(Object.assign(el("option", "", "All teams"), { value: "" }), ...team.teams.map((t) => Object.assign(el("option", "", t.name), { value: t.name })));
+    filter.value = keep;
+  }
+
+  async function openTransfer() {
+    const [people] = await Promise.all([api("GET", "/colleagues"), loadTeams()]);
+    const select = $("transfer-target");
+    const agents = people.agents.filter((a) => a.id !== team.agent.id).sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+    const agentGroup = el("optgroup"); agentGroup.label = "Agents";
+    agentGroup.append(...agents.map((a) => Object.assign(el("option", "", a.name + " (" + (a.online ? "online" : "away") + ", " + a.load + "/" + a.max_chats + ")"), { value: "agent:" + a.id })));
+    const teamGroup = el("optgroup"); teamGroup.label = "Teams";
+    teamGroup.append(...team.teams.map((t) => Object.assign(el("option", "", t.name + " (" + t.member_ids.length + " members)"), { value: "team:" + t.id })));
+    select.replaceChildren(agentGroup, teamGroup);
+    $("transfer-error").textContent = "";
+    $("transfer-form").hidden = false;
+    select.focus();
+  }
+
+  async function sendTransfer(event) {
+    event.preventDefault();
+    const [kind, id] = $("transfer-target").value.split(":");
+    if (!id) { $("transfer-error").textContent = "Pick an agent or a team."; return; }
+    const body = { note: $("transfer-note").value };
+    body[kind === "team" ? "team_id" : "agent_id"] = Number(id);
+    try {
+      await api("POST", chatPath() + "/transfer", body);
+      $("transfer-form").hidden = true;
+      $("transfer-note").value = "";
+      $("transfer-btn").hidden = true; // the desk's live event ends the chat here
+    } catch (error) {
+      $("transfer-error").textContent = error.message;
     }
   }
 
@@ -188,7 +236,7 @@
   document.addEventListener("desk:started", (event) => {
     team.agent = event.detail.agent;
     $("admin-link").hidden = team.agent.role !== "admin";
-    loadLabels().catch(showError);
+    Promise.all([loadLabels(), loadTeams()]).catch(showError);
   });
   document.addEventListener("desk:chat-opened", (event) => {
     team.chatId = event.detail.id;
@@ -197,6 +245,9 @@
     $("reply-picker").hidden = true;
     $("note-error").textContent = "";
     renderChatLabels([]);
+    const conv = event.detail.detail.conversation;
+    $("transfer-btn").hidden = !(conv.state === "assigned" && conv.agent_id === team.agent.id);
+    $("transfer-form").hidden = true;
     Promise.all([loadNotes(), api("GET", chatPath() + "/labels").then((d) => renderChatLabels(d.labels))]).catch(showError);
   });
   document.addEventListener("desk:queue-rendered", (event) => { decorateQueue(event.detail.ids).catch(() => {}); });
@@ -212,5 +263,9 @@
     $("note-form").addEventListener("submit", sendNote);
     $("chat-label-add").addEventListener("change", () => addChatLabel().catch(showError));
     $("queue-label-filter").addEventListener("change", applyQueueFilter);
+    $("queue-team-filter").addEventListener("change", applyQueueFilter);
+    $("transfer-btn").addEventListener("click", () => openTransfer().catch(showError));
+    $("transfer-form").addEventListener("submit", sendTransfer);
+    $("transfer-cancel").addEventListener("click", () => { $("transfer-form").hidden = true; });
   });
 })();

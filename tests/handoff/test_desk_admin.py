@@ -34,6 +34,9 @@ ADMIN_ROUTES = [
     ("delete", "/api/admin/saved-replies/1", None),
     ("post", "/api/admin/labels", {"name": "refund"}),
     ("delete", "/api/admin/labels/1", None),
+    ("post", "/api/admin/teams", {"name": "Payments"}),
+    ("put", "/api/admin/teams/1/members", {"agent_ids": [1]}),
+    ("delete", "/api/admin/teams/1", None),
 ]
 
 
@@ -44,6 +47,7 @@ async def test_agents_get_403_and_strangers_401_on_every_admin_route(desk, metho
     admin = await service.create_agent("root", "Root", PASSWORD, role="admin")
     await service.replies.create("hi", "Hi", "Hello", by=admin)
     await service.labels.create("refund", by=admin)
+    await service.teams.create("Returns", by=admin)
     _, headers = await sign_in(client, service, "bob")
     call = getattr(client, method)
     kwargs = {"json": body} if body is not None else {}
@@ -57,6 +61,7 @@ async def test_agents_get_403_and_strangers_401_on_every_admin_route(desk, metho
     assert not agents["root"].disabled and agents["root"].max_chats == 3
     assert [r.shortcut for r in await service.replies.list_replies()] == ["hi"]
     assert [label.name for label in await service.labels.list_labels()] == ["refund"]
+    assert [(t.name, t.member_ids) for t in await service.teams.list_teams()] == [("Returns", [])]
     actions = [e.action for e in await service.audit.list_entries()]
     assert "saved_reply.created" in actions and "agent.deactivated" not in actions
     assert "eve" not in agents
@@ -180,7 +185,7 @@ async def test_the_last_admin_cannot_demote_or_deactivate_themselves(desk):
 async def test_cli_makes_the_first_admin_and_is_audited_as_cli(sqlite_service):
     service = sqlite_service
     agent = await service.create_agent("alice", "Alice", PASSWORD)
-    updated = await service.agents.update_agent(agent.id, role="admin")
+    updated = await service.update_agent(agent.id, role="admin")
     assert updated.is_admin
     entry = (await service.audit.list_entries())[0]
     assert (entry.actor, entry.actor_id, entry.action, entry.target) == (

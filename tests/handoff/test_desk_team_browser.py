@@ -1,6 +1,7 @@
-"""A shift in headless Chromium: an admin sets up a saved reply and a label on the admin
-page; an agent takes a chat, inserts the saved reply with "/", writes a private note and
-labels the chat. Screenshots of each view go to reports/screenshots/."""
+"""A shift in headless Chromium: an admin sets up a team, a saved reply and a label on the
+admin page; an agent takes a chat routed to the team, inserts the saved reply with "/",
+writes a private note, labels the chat and transfers it to a colleague, whose desk gets it
+with the note. Screenshots of each view go to reports/screenshots/."""
 
 import pytest
 from test_handoff_browser import ARGS, STEP, chromium_path
@@ -26,10 +27,8 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
     service = live_desk.service
     await service.create_agent("root", "Rita Admin", PASSWORD, role="admin")
     alice = await service.create_agent("alice", "Alice Moreno", PASSWORD)
-    chat = await service.create_conversation()
-    await service.add_message(chat.id, "customer", "My parcel is two weeks late, I want my money back")
+    bob = await service.create_agent("bob", "Bob Stone", PASSWORD)
     await service.set_availability(alice.id, True)
-    await service.enqueue(chat.id, "customer_request", {"summary": "Late parcel, wants a refund."})
     other = await service.create_conversation()
     await service.add_message(other.id, "customer", "Do you ship to Norway?")
     await service.enqueue(other.id, "customer_request", {"summary": "Shipping question."})
@@ -47,7 +46,15 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             await sign_in(admin, live_desk.url, "root")
             await expect(admin.locator("#admin-link")).to_be_visible(timeout=STEP)
             await admin.goto(f"{live_desk.url}/desk/admin")
-            await expect(admin.locator("#agent-rows tr")).to_have_count(2, timeout=STEP)
+            await expect(admin.locator("#agent-rows tr")).to_have_count(3, timeout=STEP)
+            await admin.fill("#team-name", "Returns")
+            await admin.click("#team-form button[type=submit]")
+            returns_row = admin.locator("#team-rows li", has_text="Returns")
+            await expect(returns_row).to_have_count(1, timeout=STEP)
+            await returns_row.get_by_label("Alice Moreno").check()
+            await expect(admin.locator("#audit-rows tr").first).to_contain_text(
+                "team.members_changed", timeout=STEP
+            )
             await admin.fill("#reply-shortcut", "refund")
             await admin.fill("#reply-title", "Refund on its way")
             await admin.fill(
@@ -64,7 +71,14 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             await expect(audit.nth(1)).to_contain_text("rootsaved_reply.createdrefund")
             await admin.screenshot(path=str(SHOTS / "desk_admin.png"), full_page=True)
 
-            # -- an agent -----------------------------------------------------------------
+            # -- a routed chat and an agent -----------------------------------------------
+            chat = await service.create_conversation()
+            await service.add_message(
+                chat.id, "customer", "My parcel is two weeks late, I want my money back"
+            )
+            context = {"summary": "Late parcel, wants a refund.", "faq_answers": ["refund_timing"]}
+            await service.enqueue(chat.id, "customer_request", context)
+            assert await service.teams.teams_of([chat.id]) == {chat.id: "Returns"}
             [refund] = await service.labels.list_labels()
             await service.labels.add_to(other.id, refund.id, alice)  # a colleague labelled it
             page = await browser.new_page(viewport={"width": 1366, "height": 800})
@@ -74,6 +88,12 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             await expect(page.locator("#admin-link")).to_be_hidden()
             queue = page.locator("#queue-list .item")
             await expect(queue).to_have_count(3, timeout=STEP)
+            routed = queue.filter(has_text="two weeks late")
+            await expect(routed.locator(".chip.team")).to_have_text("Returns", timeout=STEP)
+            await page.select_option("#queue-team-filter", label="Returns")
+            await expect(page.locator("#queue-list li:visible")).to_have_count(1, timeout=STEP)
+            await page.screenshot(path=str(SHOTS / "desk_queue_teams.png"))
+            await page.select_option("#queue-team-filter", label="All teams")
             await queue.filter(has_text="two weeks late").click()
             await page.click("#claim-btn")
             await expect(page.locator("#reply-text")).to_be_visible(timeout=STEP)
@@ -117,14 +137,39 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             await page.select_option("#queue-label-filter", label="All labels")
             await expect(visible).to_have_count(2, timeout=STEP)
             await page.screenshot(path=str(SHOTS / "desk_note_and_label.png"))
+
+            # -- transfer to a colleague, who gets the chat and the note ----------------------
+            second = await browser.new_page(viewport={"width": 1366, "height": 800})
+            second.on("pageerror", lambda e: problems.append(str(e)))
+            await sign_in(second, live_desk.url, "bob")
+            await expect(second.locator("#connection")).to_have_text("live", timeout=STEP)
+            await page.click("#transfer-btn")
+            await page.select_option("#transfer-target", label="Bob Stone (online, 0/3)")
+            await page.fill("#transfer-note", "Refund approved, just confirm the bank details")
+            await page.screenshot(path=str(SHOTS / "desk_transfer.png"))
+            await page.click("#transfer-form button[type=submit]")
+            await expect(page.locator("#chat-notice")).to_contain_text(
+                "moved to Bob Stone", timeout=STEP
+            )
+            mine = second.locator("#mine-list .item")
+            await expect(mine).to_have_count(1, timeout=STEP)
+            await mine.first.click()
+            notes = second.locator("#transcript .msg.note")
+            await expect(notes).to_have_count(2, timeout=STEP)
+            await expect(notes.nth(1)).to_contain_text(
+                "Transferred by Alice Moreno to Bob Stone: Refund approved"
+            )
+            await expect(second.locator("#reply-text")).to_be_visible()
+            await second.screenshot(path=str(SHOTS / "desk_after_transfer.png"))
         finally:
             await browser.close()
 
     stored = await service.messages_since(chat.id, 0)
     assert stored[-1].author == "agent" and stored[-1].text.startswith("Hi Sam")
     assert all("Refund approved" not in m.text for m in stored)
-    assert [n.text for n in await service.notes.notes_of(chat.id)] == [
+    assert [n.text for n in await service.notes.notes_of(chat.id)][0] == (
         "Refund approved by Rita, order #5521"
-    ]
+    )
     assert [label.name for label in await service.labels.labels_of(chat.id)] == ["refund"]
+    assert (await service.get_conversation(chat.id)).agent_id == bob.id
     assert problems == []

@@ -137,10 +137,9 @@ async def test_agents_label_chats_they_see_and_only_admins_edit_the_list(desk):
     assert bob_put.status == 403
     _, removed = await client.delete(f"{base}/{vip.id}", headers=alice_headers)
     assert [label["name"] for label in removed.json["labels"]] == ["refund"]
-    _, many = await client.get(
-        f"/api/agent/conversation-labels?ids={conv.id},other", headers=bob_headers
-    )
+    _, many = await client.get(f"/api/agent/queue-details?ids={conv.id},other", headers=bob_headers)
     assert many.json["labels"] == {conv.id: ["refund"], "other": []}
+    assert many.json["teams"] == {conv.id: None, "other": None}
     _, create = await client.post("/api/admin/labels", json={"name": "x"}, headers=alice_headers)
     assert create.status == 403
     # Deleting a label takes it off every chat, audited with how many it was on.
@@ -154,3 +153,28 @@ async def test_agents_label_chats_they_see_and_only_admins_edit_the_list(desk):
     )
     with pytest.raises(Exception, match="exists"):
         await service.labels.create("VIP customer", by=admin)
+
+
+async def test_transfer_over_http_only_by_the_owner(desk):
+    app, client, service, admin = desk
+    alice, alice_headers = await sign_in(client, service, "alice")
+    bob, bob_headers = await sign_in(client, service, "bob")
+    conv = await assigned_to(service, alice)
+    path = f"/api/agent/conversations/{conv.id}/transfer"
+    _, stranger = await client.post(path, json={"agent_id": alice.id}, headers=bob_headers)
+    assert stranger.status == 403
+    _, bad = await client.post(path, json={"agent_id": "2"}, headers=alice_headers)
+    assert (bad.status, bad.json["error"]) == (422, "agent_id must be a whole number")
+    _, both = await client.post(path, json={"agent_id": bob.id, "team_id": 1}, headers=alice_headers)
+    assert both.status == 422
+    _, ok = await client.post(
+        path, json={"agent_id": bob.id, "note": "speaks Dutch"}, headers=alice_headers
+    )
+    assert ok.status == 200 and ok.json["conversation"]["agent_id"] == bob.id
+    # Bob now sees the chat and the note; Alice no longer does.
+    _, notes = await client.get(f"/api/agent/conversations/{conv.id}/notes", headers=bob_headers)
+    assert notes.json["notes"][0]["text"] == "Transferred by Alice to Bob: speaks Dutch"
+    _, gone = await client.get(f"/api/agent/conversations/{conv.id}", headers=alice_headers)
+    assert gone.status == 403
+    _, people = await client.get("/api/agent/colleagues", headers=alice_headers)
+    assert {"id", "name", "online", "load", "max_chats"} == set(people.json["agents"][0])

@@ -22,6 +22,8 @@ TABLES = {
     "notes",
     "labels",
     "conversation_labels",
+    "teams",
+    "team_members",
 }
 
 

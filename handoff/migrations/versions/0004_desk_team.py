@@ -1,5 +1,5 @@
-"""The team desk: roles, the audit log of admin changes, saved replies, private notes
-and labels.
+"""The team desk: roles, the audit log of admin changes, saved replies, private notes,
+labels, teams (members, and the team a handoff is routed to).
 
 Revision ID: 0004_desk_team
 Revises: 0002_agent_sessions
@@ -90,9 +90,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("conversation_id", "label_id", name="pk_conversation_labels"),
     )
     op.create_index("ix_conversation_labels_label_id", "conversation_labels", ["label_id"])
+    op.create_table(
+        "teams",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_teams"),
+        sa.UniqueConstraint("name", name="uq_teams_name"),
+    )
+    op.create_table(
+        "team_members",
+        sa.Column("team_id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name="fk_team_members_team_id_teams"),
+        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name="fk_team_members_agent_id_agents"),
+        sa.PrimaryKeyConstraint("team_id", "agent_id", name="pk_team_members"),
+    )
+    op.create_index("ix_team_members_agent_id", "team_members", ["agent_id"])
+    # A plain ADD COLUMN (no table rebuild on SQLite, no foreign key: SQLite cannot add
+    # one to an existing table); the service only ever writes ids of existing teams.
+    op.add_column("handoffs", sa.Column("team_id", sa.Integer()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("handoffs") as batch:
+        batch.drop_column("team_id")
+    op.drop_index("ix_team_members_agent_id", table_name="team_members")
+    op.drop_table("team_members")
+    op.drop_table("teams")
     op.drop_index("ix_conversation_labels_label_id", table_name="conversation_labels")
     op.drop_table("conversation_labels")
     op.drop_table("labels")
