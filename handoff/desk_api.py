@@ -1,17 +1,22 @@
 """Desk tools for every agent, under ``/api/agent``: saved replies (read), private notes,
-labels on conversations, teams and colleagues (read), transfer. Who may touch a conversation is ``policy.can_view`` (through
+labels on conversations, teams and colleagues (read), transfer, search and read-only
+history. Who may touch a conversation is ``policy.can_view`` (through
 :func:`~handoff.http.visible_conversation`), as for the rest of the agent API.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from .http import agent_required, service_of, visible_conversation
+from .policy import may_read_history
+from .service.search import SearchQuery
 from .web.errors import ApiError
-from .web.requests import read_json
+from .web.requests import int_arg, read_json
 
 desk_bp = Blueprint("handoff_desk_tools", url_prefix="/api/agent")
 MAX_LABEL_LOOKUP = 200
@@ -145,3 +150,53 @@ async def remove_label(request: Request, conversation_id: str, label_id: int) ->
 
 
 __all__ = ["desk_bp"]
+
+
+def _day(request: Request, name: str) -> dt.datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(422, f"{name} must be a date like 2026-11-30") from None
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+
+
+@desk_bp.get("/search")
+@agent_required
+async def search(request: Request) -> HTTPResponse:
+    until = _day(request, "until")
+    query = SearchQuery(
+        words=request.args.get("q", ""),
+        contact=request.args.get("contact", ""),
+        label=request.args.get("label") or None,
+        team=request.args.get("team") or None,
+        reason=request.args.get("reason") or None,
+        since=_day(request, "since"),
+        until=until + dt.timedelta(days=1) if until else None,  # the whole last day
+        limit=int_arg(request, "limit", 50),
+    )
+    hits = await service_of(request).search.search(query)
+    return json_response({"results": [hit.to_json() for hit in hits]})
+
+
+@desk_bp.get("/history/<conversation_id:str>")
+@agent_required
+async def history(request: Request, conversation_id: str) -> HTTPResponse:
+    # Read-only: the whole thread, its notes and labels; replying stays with the owner.
+    service = service_of(request)
+    conversation = await service.get_conversation(conversation_id)
+    if not may_read_history(request.ctx.agent, conversation):
+        raise ApiError(403, "this conversation is not yours to see")
+    detail = await service.conversation_detail(conversation_id)
+    notes = await service.notes.notes_of(conversation_id)
+    found = await service.labels.labels_of(conversation_id)
+    return json_response(
+        {
+            **detail.to_json(),
+            "notes": [n.to_json() for n in notes],
+            "labels": [label.to_json() for label in found],
+            "read_only": True,
+        }
+    )

@@ -36,6 +36,12 @@ def can_view(agent: Agent, conversation: Conversation, has_ticket: bool = False)
     return sees_message(agent.id, conversation.state, conversation.agent_id) or has_ticket
 
 
+def may_read_history(agent: Agent, conversation: Conversation) -> bool:
+    """Any active agent reads any conversation's history, read-only (search results):
+    a team answers for each other's past chats. Writing stays with :func:`owns`."""
+    return not agent.disabled
+
+
 def may_administer(agent: Agent) -> bool:
     """Only admins manage agents, saved replies, labels and read the audit log."""
     return agent.role == "admin" and not agent.disabled

@@ -28,6 +28,7 @@ from .labels import LabelService
 from .notes import NoteService
 from .queue import QueueService
 from .replies import SavedReplyService
+from .search import SearchService
 from .sessions import SessionService
 from .teams import TeamService
 from .tickets import TicketService
@@ -74,6 +75,7 @@ class HandoffService(ServiceBase):
         self.replies = SavedReplyService(*self.parts())
         self.notes = NoteService(*self.parts())
         self.labels = LabelService(*self.parts())
+        self.search = SearchService(*self.parts())
 
     # ConversationService
     async def create_conversation(self) -> Conversation:
@@ -332,6 +334,7 @@ __all__ = [
     "QueueService",
     "QueueStatus",
     "ServiceError",
+    "SearchService",
     "SessionService",
     "TeamService",
     "Ticket",

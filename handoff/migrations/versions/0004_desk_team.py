@@ -1,5 +1,6 @@
 """The team desk: roles, the audit log of admin changes, saved replies, private notes,
-labels, teams (members, and the team a handoff is routed to).
+labels, teams (members, and the team a handoff is routed to), full-text search of messages
+(SQLite: an FTS5 table kept by triggers; PostgreSQL: a GIN index on the tsvector).
 
 Revision ID: 0004_desk_team
 Revises: 0002_agent_sessions
@@ -110,9 +111,47 @@ def upgrade() -> None:
     # A plain ADD COLUMN (no table rebuild on SQLite, no foreign key: SQLite cannot add
     # one to an existing table); the service only ever writes ids of existing teams.
     op.add_column("handoffs", sa.Column("team_id", sa.Integer()))
+    for statement in SEARCH_UP[op.get_bind().dialect.name]:
+        op.execute(statement)
+
+
+# Full-text search of message texts (handoff/service/search.py reads it). The 'simple'
+# configuration and FTS5's unicode61 tokenizer split words without language stemming:
+# customers write in many languages.
+SEARCH_UP = {
+    "sqlite": [
+        "CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id')",
+        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+        "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+        "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+        "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+        "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",  # the rows already there
+    ],
+    "postgresql": [
+        # Separators become spaces so words split as FTS5 splits them ("QX-1182" is the
+        # words qx and 1182, not PostgreSQL's signed number -1182); search.py matches on
+        # the very same expression so the index serves it.
+        "CREATE INDEX ix_messages_text_tsv ON messages USING gin "
+        "(to_tsvector('simple', translate(text, '-./@_:', '      ')))",
+    ],
+}
+SEARCH_DOWN = {
+    "sqlite": [
+        "DROP TRIGGER messages_fts_update",
+        "DROP TRIGGER messages_fts_delete",
+        "DROP TRIGGER messages_fts_insert",
+        "DROP TABLE messages_fts",
+    ],
+    "postgresql": ["DROP INDEX ix_messages_text_tsv"],
+}
 
 
 def downgrade() -> None:
+    for statement in SEARCH_DOWN[op.get_bind().dialect.name]:
+        op.execute(statement)
     with op.batch_alter_table("handoffs") as batch:
         batch.drop_column("team_id")
     op.drop_index("ix_team_members_agent_id", table_name="team_members")
