@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup train validate shell run lint test test-fast eval eval-frustration bench chaos lock clean
+.PHONY: help setup train validate shell run lint test test-fast eval eval-frustration bench bench-desk chaos lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA
 
 bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md)
 	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.bench_desk $(DESK_BENCH_ARGS)
+
+bench-desk: $(VENV)/.installed ## desk figures: queue, thread and search times with 10,000 closed conversations (DESK_BENCH_ARGS)
+	$(PY) -m tools.bench_desk $(DESK_BENCH_ARGS)
 
 chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice
 	$(PY) -m tools.chaos $(CHAOS_ARGS)
