@@ -13,6 +13,7 @@ from handoff.settings import Settings as HandoffSettings
 from handoff.web.security import security_headers
 
 from .api import create_api_blueprint
+from .continuation import EmailContinuation
 from .gateway import Gateway
 from .pages import create_pages_blueprint, widget_script
 from .rasa_client import RasaClient
@@ -88,9 +89,14 @@ def create_app(
         app.ctx.gateway = Gateway(app.ctx.handoff, app.ctx.rasa, wording)
         app.ctx.reactor = Reactor(app.ctx.handoff_bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()
+        app.ctx.continuation = EmailContinuation(
+            app.ctx.handoff_bus, app.ctx.handoff, settings, app.ctx.sockets_per_conversation
+        )
+        app.ctx.continuation.subscribe()
 
     async def started(app: Sanic, _loop: Any) -> None:
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
+        app.ctx.continuation_task = asyncio.ensure_future(app.ctx.continuation.run())
         # Questions the last run left unanswered (stopped mid-answer): found now, settled
         # in the background, since that may wait for Rasa.
         recovery = Recovery(app.ctx.gateway)
@@ -102,7 +108,8 @@ def create_app(
         if recovery is not None:
             # Let answers being stored finish, as the gateway's drain does.
             await asyncio.wait({recovery}, timeout=DRAIN_SECONDS)
-        for task in (recovery, getattr(app.ctx, "reactor_task", None)):
+        tasks = ("reactor_task", "continuation_task")
+        for task in (recovery, *(getattr(app.ctx, name, None) for name in tasks)):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -57,6 +57,9 @@ class BotSettings:
     proxies_count: int = 0
     smtp_host: str | None = None
     smtp_port: int = 25
+    # An agent's reply to a customer who left (no widget connected for this long after
+    # it) goes by e-mail to the address they left in the chat; 0 turns this off.
+    email_after_seconds: float = 30.0
     # None: the shop's name and support_email of shop.yml.
     smtp_sender: str | None = None
 
@@ -118,6 +121,7 @@ class BotSettings:
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=env_int(env, "SMTP_PORT", 25, 1),
             smtp_sender=env.get("SMTP_SENDER") or None,
+            email_after_seconds=env_seconds(env, "BOT_EMAIL_AFTER", 30.0),
         )
 
     @property
