@@ -8,7 +8,9 @@ Protocol (JSON text frames):
   then every message with id > ``after`` (``{"type": "message", "message": {...}}``),
   then live frames: ``message``, ``queue``, ``agent_joined``, ``bot_back``, ``closed``,
   ``offline``. Message ids increase: the widget keeps the last one and dedupes by id.
-* widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``.
+* widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``; ``{"type": "typing"}``
+  (the agent sees it; throttled, never stored). Live frames also carry ``typing``
+  (``name``: the agent) and ``seen`` (``message_id``: an agent read up to it).
 
 A bad or missing token closes the socket with 4401 (4403: another conversation's).
 """
@@ -27,6 +29,7 @@ from handoff.events import (
     QUEUE_CHANGED,
     Event,
 )
+from handoff.presence import publish_typing
 from handoff.service import HandoffService, NotFound
 from handoff.web import sockets
 from handoff.web.sockets import refuse, send_frame
@@ -83,7 +86,7 @@ async def _serve(request: Request, ws: Any, conversation_id: str, after: int) ->
         for message in await service.messages_since(conversation_id, after):
             await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
             sent.add(message.id)
-        await _pump(ws, service, conversation_id, own, queue, sent)
+        await _pump(ws, service, conversation_id, own, queue, sent, request.app)
     except (ConnectionClosed, NotFound):
         pass
     finally:
@@ -121,8 +124,15 @@ async def _frame_for(
 
 
 async def _pump(
-    ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any, sent: set[int]
+    ws: Any,
+    service: HandoffService,
+    conversation_id: str,
+    own: Any,
+    queue: Any,
+    sent: set[int],
+    app: Any,
 ) -> None:
+    bus, throttle = app.ctx.handoff_bus, app.ctx.typing_throttle
     events: asyncio.Queue[Event] = asyncio.Queue()
 
     async def forward(sub: Any) -> None:
@@ -140,13 +150,19 @@ async def _pump(
         async for frame in sockets.incoming_frames(ws):
             if sockets.is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
+            elif frame is not None and frame.get("type") == "typing":
+                # Only to the agent who has the chat; throttled, never stored.
+                conversation = await service.get_conversation(conversation_id)
+                if conversation.state == "assigned":
+                    await publish_typing(bus, conversation, "customer", None, throttle)
             else:
                 await send_frame(
                     ws,
                     {
                         "type": "error",
                         "status": 422,
-                        "error": 'unknown frame: send messages over HTTP, or {"type": "ping"}',
+                        "error": 'unknown frame: send messages over HTTP, or {"type": "ping"} '
+                        'or {"type": "typing"}',
                     },
                 )
 

@@ -14,6 +14,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file
 from sanic.response import json as json_response
 
+from .desk_api import presence
 from .http import admin_required, service_of
 from .web.errors import ApiError
 from .web.requests import int_arg, read_json
@@ -40,7 +41,9 @@ async def admin_page(request: Request) -> HTTPResponse:
 @admin_required
 async def list_agents(request: Request) -> HTTPResponse:
     found = await service_of(request).list_agents()
-    return json_response({"agents": [a.to_json() for a in found]})
+    return json_response(
+        {"agents": [{**a.to_json(), "presence": presence(request, a)} for a in found]}
+    )
 
 
 @admin_bp.post("/api/admin/agents")

@@ -18,6 +18,7 @@ from .desk_api import desk_bp
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
+from .presence import Throttle
 from .service import HandoffService
 from .service.base import Clock, utcnow
 from .settings import Settings, check_demo_host
@@ -58,6 +59,8 @@ def register_handoff(
         settings.login_window_seconds,
         settings.login_slowdown_seconds,
     )
+    # Typing indicators, both sockets: one throttle per process (never stored).
+    app.ctx.typing_throttle = Throttle()
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
     app.blueprint(create_ws_blueprint(f"{app.name}_handoff_ws"))
     app.blueprint(desk_bp)  # saved replies, notes, labels (every agent)

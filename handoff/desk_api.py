@@ -14,6 +14,8 @@ from sanic.response import json as json_response
 
 from .http import agent_required, service_of, visible_conversation
 from .policy import may_read_history
+from .presence import TYPING_INTERVAL_SECONDS, presence_of
+from .service import Agent
 from .service.search import SearchQuery
 from .web.errors import ApiError
 from .web.requests import int_arg, read_json
@@ -89,7 +91,8 @@ async def all_teams(request: Request) -> HTTPResponse:
 @agent_required
 async def colleagues(request: Request) -> HTTPResponse:
     # Whom a chat can go to: names, availability and load only (no logins, no roles).
-    found = await service_of(request).list_agents()
+    service = service_of(request)
+    found = await service.list_agents()
     return json_response(
         {
             "agents": [
@@ -97,12 +100,32 @@ async def colleagues(request: Request) -> HTTPResponse:
                     "id": a.id,
                     "name": a.name,
                     "online": a.online,
+                    "presence": presence(request, a),
                     "load": a.load,
                     "max_chats": a.max_chats,
                 }
                 for a in found
                 if not a.disabled
             ]
+        }
+    )
+
+
+def presence(request: Request, agent: Agent) -> str:
+    """online, away or offline (see :func:`handoff.presence.presence_of`)."""
+    service = service_of(request)
+    timeout = request.app.ctx.handoff_settings.presence_timeout_seconds
+    return presence_of(agent.online, agent.last_seen_at, service.now(), timeout)
+
+
+@desk_bp.get("/desk-settings")
+@agent_required
+async def desk_settings(request: Request) -> HTTPResponse:
+    settings = request.app.ctx.handoff_settings
+    return json_response(
+        {
+            "idle_away_seconds": settings.idle_away_seconds,
+            "typing_interval_seconds": TYPING_INTERVAL_SECONDS,
         }
     )
 

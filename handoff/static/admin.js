@@ -48,7 +48,7 @@
       cap.addEventListener("change", () =>
         api("PATCH", "/api/admin/agents/" + agent.id, { max_chats: Number(cap.value) }).then(refresh).catch(showError));
       const capCell = el("td"); capCell.append(cap);
-      tr.append(capCell, el("td", agent.disabled ? "deactivated" : (agent.online ? "online" : "away")));
+      tr.append(capCell, el("td", agent.disabled ? "deactivated" : agent.presence));
       const actions = el("td");
       if (!agent.disabled) {
         const other = agent.role === "admin" ? "agent" : "admin";

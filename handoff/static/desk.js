@@ -62,6 +62,11 @@
     document.dispatchEvent(new CustomEvent(name, { detail }));
   }
 
+  // ...and send live frames (typing, seen) on this desk's socket through "desk:send".
+  document.addEventListener("desk:send", (event) => {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(event.detail));
+  });
+
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;

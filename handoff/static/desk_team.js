@@ -1,12 +1,14 @@
 // Team tools of the desk: saved replies ("/" + shortcut in the reply box), private notes
 // in the thread, labels on the chat, team and label chips and filters on the queue,
-// transfer to an agent or a team, the admin link. It follows the
+// transfer to an agent or a team, typing both ways and "seen", idle -> Away, the admin link. It follows the
 // desk through the events desk.js announces and renders every text with textContent.
 (() => {
   "use strict";
   const TOKEN_KEY = "handoff.desk.token";
   const $ = (id) => document.getElementById(id);
-  const team = { agent: null, chatId: null, replies: null, picked: 0, labels: [], queueLabels: {}, queueTeams: {}, teams: [], messageTimes: new Map() };
+  const team = { agent: null, chatId: null, replies: null, picked: 0, labels: [], queueLabels: {}, queueTeams: {}, teams: [], messageTimes: new Map(),
+    messageAuthors: new Map(), seenSent: new Map(), typingSentAt: 0, typingTimer: null,
+    lastActivity: Date.now(), idleAwayMs: 300000, awayForIdle: false };
 
   async function api(method, path, body) {
     const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
@@ -230,6 +232,53 @@
     }
   }
 
+  // ---- Typing, seen, idle -> Away -----------------------------------------------------
+  const send = (frame) => document.dispatchEvent(new CustomEvent("desk:send", { detail: frame }));
+
+  function ownsCurrent() { return !!team.chatId && !$("reply-form").hidden; }
+
+  /** The agent types: the customer sees it (at most every 2 s; the server throttles too). */
+  function typingNotice() {
+    const now = Date.now();
+    if (!ownsCurrent() || now - team.typingSentAt < 2000 || $("reply-text").value.startsWith("/")) return;
+    team.typingSentAt = now;
+    send({ type: "typing", conversation_id: team.chatId });
+  }
+
+  function showCustomerTyping() {
+    $("customer-typing").hidden = false;
+    clearTimeout(team.typingTimer);
+    team.typingTimer = setTimeout(() => { $("customer-typing").hidden = true; }, 4000);
+  }
+
+  /** The chat is open and the page in sight: the customer's last message counts as read. */
+  function markSeen() {
+    if (!ownsCurrent() || document.hidden) return;
+    let last = 0;
+    for (const [id, author] of team.messageAuthors) if (author === "customer" && id > last) last = id;
+    if (last > (team.seenSent.get(team.chatId) || 0)) {
+      team.seenSent.set(team.chatId, last);
+      send({ type: "seen", conversation_id: team.chatId, message_id: last });
+    }
+  }
+
+  /** No keyboard or mouse for the configured time: Away (no new chats); back on use. */
+  function checkIdle() {
+    const toggle = $("status-toggle");
+    const online = toggle.getAttribute("aria-pressed") === "true";
+    const idle = Date.now() - team.lastActivity > team.idleAwayMs;
+    if (idle && online) { team.awayForIdle = true; toggle.click(); }
+  }
+
+  function onActivity() {
+    team.lastActivity = Date.now();
+    const toggle = $("status-toggle");
+    if (team.awayForIdle && toggle.getAttribute("aria-pressed") === "false") {
+      team.awayForIdle = false;
+      toggle.click(); // back Online: the desk went Away on its own, not the agent
+    }
+  }
+
   function showError(error) { $("note-error").textContent = error.message; }
 
   // ---- Following the desk ------------------------------------------------------------
@@ -237,11 +286,15 @@
     team.agent = event.detail.agent;
     $("admin-link").hidden = team.agent.role !== "admin";
     Promise.all([loadLabels(), loadTeams()]).catch(showError);
+    api("GET", "/desk-settings").then((d) => { team.idleAwayMs = d.idle_away_seconds * 1000; }).catch(() => {});
   });
   document.addEventListener("desk:chat-opened", (event) => {
     team.chatId = event.detail.id;
     team.replies = null; // filled per chat (agent and customer names)
     team.messageTimes = new Map(event.detail.detail.messages.map((m) => [m.id, m.created_at]));
+    team.messageAuthors = new Map(event.detail.detail.messages.map((m) => [m.id, m.author]));
+    $("customer-typing").hidden = true;
+    setTimeout(markSeen, 0); // after desk.js shows the reply box of an owned chat
     $("reply-picker").hidden = true;
     $("note-error").textContent = "";
     renderChatLabels([]);
@@ -253,11 +306,21 @@
   document.addEventListener("desk:queue-rendered", (event) => { decorateQueue(event.detail.ids).catch(() => {}); });
   document.addEventListener("desk:event", (event) => {
     const { event: name, data } = event.detail;
-    if (name === "message.created") team.messageTimes.set(data.id, data.created_at);
+    if (name === "message.created" && data.conversation_id === team.chatId) {
+      team.messageTimes.set(data.id, data.created_at);
+      team.messageAuthors.set(data.id, data.author);
+      if (data.author === "customer") { $("customer-typing").hidden = true; markSeen(); }
+    }
+    if (name === "conversation.typing" && data.conversation_id === team.chatId) showCustomerTyping();
     if (name === "note.created" && data.conversation_id === team.chatId) showNote(data);
   });
   document.addEventListener("DOMContentLoaded", () => {
-    $("reply-text").addEventListener("input", () => { team.picked = 0; updatePicker().catch(showError); });
+    $("reply-text").addEventListener("input", () => { team.picked = 0; updatePicker().catch(showError); typingNotice(); });
+    for (const kind of ["keydown", "mousedown", "mousemove", "wheel", "touchstart"]) {
+      document.addEventListener(kind, onActivity, { passive: true });
+    }
+    document.addEventListener("visibilitychange", markSeen);
+    setInterval(checkIdle, 15000);
     $("reply-form").addEventListener("keydown", onPickerKey, true);
     $("reply-text").addEventListener("blur", () => setTimeout(() => { $("reply-picker").hidden = true; }, 150));
     $("note-form").addEventListener("submit", sendNote);
