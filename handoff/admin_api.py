@@ -1,5 +1,6 @@
 """Admin routes under ``/api/admin`` (403 for agents who are not admins) and the admin
-page ``/desk/admin``: agents, teams, saved replies, labels and the audit log.
+page ``/desk/admin``: agents, teams, saved replies, labels, support hours and the audit
+log.
 
 Every change goes through a service method that writes its audit row in the same
 transaction, named after the signed-in admin.
@@ -167,3 +168,25 @@ async def set_team_members(request: Request, team_id: int) -> HTTPResponse:
 async def delete_team(request: Request, team_id: int) -> HTTPResponse:
     await service_of(request).teams.delete(team_id, by=request.ctx.agent)
     return json_response({"deleted": True})
+
+
+@admin_bp.get("/api/admin/hours")
+@admin_required
+async def get_hours(request: Request) -> HTTPResponse:
+    return json_response(await service_of(request).office_hours.current())
+
+
+@admin_bp.put("/api/admin/hours")
+@admin_required
+async def put_hours(request: Request) -> HTTPResponse:
+    body = read_json(request, ("support_hours",))
+    found = await service_of(request).office_hours.set_hours(
+        body["support_hours"], by=request.ctx.agent
+    )
+    return json_response(found)
+
+
+@admin_bp.delete("/api/admin/hours")
+@admin_required
+async def reset_hours(request: Request) -> HTTPResponse:
+    return json_response(await service_of(request).office_hours.reset(by=request.ctx.agent))

@@ -85,6 +85,8 @@ def register_handoff(
         app.ctx.handoff = HandoffService(
             engine, app.ctx.handoff_bus, settings, hours or load_hours(settings.shop_file), clock
         )
+        if hours is None:  # hours given by a caller (tests) stay as given
+            await app.ctx.handoff.office_hours.load()
         if settings.demo:
             await app.ctx.handoff.ensure_demo_agent()
             logger.warning(

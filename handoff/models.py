@@ -221,3 +221,13 @@ team_members = Table(
     Column("agent_id", Integer, ForeignKey("agents.id"), primary_key=True),
     Index("ix_team_members_agent_id", "agent_id"),
 )
+
+# What admins change in the desk over the files' defaults (today: ``support_hours``, the
+# same shape as in shop.yml).
+desk_settings = Table(
+    "desk_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

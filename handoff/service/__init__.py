@@ -23,6 +23,7 @@ from .assignment import AssignmentService
 from .audit import Actor, AuditService
 from .base import Clock, ServiceBase, utcnow
 from .conversations import ConversationService
+from .hours_admin import HoursService
 from .errors import AuthFailed, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from .labels import LabelService
 from .notes import NoteService
@@ -76,6 +77,13 @@ class HandoffService(ServiceBase):
         self.notes = NoteService(*self.parts())
         self.labels = LabelService(*self.parts())
         self.search = SearchService(*self.parts())
+        self.office_hours = HoursService(self, self._use_hours)
+
+    def _use_hours(self, hours: OfficeHours) -> None:
+        """Put new support hours in service in every part (only the queue reads them)."""
+        for part in (self, *vars(self).values()):
+            if isinstance(part, ServiceBase):
+                part.hours = hours
 
     # ConversationService
     async def create_conversation(self) -> Conversation:

@@ -1,4 +1,4 @@
-// The admin page: agents, teams, saved replies, labels, audit log. Every text goes in with
+// The admin page: agents, teams, saved replies, labels, support hours, audit log. Every text goes in with
 // textContent. The page holds no data of its own: a non-admin gets 403 from the API
 // and is told so.
 (() => {
@@ -130,6 +130,35 @@
     }));
   }
 
+  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+  function renderHours(found) {
+    const hours = found.support_hours;
+    $("hours-source").textContent = found.source === "desk" ? "(set in the desk)" : "(from shop.yml)";
+    $("hours-timezone").value = hours.timezone || "UTC";
+    $("hours-holidays").value = (hours.holidays || []).join(", ");
+    $("hours-summary").value = hours.summary || "";
+    $("hours-days").replaceChildren(...DAYS.map((day) => {
+      const label = el("label", day + " ");
+      const input = el("input");
+      Object.assign(input, { id: "hours-" + day, value: (hours.weekly || {})[day] || "closed", placeholder: "09:00-17:00 or closed" });
+      label.append(input);
+      return label;
+    }));
+    $("hours-reset").hidden = found.source !== "desk";
+  }
+
+  async function submitHours(event) {
+    event.preventDefault();
+    const weekly = {};
+    for (const day of DAYS) weekly[day] = $("hours-" + day).value.trim() || "closed";
+    await api("PUT", "/api/admin/hours", { support_hours: {
+      timezone: $("hours-timezone").value.trim(), weekly,
+      holidays: $("hours-holidays").value.split(",").map((d) => d.trim()).filter(Boolean),
+      summary: $("hours-summary").value.trim(),
+    } });
+  }
+
   function renderAudit(entries) {
     $("audit-rows").replaceChildren(...entries.map((entry) => {
       const tr = el("tr");
@@ -140,13 +169,14 @@
   }
 
   async function refresh() {
-    const [agents, replies, labels, audit, teams] = await Promise.all([
+    const [agents, replies, labels, audit, teams, hours] = await Promise.all([
       api("GET", "/api/admin/agents"), api("GET", "/api/agent/saved-replies"),
       api("GET", "/api/agent/labels"), api("GET", "/api/admin/audit?limit=100"),
-      api("GET", "/api/agent/teams"),
+      api("GET", "/api/agent/teams"), api("GET", "/api/admin/hours"),
     ]);
     renderAgents(agents.agents); renderReplies(replies.saved_replies);
     renderTeams(teams.teams, agents.agents);
+    renderHours(hours);
     renderLabels(labels.labels); renderAudit(audit.entries);
     $("admin-error").textContent = "";
   }
@@ -188,6 +218,8 @@
     $("reply-form").addEventListener("submit", submit(submitReply));
     $("label-form").addEventListener("submit", submit(submitLabel));
     $("team-form").addEventListener("submit", submit(submitTeam));
+    $("hours-form").addEventListener("submit", submit(submitHours));
+    $("hours-reset").addEventListener("click", () => api("DELETE", "/api/admin/hours").then(refresh).catch(showError));
     $("reply-cancel").addEventListener("click", resetReplyForm);
     $("admin-view").hidden = false;
     refresh().catch((error) => {

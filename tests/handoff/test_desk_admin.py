@@ -1,5 +1,7 @@
 """Roles and admin routes: agents get 403, admins manage agents, every change is audited."""
 
+import datetime as dt
+
 import pytest
 import pytest_asyncio
 
@@ -37,6 +39,9 @@ ADMIN_ROUTES = [
     ("post", "/api/admin/teams", {"name": "Payments"}),
     ("put", "/api/admin/teams/1/members", {"agent_ids": [1]}),
     ("delete", "/api/admin/teams/1", None),
+    ("get", "/api/admin/hours", None),
+    ("put", "/api/admin/hours", {"support_hours": {"timezone": "UTC", "weekly": {}}}),
+    ("delete", "/api/admin/hours", None),
 ]
 
 
@@ -195,3 +200,49 @@ async def test_cli_makes_the_first_admin_and_is_audited_as_cli(sqlite_service):
         "alice",
     )
     assert entry.detail == {"role": {"from": "agent", "to": "admin"}}
+
+
+async def test_admins_edit_the_support_hours_over_the_file_default(app_factory):
+    from handoff.hours import load_hours
+    from handoff.settings import PROJECT_ROOT
+
+    # The real hours of shop.yml (not the tests' always-open), so the change shows.
+    app = app_factory(hours=None)
+    client = app.asgi_client
+    await client.get("/desk")
+    service = app.ctx.handoff
+    _, headers = await sign_in(client, service, "root", role="admin")
+    _, found = await client.get("/api/admin/hours", headers=headers)
+    assert found.json["source"] == "file"
+    assert found.json["support_hours"]["weekly"]["sun"] == "closed"
+    assert found.json["support_hours"]["holidays"][0] == "2026-12-25"
+    sunday_noon = dt.datetime(2026, 11, 29, 12, tzinfo=dt.timezone.utc)
+
+    def open_on_sunday():
+        # The in-process client may start the app again per request: read it each time.
+        return app.ctx.handoff.queue.hours.is_open(sunday_noon)
+
+    assert not open_on_sunday()
+    file_hours = found.json["support_hours"]
+    new = {**file_hours, "weekly": {**file_hours["weekly"], "sun": "10:00-16:00"}}
+    _, saved = await client.put("/api/admin/hours", json={"support_hours": new}, headers=headers)
+    assert saved.status == 200 and saved.json["source"] == "desk"
+    assert open_on_sunday()  # in service at once
+    _, bad = await client.put(
+        "/api/admin/hours",
+        json={"support_hours": {**new, "weekly": {"sun": "16:00-10:00"}}},
+        headers=headers,
+    )
+    assert bad.status == 422 and "ends before it starts" in bad.json["error"]
+    assert open_on_sunday()  # the bad version changed nothing
+    entry = (await service.audit.list_entries())[0]
+    assert (entry.actor, entry.action) == ("root", "support_hours.changed")
+    assert entry.detail["to"]["weekly"]["sun"] == "10:00-16:00"
+    # A restart keeps the desk's hours; a reset goes back to the file.
+    again = app_factory(hours=None)
+    await again.asgi_client.get("/desk")
+    assert again.ctx.handoff.queue.hours.is_open(sunday_noon)
+    _, reset = await client.delete("/api/admin/hours", headers=headers)
+    assert reset.json["source"] == "file"
+    assert not open_on_sunday()
+    assert load_hours(PROJECT_ROOT / "shop.yml").summary == app.ctx.handoff.queue.hours.summary

@@ -3,6 +3,8 @@ admin page; an agent takes a chat routed to the team, inserts the saved reply wi
 writes a private note, labels the chat and transfers it to a colleague, whose desk gets it
 with the note. Screenshots of each view go to reports/screenshots/."""
 
+import datetime as dt
+
 import pytest
 from test_handoff_browser import ARGS, STEP, chromium_path
 
@@ -69,7 +71,18 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             audit = admin.locator("#audit-rows tr")
             await expect(audit.nth(0)).to_contain_text("rootlabel.createdrefund", timeout=STEP)
             await expect(audit.nth(1)).to_contain_text("rootsaved_reply.createdrefund")
+            # Support hours: shop.yml's by default; this shop now answers around the clock.
+            await expect(admin.locator("#hours-source")).to_have_text("(from shop.yml)")
+            await expect(admin.locator("#hours-sun")).to_have_value("closed")
+            for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+                await admin.fill(f"#hours-{day}", "00:00-24:00")
+            await admin.fill("#hours-holidays", "")
+            await admin.click("#hours-form button[type=submit]")
+            await expect(admin.locator("#hours-source")).to_have_text(
+                "(set in the desk)", timeout=STEP
+            )
             await admin.screenshot(path=str(SHOTS / "desk_admin.png"), full_page=True)
+            assert service.hours.is_open(dt.datetime(2026, 11, 29, 3, tzinfo=dt.timezone.utc))
 
             # -- a routed chat and an agent -----------------------------------------------
             chat = await service.create_conversation()

@@ -24,6 +24,7 @@ TABLES = {
     "conversation_labels",
     "teams",
     "team_members",
+    "desk_settings",
 }
 
 

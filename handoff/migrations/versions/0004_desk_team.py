@@ -1,6 +1,7 @@
 """The team desk: roles, the audit log of admin changes, saved replies, private notes,
 labels, teams (members, and the team a handoff is routed to), full-text search of messages
-(SQLite: an FTS5 table kept by triggers; PostgreSQL: a GIN index on the tsvector).
+(SQLite: an FTS5 table kept by triggers; PostgreSQL: a GIN index on the tsvector), and
+settings admins change in the desk (the support hours).
 
 Revision ID: 0004_desk_team
 Revises: 0002_agent_sessions
@@ -111,6 +112,13 @@ def upgrade() -> None:
     # A plain ADD COLUMN (no table rebuild on SQLite, no foreign key: SQLite cannot add
     # one to an existing table); the service only ever writes ids of existing teams.
     op.add_column("handoffs", sa.Column("team_id", sa.Integer()))
+    op.create_table(
+        "desk_settings",
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("updated_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_desk_settings"),
+    )
     for statement in SEARCH_UP[op.get_bind().dialect.name]:
         op.execute(statement)
 
@@ -152,6 +160,7 @@ SEARCH_DOWN = {
 def downgrade() -> None:
     for statement in SEARCH_DOWN[op.get_bind().dialect.name]:
         op.execute(statement)
+    op.drop_table("desk_settings")
     with op.batch_alter_table("handoffs") as batch:
         batch.drop_column("team_id")
     op.drop_index("ix_team_members_agent_id", table_name="team_members")
