@@ -53,7 +53,7 @@ run: $(MODEL) ## start everything on 127.0.0.1: Rasa, action server, web app (sh
 	$(PY) -m tools.stack
 
 LINT_PATHS := actions bot handoff tools tests
-SCRIPTS := bot/static/widget.js handoff/static/desk.js
+SCRIPTS := bot/static/widget.js handoff/static/desk.js handoff/static/desk_team.js handoff/static/admin.js
 
 lint: $(VENV)/.installed ## ruff (rules E,F,W,I,B,UP), ruff format --check, mypy, node --check and node tests of the two scripts
 	$(VENV)/bin/ruff check $(LINT_PATHS)

@@ -54,7 +54,9 @@ async def notes_of(request: Request, conversation_id: str) -> HTTPResponse:
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
     body = read_json(request, ("text",))
     await visible_conversation(request, conversation_id)
-    note = await service_of(request).notes.add_note(conversation_id, request.ctx.agent, body["text"])
+    note = await service_of(request).notes.add_note(
+        conversation_id, request.ctx.agent, body["text"]
+    )
     return json_response({"note": note.to_json()}, status=201)
 
 

@@ -21,7 +21,9 @@ SEEN = EventName.SEEN.value
 TYPING_INTERVAL_SECONDS = 2.0
 
 
-def presence_of(online: bool, last_seen_at: dt.datetime | None, now: dt.datetime, timeout: float) -> str:
+def presence_of(
+    online: bool, last_seen_at: dt.datetime | None, now: dt.datetime, timeout: float
+) -> str:
     """``online`` (taking chats, desk connected), ``away`` (desk connected, not taking
     chats) or ``offline`` (no desk heartbeat within ``timeout``: the tab was closed)."""
     fresh = last_seen_at is not None and (now - last_seen_at).total_seconds() <= timeout
@@ -33,7 +35,9 @@ def presence_of(online: bool, last_seen_at: dt.datetime | None, now: dt.datetime
 class Throttle:
     """Lets one event per key through every ``interval`` seconds (in memory)."""
 
-    def __init__(self, interval: float = TYPING_INTERVAL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, interval: float = TYPING_INTERVAL_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = interval
         self.clock = clock
         self._last: dict[str, float] = {}

@@ -114,7 +114,11 @@ def load_routing(shop_file: str | Path, topics_file: str | Path) -> Routing:
     rules = []
     for number, raw in enumerate(section, 1):
         where = f"{shop_file}: routing rule {number}"
-        if not isinstance(raw, dict) or not isinstance(raw.get("team"), str) or not raw["team"].strip():
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("team"), str)
+            or not raw["team"].strip()
+        ):
             raise RoutingError(f"{where}: each rule needs a team name")
         extra = set(raw) - {"team", "topics", "reasons"}
         if extra:

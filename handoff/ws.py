@@ -31,9 +31,9 @@ from .events import (
     Event,
     Subscription,
 )
-from .presence import SEEN, TYPING, publish_seen, publish_typing
 from .http import agent_from_token, service_of
 from .policy import owns, sees_message
+from .presence import SEEN, TYPING, publish_seen, publish_typing
 from .service import AuthFailed, NotFound
 from .text import parse_id
 from .web.sockets import (
@@ -143,7 +143,9 @@ async def _live_frame(
         return 403, "this conversation is not assigned to you"
     if frame["type"] == "typing":
         name = (await service.get_agent(agent_id)).name
-        await publish_typing(app.ctx.handoff_bus, conversation, "agent", name, app.ctx.typing_throttle)
+        await publish_typing(
+            app.ctx.handoff_bus, conversation, "agent", name, app.ctx.typing_throttle
+        )
         return None
     message_id = frame.get("message_id")
     message_id = None if isinstance(message_id, (str, bool)) else parse_id(message_id)
@@ -186,9 +188,11 @@ async def _pump(
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})
             elif frame is not None and frame.get("type") in ("typing", "seen"):
-                problem = await _live_frame(app, service, agent_id, frame)
-                if problem is not None:
-                    await send_frame(ws, {"type": "error", "status": problem[0], "error": problem[1]})
+                refused = await _live_frame(app, service, agent_id, frame)
+                if refused is not None:
+                    await send_frame(
+                        ws, {"type": "error", "status": refused[0], "error": refused[1]}
+                    )
             else:
                 await send_frame(
                     ws,

@@ -51,11 +51,15 @@ async def seed(engine: object, count: int, rng: random.Random) -> tuple[str, int
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     async with engine.begin() as conn:  # type: ignore[attr-defined]
         label_ids = [
-            (await conn.execute(insert(labels).values(name=n, created_at=start))).inserted_primary_key[0]
+            (
+                await conn.execute(insert(labels).values(name=n, created_at=start))
+            ).inserted_primary_key[0]
             for n in ("vip", "refund", "bug", "press")
         ]
         team_ids = [
-            (await conn.execute(insert(teams).values(name=n, created_at=start))).inserted_primary_key[0]
+            (
+                await conn.execute(insert(teams).values(name=n, created_at=start))
+            ).inserted_primary_key[0]
             for n in ("Payments", "Returns")
         ]
         total = 0
@@ -98,7 +102,13 @@ async def seed(engine: object, count: int, rng: random.Random) -> tuple[str, int
                     }
                 )
                 if i % 7 == 0:
-                    tags.append({"conversation_id": cid, "label_id": rng.choice(label_ids), "created_at": at})
+                    tags.append(
+                        {
+                            "conversation_id": cid,
+                            "label_id": rng.choice(label_ids),
+                            "created_at": at,
+                        }
+                    )
             await conn.execute(insert(conversations), convs)
             await conn.execute(insert(messages), msgs)
             await conn.execute(insert(handoffs), hand)
@@ -114,11 +124,15 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
-async def measure(url: str, thread_id: str, rounds: int, rng: random.Random) -> dict[str, list[float]]:
+async def measure(
+    url: str, thread_id: str, rounds: int, rng: random.Random
+) -> dict[str, list[float]]:
     """Time each desk request ``rounds`` times over HTTP (after one warm-up each)."""
     times: dict[str, list[float]] = {"queue": [], "thread": [], "search": []}
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/api/agent/login", json={"login": "bench", "password": PASSWORD}) as r:
+        async with http.post(
+            f"{url}/api/agent/login", json={"login": "bench", "password": PASSWORD}
+        ) as r:
             token = (await r.json())["token"]
         headers = {"Authorization": f"Bearer {token}"}
         paths = {
@@ -151,11 +165,18 @@ async def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     thread_id, total = await seed(engine, args.conversations, rng)
     await engine.dispose()
-    print(f"seeded {args.conversations} closed conversations, {total} messages in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})")
+    took = time.perf_counter() - began
+    backend = url.split(":")[0]
+    seeded = f"{args.conversations} closed conversations, {total} messages"
+    print(f"seeded {seeded} in {took:.1f} s ({backend})")
     app = create_app(settings, name="bench_desk", hours=ALWAYS_OPEN, background=False)
     port = _free_port()
     server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False, protocol=GuardedProtocol
+        host="127.0.0.1",
+        port=port,
+        return_asyncio_server=True,
+        access_log=False,
+        protocol=GuardedProtocol,
     )
     await server.startup()
     await server.before_start()
@@ -173,7 +194,8 @@ async def run(args: argparse.Namespace) -> int:
     for name, samples in times.items():
         p50, p95 = percentiles(samples)
         verdict = "ok" if p95 < GOALS_MS[name] else "OVER GOAL"
-        print(f"{name:7} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  (goal p95 < {GOALS_MS[name]:.0f} ms: {verdict})")
+        goal = f"goal p95 < {GOALS_MS[name]:.0f} ms: {verdict}"
+        print(f"{name:7} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({goal})")
         line.append(f"desk_{name}_p95_ms={p95:.0f}")
     print(" ".join(line))
     return 0
@@ -184,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_desk", description=__doc__)
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--database-url", help="an empty database (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--database-url", help="an empty database (default: a temporary SQLite file)"
+    )
     return asyncio.run(run(parser.parse_args(argv)))
 
 

@@ -23,8 +23,8 @@ from .assignment import AssignmentService
 from .audit import Actor, AuditService
 from .base import Clock, ServiceBase, utcnow
 from .conversations import ConversationService
-from .hours_admin import HoursService
 from .errors import AuthFailed, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from .hours_admin import HoursService
 from .labels import LabelService
 from .notes import NoteService
 from .queue import QueueService

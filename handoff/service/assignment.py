@@ -27,7 +27,6 @@ from .conversations import ConversationService
 from .errors import Conflict, Forbidden, NotFound
 from .types import Conversation
 
-
 # How many waiting chats one auto-assignment round looks at (oldest first).
 ASSIGN_SCAN = 50
 

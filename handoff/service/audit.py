@@ -62,7 +62,9 @@ async def record(
 class AuditService(ServiceBase):
     """Reads the audit log (writing is :func:`record`, inside each change)."""
 
-    async def list_entries(self, limit: int = 200, before_id: int | None = None) -> list[AuditEntry]:
+    async def list_entries(
+        self, limit: int = 200, before_id: int | None = None
+    ) -> list[AuditEntry]:
         """The newest entries first (``before_id`` pages back)."""
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(max(1, min(limit, 1000)))
         if before_id is not None:

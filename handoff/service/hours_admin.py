@@ -69,10 +69,14 @@ class HoursService(ServiceBase):
         async with self.unit() as work:
             before = await self.current()
             changed = await work.conn.execute(
-                update(desk_settings).where(desk_settings.c.key == KEY).values(value=value, updated_at=now)
+                update(desk_settings)
+                .where(desk_settings.c.key == KEY)
+                .values(value=value, updated_at=now)
             )
             if changed.rowcount == 0:
-                await work.conn.execute(insert(desk_settings).values(key=KEY, value=value, updated_at=now))
+                await work.conn.execute(
+                    insert(desk_settings).values(key=KEY, value=value, updated_at=now)
+                )
             detail = {"from": before[KEY], "to": value}
             await record(work.conn, by, "support_hours.changed", KEY, detail, now)
         self.apply(hours)

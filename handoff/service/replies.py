@@ -50,9 +50,8 @@ def _parse(text: str) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     for literal, name, spec, conversion in parts:
         if name is not None and (name not in PLACEHOLDERS or spec or conversion):
-            raise InvalidInput(
-                f"text uses {{{name}}}: placeholders are {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
-            )
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise InvalidInput(f"text uses {{{name}}}: placeholders are {known}")
         out.append((literal, name))
     return out
 
@@ -102,7 +101,7 @@ class SavedReplyService(ServiceBase):
     async def list_replies(self) -> list[SavedReply]:
         """Every saved reply, by shortcut, placeholders unfilled."""
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(saved_replies).order_by(saved_replies.c.shortcut)))
+            rows = await conn.execute(select(saved_replies).order_by(saved_replies.c.shortcut))
             return [_reply(row) for row in rows.mappings()]
 
     async def for_conversation(
@@ -132,7 +131,12 @@ class SavedReplyService(ServiceBase):
                 )
                 reply_id = int(result.inserted_primary_key[0])
                 await record(
-                    work.conn, by, "saved_reply.created", shortcut, {"title": title, "text": text}, now
+                    work.conn,
+                    by,
+                    "saved_reply.created",
+                    shortcut,
+                    {"title": title, "text": text},
+                    now,
                 )
         except IntegrityError:
             raise Conflict(f"the shortcut /{shortcut} is taken") from None

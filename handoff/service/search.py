@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select, text
+from sqlalchemy import and_, exists, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..contract import REASONS
@@ -98,7 +98,9 @@ class SearchService(ServiceBase):
             return messages.c.id.in_(hits.columns(literal_column("rowid")))
         query = " & ".join(words[:-1] + [words[-1] + ":*"])
         # The expression of the migration's GIN index, to the letter (see 0004).
-        spaced = func.translate(messages.c.text, literal_column("'-./@_:'"), literal_column("'      '"))
+        spaced = func.translate(
+            messages.c.text, literal_column("'-./@_:'"), literal_column("'      '")
+        )
         vector = func.to_tsvector(literal_column("'simple'"), spaced)
         return vector.op("@@")(func.to_tsquery(literal_column("'simple'"), query))
 

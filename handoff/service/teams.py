@@ -142,7 +142,9 @@ class TeamService(ServiceBase):
 
     # -- routing -------------------------------------------------------------------------
 
-    async def route(self, conn: AsyncConnection, reason: str, context: dict[str, Any]) -> int | None:
+    async def route(
+        self, conn: AsyncConnection, reason: str, context: dict[str, Any]
+    ) -> int | None:
         """The id of the team the routing rules pick for a new handoff (None: everyone)."""
         name = self.routing.team_for(reason, context)
         if name is None:

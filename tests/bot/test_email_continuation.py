@@ -98,7 +98,11 @@ async def test_no_address_no_mail_and_a_failed_mail_is_said_in_the_chat(make_liv
     assert not any("e-mail" in m.text for m in stored if m.author == "system")
     # An SMTP server that is down: the agent is told in the chat, nothing is lost.
     dead = await make_live(
-        bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": free_port(), "email_after_seconds": 0.2}
+        bot_overrides={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": free_port(),
+            "email_after_seconds": 0.2,
+        }
     )
     other, _, bob = await handed_over(dead, "kim@example.org", "bob")
     await dead.service.agent_reply(other, bob.id, "Your refund is on its way.")

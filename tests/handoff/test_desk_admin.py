@@ -114,9 +114,7 @@ async def test_admin_adds_caps_resets_and_deactivates_an_agent_all_audited(desk)
         "/api/agent/login", json={"login": "carol", "password": "first password"}
     )
     assert old_password.status == 401
-    _, gone = await client.post(
-        f"/api/admin/agents/{carol['id']}/deactivate", headers=headers
-    )
+    _, gone = await client.post(f"/api/admin/agents/{carol['id']}/deactivate", headers=headers)
     assert gone.json["agent"]["disabled"] is True
     _, refused = await client.post(
         "/api/agent/login", json={"login": "carol", "password": "second password"}
@@ -149,9 +147,27 @@ async def test_bad_admin_input_is_a_clear_error_and_changes_nothing(desk):
         ("patch", f"/api/admin/agents/{bob.id}", {"role": "owner"}, 422, "role must be"),
         ("patch", f"/api/admin/agents/{bob.id}", {}, 422, "nothing to change"),
         ("patch", "/api/admin/agents/999", {"max_chats": 4}, 404, "no such agent"),
-        ("post", "/api/admin/agents", {"login": "bob", "name": "B", "password": PASSWORD}, 409, "already exists"),
-        ("post", "/api/admin/agents", {"login": "x y", "name": "B", "password": PASSWORD}, 422, "login must"),
-        ("post", f"/api/admin/agents/{bob.id}/password", {"password": "short"}, 422, "password must"),
+        (
+            "post",
+            "/api/admin/agents",
+            {"login": "bob", "name": "B", "password": PASSWORD},
+            409,
+            "already exists",
+        ),
+        (
+            "post",
+            "/api/admin/agents",
+            {"login": "x y", "name": "B", "password": PASSWORD},
+            422,
+            "login must",
+        ),
+        (
+            "post",
+            f"/api/admin/agents/{bob.id}/password",
+            {"password": "short"},
+            422,
+            "password must",
+        ),
     ]
     before = await service.audit.list_entries()
     for method, path, body, status, words in cases:

@@ -46,8 +46,12 @@ async def test_saved_reply_placeholders_are_filled_for_the_agent_and_shop(desk):
     alice, headers = await sign_in(client, service, "alice", "Alice Moreno")
     conv = await assigned_to(service, alice)
     _, raw = await client.get("/api/agent/saved-replies", headers=headers)
-    assert raw.json["saved_replies"][0]["text"].startswith("Hi {customer_name}, this is {agent_name}")
-    _, filled = await client.get(f"/api/agent/conversations/{conv.id}/saved-replies", headers=headers)
+    assert raw.json["saved_replies"][0]["text"].startswith(
+        "Hi {customer_name}, this is {agent_name}"
+    )
+    _, filled = await client.get(
+        f"/api/agent/conversations/{conv.id}/saved-replies", headers=headers
+    )
     shop = service.wording.shop_name
     # The customer's name is not known here: it stays for the agent to fill in.
     assert filled.json["saved_replies"][0]["text"] == (
@@ -58,9 +62,7 @@ async def test_saved_reply_placeholders_are_filled_for_the_agent_and_shop(desk):
 
 async def test_saved_replies_refuse_unknown_placeholders_and_taken_shortcuts(desk):
     app, client, service, admin = desk
-    _, headers = await client.post(
-        "/api/agent/login", json={"login": "root", "password": PASSWORD}
-    )
+    _, headers = await client.post("/api/agent/login", json={"login": "root", "password": PASSWORD})
     admin_headers = {"Authorization": f"Bearer {headers.json['token']}"}
     ok = {"shortcut": "thanks", "title": "Thanks", "text": "Thanks, {customer_name}!"}
     _, created = await client.post("/api/admin/saved-replies", json=ok, headers=admin_headers)
@@ -74,7 +76,9 @@ async def test_saved_replies_refuse_unknown_placeholders_and_taken_shortcuts(des
         ({**ok, "shortcut": "w", "title": ""}, 422, "title must"),
     ]
     for body, status, words in cases:
-        _, response = await client.post("/api/admin/saved-replies", json=body, headers=admin_headers)
+        _, response = await client.post(
+            "/api/admin/saved-replies", json=body, headers=admin_headers
+        )
         assert response.status == status and words in response.json["error"], (body, response.json)
     assert [r.shortcut for r in await service.replies.list_replies()] == ["thanks"]
     reply_id = created.json["saved_reply"]["id"]
@@ -97,7 +101,9 @@ async def test_notes_are_for_agents_who_see_the_chat_only(desk):
     bob, bob_headers = await sign_in(client, service, "bob")
     conv = await assigned_to(service, alice)
     path = f"/api/agent/conversations/{conv.id}/notes"
-    _, written = await client.post(path, json={"text": "VIP: refund at once"}, headers=alice_headers)
+    _, written = await client.post(
+        path, json={"text": "VIP: refund at once"}, headers=alice_headers
+    )
     assert written.status == 201
     assert written.json["note"]["agent_name"] == "Alice"
     _, read = await client.get(path, headers=alice_headers)
@@ -165,7 +171,9 @@ async def test_transfer_over_http_only_by_the_owner(desk):
     assert stranger.status == 403
     _, bad = await client.post(path, json={"agent_id": "2"}, headers=alice_headers)
     assert (bad.status, bad.json["error"]) == (422, "agent_id must be a whole number")
-    _, both = await client.post(path, json={"agent_id": bob.id, "team_id": 1}, headers=alice_headers)
+    _, both = await client.post(
+        path, json={"agent_id": bob.id, "team_id": 1}, headers=alice_headers
+    )
     assert both.status == 422
     _, ok = await client.post(
         path, json={"agent_id": bob.id, "note": "speaks Dutch"}, headers=alice_headers
@@ -177,4 +185,6 @@ async def test_transfer_over_http_only_by_the_owner(desk):
     _, gone = await client.get(f"/api/agent/conversations/{conv.id}", headers=alice_headers)
     assert gone.status == 403
     _, people = await client.get("/api/agent/colleagues", headers=alice_headers)
-    assert {"id", "name", "online", "load", "max_chats"} == set(people.json["agents"][0])
+    assert {"id", "name", "online", "presence", "load", "max_chats"} == set(
+        people.json["agents"][0]
+    )

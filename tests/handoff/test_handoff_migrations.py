@@ -30,12 +30,15 @@ TABLES = {
 
 def _diff(sync_conn):
     changes = compare_metadata(MigrationContext.configure(sync_conn), metadata)
+
     # SQLite keeps AUTOINCREMENT counters in its own table; not ours. The full-text
     # search structures (SQLite's FTS5 tables, PostgreSQL's expression index) live in the
     # migration only: SQLAlchemy models neither.
     def ours(change):
         if change[0] == "remove_table":
-            return change[1].name != "sqlite_sequence" and not change[1].name.startswith("messages_fts")
+            return change[1].name != "sqlite_sequence" and not change[1].name.startswith(
+                "messages_fts"
+            )
         return not (change[0] == "remove_index" and change[1].name == "ix_messages_text_tsv")
 
     return [c for c in changes if ours(c)]

@@ -105,7 +105,9 @@ def upgrade() -> None:
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("agent_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name="fk_team_members_team_id_teams"),
-        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name="fk_team_members_agent_id_agents"),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name="fk_team_members_agent_id_agents"
+        ),
         sa.PrimaryKeyConstraint("team_id", "agent_id", name="pk_team_members"),
     )
     op.create_index("ix_team_members_agent_id", "team_members", ["agent_id"])
@@ -128,11 +130,13 @@ def upgrade() -> None:
 # customers write in many languages.
 SEARCH_UP = {
     "sqlite": [
-        "CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id')",
+        "CREATE VIRTUAL TABLE messages_fts USING fts5("
+        "text, content='messages', content_rowid='id')",
         "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
         "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
         "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
-        "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+        "INSERT INTO messages_fts(messages_fts, rowid, text) "
+        "VALUES ('delete', old.id, old.text); END",
         "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
         "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
         "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
