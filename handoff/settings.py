@@ -120,7 +120,11 @@ class Settings:
             reassign_after_seconds=env_int(env, "HANDOFF_REASSIGN_AFTER", 180, 10),
             agent_cap=env_int(env, "HANDOFF_AGENT_CAP", 3, 1),
             shop_file=Path(env.get("HANDOFF_SHOP_FILE") or PROJECT_ROOT / "shop.yml"),
-            topics_file=Path(env.get("HANDOFF_TOPICS_FILE") or PROJECT_ROOT / "topics.yml"),
+            topics_file=Path(
+                env.get("HANDOFF_TOPICS_FILE")
+                or env.get("TOPICS_FILE")
+                or PROJECT_ROOT / "topics.yml"
+            ),
             auto_assign=env_bool(env, "HANDOFF_AUTO_ASSIGN", True),
             demo=env_bool(env, "HANDOFF_DEMO", False),
             host=env.get("HANDOFF_HOST") or "127.0.0.1",
