@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from bot_support import Inbox, free_port, online_agent, wait_for
+from bot_support import online_agent, wait_for
 
 pytestmark = pytest.mark.asyncio
 NOTE = "Private: customer threatened a chargeback, be careful"
@@ -42,17 +42,6 @@ async def drain(ws, seconds=0.5):
             frames.append(await ws.receive_json(timeout=seconds))
     except asyncio.TimeoutError:
         return frames
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 async def test_a_note_never_reaches_the_customer(make_live, smtp):

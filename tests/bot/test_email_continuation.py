@@ -8,20 +8,9 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
-from bot_support import Inbox, free_port, online_agent, wait_for
+from bot_support import free_port, online_agent, wait_for
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 async def handed_over(live, contact, login="alice"):
