@@ -176,3 +176,29 @@ async def test_transfer_refuses_bad_targets_and_changes_nothing(service):
         await service.teams.transfer(conv.id, bob, to_agent_id=alice.id)
     assert (await service.get_conversation(conv.id)).agent_id == alice.id
     assert await service.notes.notes_of(conv.id) == []
+
+
+async def test_make_validate_refuses_a_routing_rule_with_an_unknown_topic(tmp_path):
+    """`python -m tools.check_data` (part of `make validate`) on a project copy."""
+    import shutil
+    import subprocess
+    import sys
+
+    from handoff.settings import PROJECT_ROOT as ROOT
+
+    for name in ("config.yml", "domain.yml", "endpoints.yml", "topics.yml", "shop.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(
+        ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shop = tmp_path / "shop.yml"
+    shop.write_text(shop.read_text().replace("topics: [payment]", "topics: [payments]"))
+    run = subprocess.run(
+        [sys.executable, "-m", "tools.check_data", "--root", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    assert "routing rule 1: unknown topics payments" in run.stderr
