@@ -205,9 +205,10 @@
   async function openTransfer() {
     const [people] = await Promise.all([api("GET", "/colleagues"), loadTeams()]);
     const select = $("transfer-target");
-    const agents = people.agents.filter((a) => a.id !== team.agent.id).sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+    const rank = { online: 0, away: 1, offline: 2 };
+    const agents = people.agents.filter((a) => a.id !== team.agent.id).sort((a, b) => rank[a.presence] - rank[b.presence] || a.name.localeCompare(b.name));
     const agentGroup = el("optgroup"); agentGroup.label = "Agents";
-    agentGroup.append(...agents.map((a) => Object.assign(el("option", "", a.name + " (" + (a.online ? "online" : "away") + ", " + a.load + "/" + a.max_chats + ")"), { value: "agent:" + a.id })));
+    agentGroup.append(...agents.map((a) => Object.assign(el("option", "", a.name + " (" + a.presence + ", " + a.load + "/" + a.max_chats + ")"), { value: "agent:" + a.id })));
     const teamGroup = el("optgroup"); teamGroup.label = "Teams";
     teamGroup.append(...team.teams.map((t) => Object.assign(el("option", "", t.name + " (" + t.member_ids.length + " members)"), { value: "team:" + t.id })));
     select.replaceChildren(agentGroup, teamGroup);
