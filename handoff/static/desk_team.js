@@ -1,6 +1,7 @@
 // Team tools of the desk: saved replies ("/" + shortcut in the reply box), private notes
 // in the thread, labels on the chat, team and label chips and filters on the queue,
-// transfer to an agent or a team, typing both ways and "seen", idle -> Away, the admin link. It follows the
+// transfer to an agent or a team, typing both ways and "seen", idle -> Away, search of past
+// conversations opening read-only, the admin link. It follows the
 // desk through the events desk.js announces and renders every text with textContent.
 (() => {
   "use strict";
@@ -8,7 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const team = { agent: null, chatId: null, replies: null, picked: 0, labels: [], queueLabels: {}, queueTeams: {}, teams: [], messageTimes: new Map(),
     messageAuthors: new Map(), seenSent: new Map(), typingSentAt: 0, typingTimer: null,
-    lastActivity: Date.now(), idleAwayMs: 300000, awayForIdle: false };
+    lastActivity: Date.now(), idleAwayMs: 300000, awayForIdle: false, reasonLabels: {} };
 
   async function api(method, path, body) {
     const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
@@ -233,6 +234,68 @@
     }
   }
 
+  // ---- Search and read-only history -------------------------------------------------------
+  function openSearch() {
+    const options = (select, first, values) => select.replaceChildren(
+      Object.assign(el("option", "", first), { value: "" }),
+      ...values.map(([value, text]) => Object.assign(el("option", "", text), { value })));
+    options($("search-label"), "Any label", team.labels.map((l) => [l.name, l.name]));
+    options($("search-team"), "Any team", team.teams.map((t) => [t.name, t.name]));
+    options($("search-reason"), "Any reason", Object.entries(team.reasonLabels));
+    $("search-view").hidden = false;
+    $("search-words").focus();
+    runSearch().catch((error) => { $("search-error").textContent = error.message; });
+  }
+
+  async function runSearch(event) {
+    if (event) event.preventDefault();
+    const query = new URLSearchParams();
+    for (const [key, id] of [["q", "search-words"], ["contact", "search-contact"], ["label", "search-label"],
+      ["team", "search-team"], ["reason", "search-reason"], ["since", "search-since"], ["until", "search-until"]]) {
+      if ($(id).value) query.set(key, $(id).value);
+    }
+    const data = await api("GET", "/search?" + query.toString());
+    $("search-error").textContent = data.results.length ? "" : "Nothing found.";
+    $("search-results").replaceChildren(...data.results.map((hit) => {
+      const li = el("li");
+      const button = el("button", "item");
+      button.type = "button";
+      button.dataset.id = hit.conversation_id;
+      const row = el("div", "row");
+      row.append(el("strong", "", new Date(hit.created_at).toLocaleString()), el("span", "time", hit.state));
+      button.append(row);
+      if (hit.snippet) button.append(el("div", "snippet", hit.snippet));
+      const chips = el("div", "chips");
+      if (hit.team) chips.append(el("span", "chip team", hit.team));
+      if (hit.reason) chips.append(el("span", "chip", team.reasonLabels[hit.reason] || hit.reason));
+      for (const name of hit.labels) chips.append(el("span", "chip", name));
+      if (hit.contact) chips.append(el("span", "chip", hit.contact));
+      button.append(chips);
+      button.addEventListener("click", () => openHistory(hit.conversation_id).catch((error) => { $("search-error").textContent = error.message; }));
+      li.append(button);
+      return li;
+    }));
+  }
+
+  /** The whole thread, read-only: messages and notes by time, no reply box. */
+  async function openHistory(id) {
+    const data = await api("GET", "/history/" + encodeURIComponent(id));
+    const items = data.messages.map((m) => ({ at: m.created_at, node: historyMessage(m) }))
+      .concat(data.notes.map((n) => ({ at: n.created_at, node: noteNode(n) })))
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    $("search-transcript").replaceChildren(...items.map((item) => item.node));
+    const labels = data.labels.map((l) => l.name).join(", ");
+    $("search-thread-meta").textContent = "Read-only · " + data.conversation.state + (labels ? " · labels: " + labels : "");
+    $("search-thread").hidden = false;
+  }
+
+  function historyMessage(message) {
+    const li = el("li", "msg " + message.author);
+    const who = message.author === "agent" ? (message.agent_name || "Agent") : { customer: "Customer", bot: "Assistant (bot)", system: "Notice" }[message.author];
+    li.append(el("span", "who", who), el("div", "bubble", message.text), el("span", "at", new Date(message.created_at).toLocaleString()));
+    return li;
+  }
+
   // ---- Typing, seen, idle -> Away -----------------------------------------------------
   const send = (frame) => document.dispatchEvent(new CustomEvent("desk:send", { detail: frame }));
 
@@ -331,5 +394,9 @@
     $("transfer-btn").addEventListener("click", () => openTransfer().catch(showError));
     $("transfer-form").addEventListener("submit", sendTransfer);
     $("transfer-cancel").addEventListener("click", () => { $("transfer-form").hidden = true; });
+    $("search-btn").addEventListener("click", openSearch);
+    $("search-close").addEventListener("click", () => { $("search-view").hidden = true; });
+    $("search-form").addEventListener("submit", (event) => runSearch(event).catch((error) => { $("search-error").textContent = error.message; }));
+    fetch("/api/agent/config").then((r) => r.json()).then((c) => { team.reasonLabels = c.reason_labels || {}; }).catch(() => {});
   });
 })();

@@ -174,6 +174,23 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             )
             await expect(second.locator("#reply-text")).to_be_visible()
             await second.screenshot(path=str(SHOTS / "desk_after_transfer.png"))
+
+            # -- search: Alice finds the chat she gave away and reads it, read-only ----------
+            await page.click("#search-btn")
+            await page.fill("#search-words", "weeks late")
+            await page.select_option("#search-label", label="refund")
+            await page.click("#search-form button[type=submit]")
+            results = page.locator("#search-results .item")
+            await expect(results).to_have_count(1, timeout=STEP)
+            await expect(results.first).to_contain_text("two weeks late")
+            await expect(results.first.locator(".chip.team")).to_have_text("Returns")
+            await results.first.click()
+            thread = page.locator("#search-transcript")
+            await expect(thread.locator(".msg.note")).to_have_count(2, timeout=STEP)
+            await expect(thread).to_contain_text("Hi Sam, I'm Alice Moreno")
+            await expect(page.locator("#search-thread-meta")).to_contain_text("Read-only")
+            await expect(page.locator("#search-view textarea")).to_have_count(0)
+            await page.screenshot(path=str(SHOTS / "desk_search.png"))
         finally:
             await browser.close()
 
