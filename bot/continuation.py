@@ -96,7 +96,10 @@ class EmailContinuation:
     async def check(self, conversation_id: str) -> str | None:
         """Mail the replies the customer has not seen, if they left; the address or None."""
         history = await self.service.messages_since(conversation_id)
-        after = self._mailed_up_to.get(conversation_id, 0)
+        # Replies since the customer last wrote, less those already mailed or seen live
+        # (known in this process; after a restart the customer's last message bounds it).
+        last_customer = max((m.id for m in history if m.author == "customer"), default=0)
+        after = max(self._mailed_up_to.get(conversation_id, 0), last_customer)
         replies = [m for m in history if m.author == "agent" and m.id > after]
         if not replies:
             return None

@@ -29,7 +29,7 @@ from handoff.events import (
     QUEUE_CHANGED,
     Event,
 )
-from handoff.presence import publish_typing
+from handoff.presence import publish_typing, typing_key
 from handoff.service import HandoffService, NotFound
 from handoff.web import sockets
 from handoff.web.sockets import refuse, send_frame
@@ -151,10 +151,12 @@ async def _pump(
             if sockets.is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
             elif frame is not None and frame.get("type") == "typing":
-                # Only to the agent who has the chat; throttled, never stored.
-                conversation = await service.get_conversation(conversation_id)
-                if conversation.state == "assigned":
-                    await publish_typing(bus, conversation, "customer", None, throttle)
+                # Only to the agent who has the chat; throttled (before the database
+                # read, so a flood costs nothing), never stored.
+                if throttle.allow(typing_key(conversation_id, "customer")):
+                    conversation = await service.get_conversation(conversation_id)
+                    if conversation.state == "assigned":
+                        await publish_typing(bus, conversation, "customer", None)
             else:
                 await send_frame(
                     ws,

@@ -53,13 +53,15 @@ class Throttle:
         return True
 
 
-async def publish_typing(
-    bus: EventBus, conversation: Any, who: str, name: str | None, throttle: Throttle
-) -> bool:
-    """Tell the other side someone is typing (``who``: agent or customer); False when
-    throttled. ``conversation`` carries the state and owner the desk filters on."""
-    if not throttle.allow(f"{conversation.id}:{who}"):
-        return False
+def typing_key(conversation_id: str, who: str) -> str:
+    """The throttle key of one side of one chat (check it before any database read)."""
+    return f"{conversation_id}:{who}"
+
+
+async def publish_typing(bus: EventBus, conversation: Any, who: str, name: str | None) -> None:
+    """Tell the other side someone is typing (``who``: agent or customer). Callers gate it
+    with :class:`Throttle` and :func:`typing_key` first. ``conversation`` carries the
+    state and owner the desk filters on."""
     data = {
         "conversation_id": conversation.id,
         "who": who,
@@ -68,7 +70,6 @@ async def publish_typing(
         "conversation_agent_id": conversation.agent_id,
     }
     await bus.publish([Event(TYPING, data, conversation.id)])
-    return True
 
 
 async def publish_seen(bus: EventBus, conversation_id: str, message_id: int) -> None:

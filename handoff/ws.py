@@ -33,7 +33,7 @@ from .events import (
 )
 from .http import agent_from_token, service_of
 from .policy import owns, sees_message
-from .presence import SEEN, TYPING, publish_seen, publish_typing
+from .presence import SEEN, TYPING, publish_seen, publish_typing, typing_key
 from .service import AuthFailed, NotFound
 from .text import parse_id
 from .web.sockets import (
@@ -135,6 +135,10 @@ async def _live_frame(
     conversation_id = frame.get("conversation_id")
     if not isinstance(conversation_id, str):
         return 422, "conversation_id is missing"
+    if frame["type"] == "typing" and not app.ctx.typing_throttle.allow(
+        typing_key(conversation_id, "agent")
+    ):
+        return None  # throttled before any database read: a held key costs nothing
     try:
         conversation = await service.get_conversation(conversation_id)
     except NotFound:
@@ -143,9 +147,7 @@ async def _live_frame(
         return 403, "this conversation is not assigned to you"
     if frame["type"] == "typing":
         name = (await service.get_agent(agent_id)).name
-        await publish_typing(
-            app.ctx.handoff_bus, conversation, "agent", name, app.ctx.typing_throttle
-        )
+        await publish_typing(app.ctx.handoff_bus, conversation, "agent", name)
         return None
     message_id = frame.get("message_id")
     message_id = None if isinstance(message_id, (str, bool)) else parse_id(message_id)

@@ -4,6 +4,7 @@ the chat quoted, and the chat says so; while they are connected, nothing is mail
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from email import message_from_bytes
 from email.policy import default
 
@@ -104,3 +105,28 @@ async def test_no_address_no_mail_and_a_failed_mail_is_said_in_the_chat(make_liv
     texts = [m.text for m in await dead.service.messages_since(other)]
     assert "Your refund is on its way." in texts
     assert "e-mailing the reply to kim@example.org failed" in texts[-1]
+
+
+async def test_after_a_restart_only_replies_since_the_customers_last_message_go(make_live, smtp):
+    from bot.continuation import EmailContinuation
+
+    inbox, port = smtp
+    live = await make_live(
+        bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": port, "email_after_seconds": 0}
+    )  # 0: the app's own continuation is off; this test drives a fresh one by hand
+    cid, _, alice = await handed_over(live, "sam@example.com")
+    await live.service.agent_reply(cid, alice.id, "An old answer the customer replied to.")
+    await live.service.add_customer_message(cid, "Thanks, one more thing: the colour?")
+    await live.service.agent_reply(cid, alice.id, "It comes in navy and sand.")
+    settings = live.app.ctx.bot_settings
+    fresh = EmailContinuation(
+        live.app.ctx.handoff_bus, live.service, replace(settings, email_after_seconds=1), {}
+    )
+    assert await fresh.check(cid) == "sam@example.com"
+    [mail] = inbox.mails
+    body = message_from_bytes(mail.content, policy=default).get_content()
+    new, _, quoted = body.partition("The chat so far:")
+    assert "It comes in navy and sand." in new
+    assert "An old answer" not in new and "> An old answer" in quoted
+    assert await fresh.check(cid) is None  # nothing new: nothing sent twice
+    assert len(inbox.mails) == 1
