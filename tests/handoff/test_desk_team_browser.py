@@ -47,7 +47,7 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             admin.on("pageerror", lambda e: problems.append(str(e)))
             await sign_in(admin, live_desk.url, "root")
             await expect(admin.locator("#admin-link")).to_be_visible(timeout=STEP)
-            await admin.goto(f"{live_desk.url}/desk/admin")
+            await admin.click("#admin-link")  # same tab: the page uses the desk's session
             await expect(admin.locator("#agent-rows tr")).to_have_count(3, timeout=STEP)
             await admin.fill("#team-name", "Returns")
             await admin.click("#team-form button[type=submit]")
@@ -191,6 +191,14 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
             await expect(page.locator("#search-thread-meta")).to_contain_text("Read-only")
             await expect(page.locator("#search-view textarea")).to_have_count(0)
             await page.screenshot(path=str(SHOTS / "desk_search.png"))
+
+            # An agent who opens the admin page is told no and sees no data.
+            await page.goto(f"{live_desk.url}/desk/admin")
+            await expect(page.locator("#admin-refused")).to_have_text(
+                "Only admins may open this page.", timeout=STEP
+            )
+            await expect(page.locator("#admin-view")).to_be_hidden()
+            assert await page.locator("#agent-rows tr").count() == 0
         finally:
             await browser.close()
 
