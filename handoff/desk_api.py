@@ -12,7 +12,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from .http import agent_required, service_of, visible_conversation
+from .http import (
+    agent_required,
+    annotatable_conversation,
+    service_of,
+    visible_conversation,
+)
 from .policy import may_read_history
 from .presence import TYPING_INTERVAL_SECONDS, presence_of
 from .service import Agent
@@ -44,7 +49,7 @@ async def saved_replies_for(request: Request, conversation_id: str) -> HTTPRespo
 @desk_bp.get("/conversations/<conversation_id:str>/notes")
 @agent_required
 async def notes_of(request: Request, conversation_id: str) -> HTTPResponse:
-    await visible_conversation(request, conversation_id)
+    await annotatable_conversation(request, conversation_id)
     found = await service_of(request).notes.notes_of(conversation_id)
     return json_response({"notes": [n.to_json() for n in found]})
 
@@ -53,7 +58,7 @@ async def notes_of(request: Request, conversation_id: str) -> HTTPResponse:
 @agent_required
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
     body = read_json(request, ("text",))
-    await visible_conversation(request, conversation_id)
+    await annotatable_conversation(request, conversation_id)
     note = await service_of(request).notes.add_note(
         conversation_id, request.ctx.agent, body["text"]
     )
@@ -153,7 +158,7 @@ async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
 @desk_bp.get("/conversations/<conversation_id:str>/labels")
 @agent_required
 async def labels_of(request: Request, conversation_id: str) -> HTTPResponse:
-    await visible_conversation(request, conversation_id)
+    await annotatable_conversation(request, conversation_id)
     found = await service_of(request).labels.labels_of(conversation_id)
     return json_response({"labels": [label.to_json() for label in found]})
 
@@ -161,7 +166,7 @@ async def labels_of(request: Request, conversation_id: str) -> HTTPResponse:
 @desk_bp.put("/conversations/<conversation_id:str>/labels/<label_id:int>")
 @agent_required
 async def put_label(request: Request, conversation_id: str, label_id: int) -> HTTPResponse:
-    await visible_conversation(request, conversation_id)
+    await annotatable_conversation(request, conversation_id)
     found = await service_of(request).labels.add_to(conversation_id, label_id, request.ctx.agent)
     return json_response({"labels": [label.to_json() for label in found]})
 
@@ -169,7 +174,7 @@ async def put_label(request: Request, conversation_id: str, label_id: int) -> HT
 @desk_bp.delete("/conversations/<conversation_id:str>/labels/<label_id:int>")
 @agent_required
 async def remove_label(request: Request, conversation_id: str, label_id: int) -> HTTPResponse:
-    await visible_conversation(request, conversation_id)
+    await annotatable_conversation(request, conversation_id)
     found = await service_of(request).labels.remove_from(conversation_id, label_id)
     return json_response({"labels": [label.to_json() for label in found]})
 

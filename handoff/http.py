@@ -9,7 +9,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from .auth import read_session_token
-from .policy import can_view, may_administer
+from .policy import can_view, may_administer, may_annotate
 from .service import AuthFailed, Conversation, HandoffService, NotFound
 from .web.errors import ApiError
 from .web.requests import bearer_token
@@ -81,5 +81,18 @@ async def visible_conversation(request: Request, conversation_id: str) -> Conver
         conversation_id
     )
     if not can_view(request.ctx.agent, conversation, has_ticket):
+        raise ApiError(403, "this conversation is not yours to see")
+    return conversation
+
+
+async def annotatable_conversation(request: Request, conversation_id: str) -> Conversation:
+    """The conversation if the signed-in agent may write notes and labels on it
+    (``policy.may_annotate``), else a 403 (404 when there is no such conversation)."""
+    service = service_of(request)
+    conversation = await service.get_conversation(conversation_id)
+    ended = conversation.state in ("bot", "closed")
+    has_ticket = ended and await service.has_ticket(conversation_id)
+    last_agent = ended and await service.teams.last_agent_of(conversation_id)
+    if not may_annotate(request.ctx.agent, conversation, has_ticket, last_agent):
         raise ApiError(403, "this conversation is not yours to see")
     return conversation

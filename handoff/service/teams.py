@@ -152,6 +152,17 @@ class TeamService(ServiceBase):
         query = select(teams.c.id).where(teams.c.name == name)
         return (await conn.execute(query)).scalar_one_or_none()
 
+    async def last_agent_of(self, conversation_id: str) -> int | None:
+        """The agent who had the conversation's latest handoff (None: nobody did)."""
+        query = (
+            select(handoffs.c.agent_id)
+            .where(handoffs.c.conversation_id == conversation_id, handoffs.c.offline.is_(False))
+            .order_by(handoffs.c.id.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
     async def teams_of(self, conversation_ids: list[str]) -> dict[str, str | None]:
         """The team name of each conversation's open handoff (None: everyone)."""
         if not conversation_ids:

@@ -188,3 +188,24 @@ async def test_transfer_over_http_only_by_the_owner(desk):
     assert {"id", "name", "online", "presence", "load", "max_chats"} == set(
         people.json["agents"][0]
     )
+
+
+async def test_the_last_agent_wraps_up_an_ended_chat_with_notes_and_labels(desk):
+    app, client, service, admin = desk
+    alice, alice_headers = await sign_in(client, service, "alice")
+    bob, bob_headers = await sign_in(client, service, "bob")
+    vip = await service.labels.create("vip", by=admin)
+    conv = await assigned_to(service, alice)
+    await service.close(conv.id, alice.id)
+    label = f"/api/agent/conversations/{conv.id}/labels/{vip.id}"
+    note = f"/api/agent/conversations/{conv.id}/notes"
+    _, labelled = await client.put(label, headers=alice_headers)
+    _, noted = await client.post(note, json={"text": "Solved by a refund"}, headers=alice_headers)
+    assert labelled.status == 200 and noted.status == 201
+    # Bob never had it: he reads it in the history, but writes nothing on it.
+    _, bob_label = await client.put(label, headers=bob_headers)
+    _, bob_note = await client.post(note, json={"text": "x"}, headers=bob_headers)
+    assert bob_label.status == 403 and bob_note.status == 403
+    _, history = await client.get(f"/api/agent/history/{conv.id}", headers=bob_headers)
+    assert [n["text"] for n in history.json["notes"]] == ["Solved by a refund"]
+    assert [label["name"] for label in history.json["labels"]] == ["vip"]
