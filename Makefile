@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup train validate shell run lint test test-fast eval eval-frustration bench chaos lock clean
+.PHONY: help setup train validate shell run lint test test-fast eval eval-frustration bench bench-desk chaos lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ run: $(MODEL) ## start everything on 127.0.0.1: Rasa, action server, web app (sh
 	$(PY) -m tools.stack
 
 LINT_PATHS := actions bot handoff tools tests
-SCRIPTS := bot/static/widget.js handoff/static/desk.js
+SCRIPTS := bot/static/widget.js handoff/static/desk.js handoff/static/desk_team.js handoff/static/admin.js
 
 lint: $(VENV)/.installed ## ruff (rules E,F,W,I,B,UP), ruff format --check, mypy, node --check and node tests of the two scripts
 	$(VENV)/bin/ruff check $(LINT_PATHS)
@@ -78,6 +78,10 @@ eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA
 
 bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md)
 	$(PY) -m tools.benchmark.bench $(BENCH_ARGS)
+	$(PY) -m tools.benchmark.bench_desk $(DESK_BENCH_ARGS)
+
+bench-desk: $(VENV)/.installed ## desk figures: queue, thread and search times with 10,000 closed conversations (DESK_BENCH_ARGS)
+	$(PY) -m tools.benchmark.bench_desk $(DESK_BENCH_ARGS)
 
 chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice
 	$(PY) -m tools.benchmark.chaos $(CHAOS_ARGS)

@@ -20,6 +20,7 @@ from handoff.web.security import security_headers
 from handoff.web.serving import mount
 
 from . import api, pages, returning, ws
+from .continuation import EmailContinuation
 from .gateway import Gateway
 from .rasa_client import RasaClient
 from .reactor import Reactor
@@ -108,11 +109,17 @@ class Composition:
         app.ctx.gateway = Gateway(service, app.ctx.rasa, wording)
         app.ctx.reactor = Reactor(self.desk.bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()  # now, so no event between here and run() is missed
+        # → e-mail continuation (agent replies to a customer who left go by e-mail)
+        app.ctx.continuation = EmailContinuation(
+            self.desk.bus, service, settings, app.ctx.sockets_per_conversation
+        )
+        app.ctx.continuation.subscribe()
 
     async def started(self, app: Sanic, _loop: Any = None) -> None:
         """The server is up: background work starts."""
         self.desk.start_housekeeping(app)
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
+        app.ctx.continuation_task = asyncio.ensure_future(app.ctx.continuation.run())
         # Questions the last run left unanswered (stopped mid-answer): found now, settled
         # in the background, since that may wait for Rasa.
         recovery = Recovery(app.ctx.gateway)
@@ -125,7 +132,8 @@ class Composition:
         if recovery is not None:
             # Let answers being stored finish, as the gateway's drain does.
             await asyncio.wait({recovery}, timeout=DRAIN_SECONDS)
-        for task in (recovery, getattr(app.ctx, "reactor_task", None)):
+        tasks = ("reactor_task", "continuation_task")
+        for task in (recovery, *(getattr(app.ctx, name, None) for name in tasks)):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -14,6 +14,7 @@ from handoff.events import (
     CONVERSATION_RETURNED_TO_BOT,
     TICKET_CREATED,
 )
+from handoff.presence import SEEN, TYPING
 
 from .router import author_label
 
@@ -40,6 +41,10 @@ def event_frame(name: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
         return {"type": "bot_back", "by": data.get("by"), "state": "bot"}
     if name == CONVERSATION_CLOSED:
         return {"type": "closed", "closed_by": data.get("closed_by"), "state": "closed"}
+    if name == TYPING:  # the customer's own typing comes back on this socket: not shown
+        return {"type": "typing", "name": data.get("name")} if data.get("who") == "agent" else None
+    if name == SEEN:
+        return {"type": "seen", "message_id": data.get("message_id")}
     if name == TICKET_CREATED:
         ticket = data.get("ticket") or {}
         if ticket.get("contact"):

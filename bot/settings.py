@@ -58,6 +58,9 @@ class BotSettings:
     proxies_count: int = 0
     smtp_host: str | None = None
     smtp_port: int = 25
+    # An agent's reply to a customer who left (no widget connected for this long after
+    # it) goes by e-mail to the address they left in the chat; 0 turns this off.
+    email_after_seconds: float = 30.0
     # None: the shop's name and support_email of shop.yml.
     smtp_sender: str | None = None
     # Sites (origins) whose pages may embed the widget, besides this server's own.
@@ -138,6 +141,7 @@ class BotSettings:
             widget_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             identity_secret=identity_secret,
             identity_max_age_seconds=env_int(env, "WIDGET_IDENTITY_MAX_AGE", 24 * 3600, 60),
+            email_after_seconds=env_seconds(env, "BOT_EMAIL_AFTER", 30.0),
         )
 
     @property

@@ -8,7 +8,9 @@ Protocol (JSON text frames):
   then every message with id > ``after`` (``{"type": "message", "message": {...}}``),
   then live frames: ``message``, ``queue``, ``agent_joined``, ``bot_back``, ``closed``,
   ``offline``. Message ids increase: the widget keeps the last one and dedupes by id.
-* widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``.
+* widget -> server: ``{"type": "ping"}`` -> ``{"type": "pong"}``; ``{"type": "typing"}``
+  (the agent sees it; throttled, never stored). Live frames also carry ``typing``
+  (``name``: the agent) and ``seen`` (``message_id``: an agent read up to it).
 
 A bad or missing token closes the socket with 4401 (4403: another conversation's, or a
 page from a site not in WIDGET_ORIGINS).
@@ -28,6 +30,7 @@ from handoff.events import (
     QUEUE_CHANGED,
     Event,
 )
+from handoff.presence import publish_typing, typing_key
 from handoff.service import HandoffService, NotFound
 from handoff.web import sockets
 from handoff.web.cors import NOT_ALLOWED, origin_allowed
@@ -87,7 +90,7 @@ async def _serve(request: Request, ws: Any, conversation_id: str, after: int) ->
         for message in await service.messages_since(conversation_id, after):
             await send_frame(ws, {"type": "message", "message": message_view(message.to_json())})
             sent.add(message.id)
-        await _pump(ws, service, conversation_id, own, queue, sent)
+        await _pump(ws, service, conversation_id, own, queue, sent, request.app)
     except (ConnectionClosed, NotFound):
         pass
     finally:
@@ -125,8 +128,15 @@ async def _frame_for(
 
 
 async def _pump(
-    ws: Any, service: HandoffService, conversation_id: str, own: Any, queue: Any, sent: set[int]
+    ws: Any,
+    service: HandoffService,
+    conversation_id: str,
+    own: Any,
+    queue: Any,
+    sent: set[int],
+    app: Any,
 ) -> None:
+    bus, throttle = app.ctx.handoff_bus, app.ctx.typing_throttle
     events: asyncio.Queue[Event] = asyncio.Queue()
 
     async def forward(sub: Any) -> None:
@@ -144,7 +154,16 @@ async def _pump(
         async for frame in sockets.incoming_frames(ws):
             if sockets.is_ping(frame):
                 await send_frame(ws, {"type": "pong"})
+            elif frame is not None and frame.get("type") == "typing":
+                # Only to the agent who has the chat; throttled (before the database
+                # read, so a flood costs nothing), never stored.
+                if throttle.allow(typing_key(conversation_id, "customer")):
+                    conversation = await service.get_conversation(conversation_id)
+                    if conversation.state == "assigned":
+                        await publish_typing(bus, conversation, "customer", None)
             else:
-                await sockets.unknown_frame(ws, 'send messages over HTTP, or {"type": "ping"}')
+                await sockets.unknown_frame(
+                    ws, 'send messages over HTTP, or {"type": "ping"} or {"type": "typing"}'
+                )
 
     await sockets.run_until_first_done(forward(own), forward(queue), push(), listen())

@@ -15,10 +15,11 @@ from typing import Any
 
 from sanic import Sanic
 
-from . import api, customers_api, db, pages, ws
+from . import admin_api, api, customers_api, db, desk_api, pages, ws
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
+from .presence import Throttle
 from .service import HandoffService
 from .service.base import Clock, utcnow
 from .settings import Settings, check_demo_host
@@ -63,6 +64,8 @@ class Desk:
         hours = self.hours or load_hours(settings.shop_file)
         service = HandoffService(engine, self.bus, settings, hours, self.clock)
         app.ctx.handoff = service
+        if self.hours is None:  # hours edited in the desk win over the file's
+            await service.office_hours.load()
         if settings.demo:
             await service.ensure_demo_agent()
             logger.warning(
@@ -138,7 +141,11 @@ def register_handoff(
         settings.login_window_seconds,
         settings.login_slowdown_seconds,
     )
-    mount(app, api.bp, customers_api.bp, ws.bp, pages.bp)
+    # Typing indicators, both sockets: one throttle per process (never stored).
+    app.ctx.typing_throttle = Throttle()
+    # desk_api: saved replies, notes, labels (every agent); admin_api: /api/admin and
+    # /desk/admin (admins only)
+    mount(app, api.bp, customers_api.bp, desk_api.desk_bp, admin_api.admin_bp, ws.bp, pages.bp)
     # One catch-all for the whole app: JSON errors on every API path (the customer's too).
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(security_headers((pages.DESK_PREFIX, API_PREFIX)), "response")

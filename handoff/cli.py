@@ -1,4 +1,7 @@
-"""Manage agents: ``python -m handoff.cli add|list|disable|reset-password``.
+"""Manage agents: ``python -m handoff.cli add|list|disable|reset-password|set-role``.
+
+The first admin is made here (``add --admin`` or ``set-role LOGIN admin``); admins then
+manage the rest in the desk. Changes made here are audited as made by ``cli``.
 
 Passwords are read from a hidden prompt (asked twice) or, with ``--password-stdin``,
 from the first line of standard input; never from the command line.
@@ -47,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True, help="name shown to customers")
     add.add_argument("--max-chats", type=int, help="concurrent chat cap (default 3)")
     add.add_argument("--password-stdin", action="store_true")
+    add.add_argument("--admin", action="store_true", help="may manage agents, replies, labels")
+    role = sub.add_parser("set-role", help="make an agent an admin, or a plain agent again")
+    role.add_argument("login")
+    role.add_argument("role", choices=("admin", "agent"))
     sub.add_parser("list", help="list agents")
     disable = sub.add_parser("disable", help="disable an agent (chats go back to the queue)")
     disable.add_argument("login")
@@ -64,8 +71,13 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         service = HandoffService(engine, InProcessEventBus(), settings)
         if args.command == "add":
             password = read_password(args.password_stdin)
-            agent = await service.create_agent(args.login, args.name, password, args.max_chats)
-            print(f"added agent {agent.login} ({agent.name}), cap {agent.max_chats}", file=out)
+            role = "admin" if args.admin else "agent"
+            agent = await service.create_agent(
+                args.login, args.name, password, args.max_chats, role=role
+            )
+            print(
+                f"added {agent.role} {agent.login} ({agent.name}), cap {agent.max_chats}", file=out
+            )
         elif args.command == "list":
             rows = await service.list_agents()
             if not rows:
@@ -76,9 +88,14 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
             for agent in rows:
                 state = "disabled" if agent.disabled else ("online" if agent.online else "away")
                 print(
-                    f"{agent.login:20} {agent.name:30} {state:9} {agent.load}/{agent.max_chats}",
+                    f"{agent.login:20} {agent.name:30} {agent.role:6} {state:9} "
+                    f"{agent.load}/{agent.max_chats}",
                     file=out,
                 )
+        elif args.command == "set-role":
+            target = await service.get_agent_by_login(args.login)
+            agent = await service.update_agent(target.id, role=args.role)
+            print(f"{agent.login} is now {agent.role}", file=out)
         elif args.command == "disable":
             agent = await service.disable_agent(args.login)
             print(f"disabled agent {agent.login}", file=out)

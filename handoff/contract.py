@@ -113,6 +113,8 @@ class FrameType(str, enum.Enum):
     CLOSED = "closed"
     OFFLINE = "offline"
     EVENT = "event"  # desk socket: {"type": "event", "event": <event name>, "data": ...}
+    TYPING = "typing"  # both sockets, both directions (throttled, never stored)
+    SEEN = "seen"  # desk -> server {conversation_id, message_id}; server -> widget {message_id}
 
 
 class EventName(str, enum.Enum):
@@ -128,6 +130,11 @@ class EventName(str, enum.Enum):
     TICKET_CREATED = "ticket.created"
     TICKET_UPDATED = "ticket.updated"
     AGENT_STATUS_CHANGED = "agent.status_changed"
+    # A private note: desks only, never a customer (published without a conversation id).
+    NOTE_CREATED = "note.created"
+    # Never stored: someone is typing (agent or customer); an agent read up to a message.
+    TYPING = "conversation.typing"
+    SEEN = "conversation.seen"
     # Internal: closes the desk sockets of a signed-out session; never sent to a client.
     SESSION_REVOKED = "session.revoked"
 

@@ -28,6 +28,7 @@ QUEUE_CHANGED = EventName.QUEUE_CHANGED.value
 TICKET_CREATED = EventName.TICKET_CREATED.value
 TICKET_UPDATED = EventName.TICKET_UPDATED.value
 AGENT_STATUS_CHANGED = EventName.AGENT_STATUS_CHANGED.value
+NOTE_CREATED = EventName.NOTE_CREATED.value
 # Internal: closes the desk sockets of a signed-out session; never sent to a client.
 SESSION_REVOKED = EventName.SESSION_REVOKED.value
 

@@ -9,7 +9,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from .auth import read_session_token
-from .policy import can_view
+from .policy import can_view, may_administer, may_annotate
 from .service import AuthFailed, Conversation, HandoffService, NotFound
 from .web.errors import ApiError
 from .web.requests import bearer_token
@@ -58,14 +58,41 @@ def agent_required(handler: Handler) -> Handler:
     return guarded
 
 
+def admin_required(handler: Handler) -> Handler:
+    """Route decorator: 401 without a valid session, 403 for an agent who is not admin."""
+
+    @wraps(handler)
+    async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        agent = await agent_from_token(request, bearer_token(request))
+        if not may_administer(agent):
+            raise ApiError(403, "only an admin may do this")
+        request.ctx.agent = agent
+        return await handler(request, *args, **kwargs)
+
+    return guarded
+
+
 async def visible_conversation(request: Request, conversation_id: str) -> Conversation:
-    """The conversation when the signed-in agent may see it (:func:`can_view`), else a
-    403 (404 when it does not exist)."""
+    """The conversation if the signed-in agent may see it (``policy.can_view``), else a
+    403 (404 when there is no such conversation)."""
     service = service_of(request)
     conversation = await service.get_conversation(conversation_id)
     has_ticket = conversation.state in ("bot", "closed") and await service.has_ticket(
         conversation_id
     )
     if not can_view(request.ctx.agent, conversation, has_ticket):
+        raise ApiError(403, "this conversation is not yours to see")
+    return conversation
+
+
+async def annotatable_conversation(request: Request, conversation_id: str) -> Conversation:
+    """The conversation if the signed-in agent may write notes and labels on it
+    (``policy.may_annotate``), else a 403 (404 when there is no such conversation)."""
+    service = service_of(request)
+    conversation = await service.get_conversation(conversation_id)
+    ended = conversation.state in ("bot", "closed")
+    has_ticket = ended and await service.has_ticket(conversation_id)
+    last_agent = ended and await service.teams.last_agent_of(conversation_id)
+    if not may_annotate(request.ctx.agent, conversation, has_ticket, last_agent):
         raise ApiError(403, "this conversation is not yours to see")
     return conversation

@@ -33,6 +33,7 @@ metadata = MetaData(
 CONVERSATION_STATES = ("bot", "queued", "assigned", "closed")
 AUTHORS = ("customer", "bot", "agent", "system")
 TICKET_STATES = ("open", "done")
+ROLES = ("admin", "agent")
 
 agents = Table(
     "agents",
@@ -46,6 +47,8 @@ agents = Table(
     Column("last_seen_at", DateTime(timezone=True)),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # "admin" or "agent" (ROLES); the service refuses anything else.
+    Column("role", String(8), nullable=False, server_default="agent"),
     CheckConstraint("max_chats >= 1", name="max_chats_positive"),
 )
 
@@ -110,6 +113,9 @@ handoffs = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("outcome", String(16)),
     Column("agent_id", Integer, ForeignKey("agents.id")),
+    # The team it was routed or transferred to (None: everyone). No foreign key: added
+    # to an existing table, which SQLite cannot give one; the service writes real ids.
+    Column("team_id", Integer),
     CheckConstraint(reason_check_sql(), name="reason_valid"),
     Index("ix_handoffs_conversation_id", "conversation_id"),
 )
@@ -157,4 +163,87 @@ agent_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Index("ix_agent_sessions_agent_id", "agent_id"),
+)
+
+# Every admin change: who (the actor's id, and a name that survives the actor: "cli" for
+# the command line), what (action, target, detail) and when.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("actor_id", Integer, ForeignKey("agents.id")),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_log_created_at", "created_at"),
+)
+
+saved_replies = Table(
+    "saved_replies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shortcut", String(32), nullable=False, unique=True),
+    Column("title", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Private notes live apart from ``messages`` on purpose: everything the customer can
+# read (their API, their socket, the transcript e-mail) reads ``messages`` only.
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_notes_conversation_id", "conversation_id"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+conversation_labels = Table(
+    "conversation_labels",
+    metadata,
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), primary_key=True),
+    Column("label_id", Integer, ForeignKey("labels.id"), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_conversation_labels_label_id", "label_id"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id"), primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), primary_key=True),
+    Index("ix_team_members_agent_id", "agent_id"),
+)
+
+# What admins change in the desk over the files' defaults (today: ``support_hours``, the
+# same shape as in shop.yml).
+desk_settings = Table(
+    "desk_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -36,6 +36,27 @@ def can_view(agent: Agent, conversation: Conversation, has_ticket: bool = False)
     return sees_message(agent.id, conversation.state, conversation.agent_id) or has_ticket
 
 
+def may_annotate(
+    agent: Agent, conversation: Conversation, has_ticket: bool, last_agent_id: object
+) -> bool:
+    """Notes and labels: on a chat the agent can view, and on one that has ended (closed
+    or handed back) after they had it last: wrap-up happens after the chat."""
+    if can_view(agent, conversation, has_ticket):
+        return True
+    return conversation.state in ("bot", "closed") and last_agent_id == agent.id
+
+
+def may_read_history(agent: Agent, conversation: Conversation) -> bool:
+    """Any active agent reads any conversation's history, read-only (search results):
+    a team answers for each other's past chats. Writing stays with :func:`owns`."""
+    return not agent.disabled
+
+
+def may_administer(agent: Agent) -> bool:
+    """Only admins manage agents, saved replies, labels and read the audit log."""
+    return agent.role == "admin" and not agent.disabled
+
+
 def visible_to(agent_id: int) -> ColumnElement[bool]:
     """:func:`sees_message` as SQL on ``conversations``: waiting chats and the agent's own."""
     return (conversations.c.state == "queued") | (

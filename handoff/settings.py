@@ -80,11 +80,15 @@ class Settings:
     reassign_after_seconds: int = 180
     agent_cap: int = 3
     shop_file: Path = PROJECT_ROOT / "shop.yml"
+    # The FAQ topic map the routing rules (shop.yml's ``routing``) are read with.
+    topics_file: Path = PROJECT_ROOT / "topics.yml"
     auto_assign: bool = True
     demo: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     presence_timeout_seconds: int = 90
+    # A desk with no keyboard or mouse use for this long turns Away (no new chats).
+    idle_away_seconds: int = 300
     housekeeping_interval_seconds: float = 5.0
     # Failed sign-ins per login name and per address within the window; past half of
     # either, each failure is answered after a pause; at the limit, 429 until it frees.
@@ -99,8 +103,9 @@ class Settings:
 
         Variables: ``DATABASE_URL``, ``HANDOFF_DATA_DIR``, ``HANDOFF_SECRET_KEY``,
         ``HANDOFF_TOKEN_TTL``, ``HANDOFF_REASSIGN_AFTER``, ``HANDOFF_AGENT_CAP``,
-        ``HANDOFF_SHOP_FILE``, ``HANDOFF_AUTO_ASSIGN``, ``HANDOFF_DEMO``,
+        ``HANDOFF_SHOP_FILE``, ``HANDOFF_TOPICS_FILE``, ``HANDOFF_AUTO_ASSIGN``, ``HANDOFF_DEMO``,
         ``HANDOFF_HOST``, ``HANDOFF_PORT`` (or ``PORT``), ``HANDOFF_PRESENCE_TIMEOUT``,
+        ``HANDOFF_IDLE_AWAY``,
         ``HANDOFF_LOGIN_FAILURES``, ``HANDOFF_LOGIN_FAILURES_ADDRESS``,
         ``HANDOFF_LOGIN_WINDOW``, ``HANDOFF_LOGIN_SLOWDOWN``.
         """
@@ -115,11 +120,17 @@ class Settings:
             reassign_after_seconds=env_int(env, "HANDOFF_REASSIGN_AFTER", 180, 10),
             agent_cap=env_int(env, "HANDOFF_AGENT_CAP", 3, 1),
             shop_file=Path(env.get("HANDOFF_SHOP_FILE") or PROJECT_ROOT / "shop.yml"),
+            topics_file=Path(
+                env.get("HANDOFF_TOPICS_FILE")
+                or env.get("TOPICS_FILE")
+                or PROJECT_ROOT / "topics.yml"
+            ),
             auto_assign=env_bool(env, "HANDOFF_AUTO_ASSIGN", True),
             demo=env_bool(env, "HANDOFF_DEMO", False),
             host=env.get("HANDOFF_HOST") or "127.0.0.1",
             port=env_int(env, "HANDOFF_PORT", env_int(env, "PORT", 8000, 1), 1),
             presence_timeout_seconds=env_int(env, "HANDOFF_PRESENCE_TIMEOUT", 90, 10),
+            idle_away_seconds=env_int(env, "HANDOFF_IDLE_AWAY", 300, 10),
             login_failures_per_login=env_int(env, "HANDOFF_LOGIN_FAILURES", 10, 1),
             login_failures_per_address=env_int(env, "HANDOFF_LOGIN_FAILURES_ADDRESS", 50, 1),
             login_window_seconds=env_int(env, "HANDOFF_LOGIN_WINDOW", 900, 1),

@@ -8,6 +8,9 @@ Protocol (JSON text frames):
   message the desk missed (id > last_message_id) and live events, each as
   ``{"type": "event", "event": "message.created", "data": {...}}``.
 * desk -> server: ``{"type": "ping"}`` every ~25 s (presence) -> ``{"type": "pong"}``.
+* desk -> server: ``{"type": "typing", "conversation_id": ...}`` (the customer sees
+  "<name> is typing"), ``{"type": "seen", "conversation_id": ..., "message_id": n}``
+  (the customer sees "Seen"), for chats the agent owns; neither is stored.
 
 Authentication failures close the socket with code 4401 after an error frame.
 Events reach the socket only after their transaction committed (see events.py).
@@ -20,10 +23,19 @@ from typing import Any
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
-from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
+from .events import (
+    AGENT_STATUS_CHANGED,
+    MESSAGE_CREATED,
+    NOTE_CREATED,
+    SESSION_REVOKED,
+    Event,
+    Subscription,
+)
 from .http import API_PREFIX, agent_from_token, service_of
-from .policy import sees_message
-from .service import AuthFailed
+from .policy import owns, sees_message
+from .presence import SEEN, TYPING, publish_seen, publish_typing, typing_key
+from .service import AuthFailed, NotFound
+from .text import parse_id
 from .web.sockets import (
     greet,
     incoming_frames,
@@ -68,7 +80,7 @@ async def agent_socket(request: Request, ws: Any) -> None:
         last_sent = 0
         if hello.get("last_message_id") is not None:
             last_sent = await _catch_up(ws, service, agent.id, last_id)
-        await _pump(ws, service, sub, agent.id, last_sent, request.ctx.agent_session)
+        await _pump(ws, service, sub, agent.id, last_sent, request.ctx.agent_session, request.app)
     except ConnectionClosed:
         pass
     finally:
@@ -99,11 +111,56 @@ def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
         if data["id"] <= last_sent:
             return False  # already sent during catch-up
         return sees_message(agent_id, data["conversation_state"], data["conversation_agent_id"])
+    if event.name == NOTE_CREATED:  # to the desks that see the chat, like its messages
+        data = event.data
+        return sees_message(agent_id, data["conversation_state"], data["conversation_agent_id"])
+    if event.name == TYPING:  # the customer typing, to the agent who owns the chat
+        data = event.data
+        return data["who"] == "customer" and owns(
+            agent_id, data["conversation_state"], data["conversation_agent_id"]
+        )
+    if event.name == SEEN:
+        return False  # for the customer's widget
     return event.name != AGENT_STATUS_CHANGED
 
 
+async def _live_frame(
+    app: Any, service: Any, agent_id: int, frame: dict[str, Any]
+) -> tuple[int, str] | None:
+    """Pass on the agent's typing or "seen" for a chat they own; (status, error) if not."""
+    conversation_id = frame.get("conversation_id")
+    if not isinstance(conversation_id, str):
+        return 422, "conversation_id is missing"
+    if frame["type"] == "typing" and not app.ctx.typing_throttle.allow(
+        typing_key(conversation_id, "agent")
+    ):
+        return None  # throttled before any database read: a held key costs nothing
+    try:
+        conversation = await service.get_conversation(conversation_id)
+    except NotFound:
+        return 404, "no such conversation"
+    if not owns(agent_id, conversation.state, conversation.agent_id):
+        return 403, "this conversation is not assigned to you"
+    if frame["type"] == "typing":
+        name = (await service.get_agent(agent_id)).name
+        await publish_typing(app.ctx.handoff_bus, conversation, "agent", name)
+        return None
+    message_id = frame.get("message_id")
+    message_id = None if isinstance(message_id, (str, bool)) else parse_id(message_id)
+    if message_id is None:
+        return 422, "message_id must be a message id"
+    await publish_seen(app.ctx.handoff_bus, conversation_id, message_id)
+    return None
+
+
 async def _pump(
-    ws: Any, service: Any, sub: Subscription, agent_id: int, last_sent: int, session_id: str
+    ws: Any,
+    service: Any,
+    sub: Subscription,
+    agent_id: int,
+    last_sent: int,
+    session_id: str,
+    app: Any,
 ) -> None:
     async def push() -> None:
         while True:
@@ -128,7 +185,13 @@ async def _pump(
                     return
                 await service.touch_agent(agent_id)
                 await send_frame(ws, {"type": "pong"})
+            elif frame is not None and frame.get("type") in ("typing", "seen"):
+                refused = await _live_frame(app, service, agent_id, frame)
+                if refused is not None:
+                    await send_frame(
+                        ws, {"type": "error", "status": refused[0], "error": refused[1]}
+                    )
             else:
-                await unknown_frame(ws, 'send {"type": "ping"}')
+                await unknown_frame(ws, 'send {"type": "ping"}, "typing" or "seen"')
 
     await run_until_first_done(push(), listen())

@@ -198,7 +198,7 @@ def test_shared_model_is_trained_once_on_the_shipped_examples() -> None:
 
 
 def test_make_validate_reports_a_bad_example_with_file_and_line(tmp_path: Path) -> None:
-    from tools.check_data import Report, frustration_examples
+    from tools.content.check_data import Report, frustration_examples
 
     report = Report()
     frustration_examples(_write(tmp_path, _GOOD.replace("calm,written-general", "calm,")), report)

@@ -332,6 +332,7 @@
       if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); sendTyped(); }
     });
     ui.input.addEventListener("input", autosize);
+    ui.input.addEventListener("input", sendTypingNotice);
     ui.personBtn.addEventListener("click", askForPerson);
     ui.leaveQueue.addEventListener("click", leaveQueue);
     ui.endBtn.addEventListener("click", endChat);
@@ -635,7 +636,7 @@
     chat.seen[message.id] = true;
     chat.lastId = Math.max(chat.lastId, message.id);
     clearQuickReplies();
-    var item = el("div", { className: "lk-msg lk-" + message.author });
+    var item = el("div", { className: "lk-msg lk-" + message.author, "data-id": String(message.id) });
     if (message.author === "system") {
       item.appendChild(el("p", { className: "lk-notice", dir: "auto" }, message.text));
     } else {
@@ -887,8 +888,45 @@
       setState(stateOfFrame(frame));
     },
     closed: function (frame) { setState(stateOfFrame(frame)); },
-    offline: function () { showContactForm(); }
+    offline: function () { showContactForm(); },
+    typing: function (frame) { showAgentTyping(frame.name); },
+    seen: function (frame) { markSeen(frame.message_id); }
   };
+
+  // ---- a person typing, "seen" (live only, never stored) ----------------------------------
+  // The agent is typing: the typing line names them for a few seconds.
+  function showAgentTyping(name) {
+    var label = ui.typing.lastChild;
+    label.textContent = (name || "Our team") + " is typing…";
+    setTyping(true);
+    clearTimeout(chat.agentTypingTimer);
+    chat.agentTypingTimer = setTimeout(function () {
+      setTyping(false);
+      label.textContent = "The assistant is typing…";
+    }, 4000);
+  }
+
+  // The agent has read the customer's messages up to messageId: "Seen" under the latest.
+  function markSeen(messageId) {
+    var mine = ui.log.querySelectorAll(".lk-customer[data-id]");
+    var latest = null;
+    for (var i = 0; i < mine.length; i++) {
+      if (Number(mine[i].getAttribute("data-id")) <= messageId) latest = mine[i];
+    }
+    var old = ui.log.querySelector(".lk-seen");
+    if (!latest || (old && old.parentNode === latest)) return;
+    if (old) old.parentNode.removeChild(old);
+    latest.appendChild(el("span", { className: "lk-seen" }, "Seen"));
+  }
+
+  // Tell the agent the customer is typing, at most every 2 s (the server throttles too).
+  function sendTypingNotice() {
+    var now = Date.now();
+    if (chat.state !== "assigned" || !chat.ws || chat.ws.readyState !== 1) return;
+    if (now - (chat.typingSentAt || 0) < 2000) return;
+    chat.typingSentAt = now;
+    chat.ws.send(JSON.stringify({ type: "typing" }));
+  }
 
   function onFrame(frame) {
     if (frame && Object.prototype.hasOwnProperty.call(FRAME_HANDLERS, frame.type)) FRAME_HANDLERS[frame.type](frame);

@@ -17,15 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..events import EventBus
 from ..hours import OfficeHours
 from ..messages import Messages
+from ..routing import Routing, load_routing
 from ..settings import Settings
 from .agents import AgentService
 from .assignment import AssignmentService
+from .audit import Actor, AuditService
 from .base import Clock, ServiceBase, utcnow
 from .conversations import ConversationService
 from .customers import CustomerService
 from .errors import AuthFailed, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from .hours_admin import HoursService
+from .labels import LabelService
+from .notes import NoteService
 from .queue import QueueService
+from .replies import SavedReplyService
+from .search import SearchService
 from .sessions import SessionService
+from .teams import TeamService
 from .tickets import TicketService
 from .types import (
     Agent,
@@ -54,15 +62,33 @@ class HandoffService(ServiceBase):
         hours: OfficeHours | None = None,
         clock: Clock = utcnow,
         wording: Messages | None = None,
+        routing: Routing | None = None,
     ) -> None:
         super().__init__(engine, bus, settings, hours, clock, wording)
+        if routing is None:  # read once, like the wording
+            routing = load_routing(settings.shop_file, settings.topics_file)
         self.conversation_service = ConversationService(*self.parts())
         self.tickets = TicketService(*self.parts())
         self.sessions = SessionService(*self.parts())
         self.assignment = AssignmentService(self, self.conversation_service)
-        self.queue = QueueService(self, self.assignment, self.tickets)
+        self.teams = TeamService(self, self.assignment, routing)
+        self.queue = QueueService(self, self.assignment, self.tickets, self.teams)
         self.agents = AgentService(self, self.assignment, self.sessions)
         self.customers = CustomerService(*self.parts())
+        # The team desk: used straight from the routes (``service.replies.create(...)``)
+        # rather than through more facade methods.
+        self.audit = AuditService(*self.parts())
+        self.replies = SavedReplyService(*self.parts())
+        self.notes = NoteService(*self.parts())
+        self.labels = LabelService(*self.parts())
+        self.search = SearchService(*self.parts())
+        self.office_hours = HoursService(self, self._use_hours)
+
+    def _use_hours(self, hours: OfficeHours) -> None:
+        """Put new support hours in service in every part (only the queue reads them)."""
+        for part in (self, *vars(self).values()):
+            if isinstance(part, ServiceBase):
+                part.hours = hours
 
     # ConversationService
     async def create_conversation(self) -> Conversation:
@@ -205,11 +231,19 @@ class HandoffService(ServiceBase):
         password: str,
         max_chats: int | None = None,
         *,
+        role: str = "agent",
+        by: Actor = None,
         _allow_weak_password: bool = False,
     ) -> Agent:
-        """Create an agent with a scrypt-hashed password."""
+        """Create an agent with a scrypt-hashed password (audited as made ``by``)."""
         return await self.agents.create_agent(
-            login, name, password, max_chats, _allow_weak_password=_allow_weak_password
+            login,
+            name,
+            password,
+            max_chats,
+            role=role,
+            by=by,
+            _allow_weak_password=_allow_weak_password,
         )
 
     async def ensure_demo_agent(self) -> Agent:
@@ -240,13 +274,27 @@ class HandoffService(ServiceBase):
         """Record that the agent's desk is still connected (presence heartbeat)."""
         return await self.agents.touch_agent(agent_id)
 
-    async def disable_agent(self, login: str) -> Agent:
+    async def disable_agent(self, login: str, *, by: Actor = None) -> Agent:
         """Disable an agent: they cannot log in and their open chats go back to the queue."""
-        return await self.agents.disable_agent(login)
+        return await self.agents.disable_agent(login, by=by)
 
-    async def reset_password(self, login: str, password: str) -> Agent:
+    async def reset_password(self, login: str, password: str, *, by: Actor = None) -> Agent:
         """See :meth:`AgentService.reset_password`."""
-        return await self.agents.reset_password(login, password)
+        return await self.agents.reset_password(login, password, by=by)
+
+    async def update_agent(
+        self,
+        agent_id: int,
+        *,
+        name: str | None = None,
+        max_chats: int | None = None,
+        role: str | None = None,
+        by: Actor = None,
+    ) -> Agent:
+        """See :meth:`AgentService.update_agent`."""
+        return await self.agents.update_agent(
+            agent_id, name=name, max_chats=max_chats, role=role, by=by
+        )
 
     # SessionService
     async def open_session(self, agent_id: int) -> str:
@@ -299,6 +347,7 @@ __all__ = [
     "Agent",
     "AgentService",
     "AssignmentService",
+    "AuditService",
     "AuthFailed",
     "Clock",
     "Conflict",
@@ -313,13 +362,18 @@ __all__ = [
     "Handoff",
     "HandoffService",
     "InvalidInput",
+    "LabelService",
+    "NoteService",
+    "SavedReplyService",
     "Message",
     "NotFound",
     "QueueItem",
     "QueueService",
     "QueueStatus",
     "ServiceError",
+    "SearchService",
     "SessionService",
+    "TeamService",
     "Ticket",
     "TicketService",
     "utcnow",

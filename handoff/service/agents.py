@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from ..events import AGENT_STATUS_CHANGED, CONVERSATION_ASSIGNED
-from ..models import agents, conversations, handoffs
+from ..models import ROLES, agents, conversations, handoffs
 from .assignment import AssignmentService
+from .audit import Actor, record
 from .base import ServiceBase, to_agent
 from .errors import AuthFailed, Conflict, InvalidInput, NotFound
 from .sessions import SessionService
@@ -29,6 +30,28 @@ def check_password_strength(password: Any) -> str:
     if len(password) > 1024:
         raise InvalidInput("password is too long")
     return password
+
+
+def check_role(role: Any) -> str:
+    """``admin`` or ``agent``, else :class:`InvalidInput`."""
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of: {', '.join(ROLES)}")
+    return str(role)
+
+
+def check_cap(cap: Any) -> int:
+    """A concurrent-chat cap: a whole number from 1 to 50."""
+    if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= 50:
+        raise InvalidInput("max chats must be a whole number from 1 to 50")
+    return cap
+
+
+def check_name(name: Any) -> str:
+    """The name customers see: 1-100 characters after trimming."""
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > 100:
+        raise InvalidInput("name must be 1-100 characters")
+    return name
 
 
 class AgentService(ServiceBase):
@@ -48,28 +71,27 @@ class AgentService(ServiceBase):
         password: str,
         max_chats: int | None = None,
         *,
+        role: str = "agent",
+        by: Actor = None,
         _allow_weak_password: bool = False,
     ) -> Agent:
-        """Create an agent with a scrypt-hashed password.
+        """Create an agent with a scrypt-hashed password (audited as made ``by``).
 
         Raises:
             InvalidInput: bad login (lowercase letters, digits, ``._-``), empty name,
-                short password, cap below 1.
+                short password, cap outside 1-50, unknown role.
             Conflict: the login is taken.
         """
-        login = (login or "").strip().lower()
+        login = (login or "").strip().lower() if isinstance(login, str) else ""
         if not LOGIN_PATTERN.match(login):
             raise InvalidInput(
                 "login must be 2-64 characters: lowercase letters, digits, '.', '_' or '-'"
             )
-        name = (name or "").strip()
-        if not name or len(name) > 100:
-            raise InvalidInput("name must be 1-100 characters")
+        name = check_name(name)
         if not _allow_weak_password:
             check_password_strength(password)
-        cap = self.settings.agent_cap if max_chats is None else max_chats
-        if not isinstance(cap, int) or cap < 1:
-            raise InvalidInput("max chats must be a whole number of at least 1")
+        cap = check_cap(self.settings.agent_cap if max_chats is None else max_chats)
+        role = check_role(role)
         hashed = await asyncio.to_thread(hash_password, password)
         now = self.now()
         try:
@@ -83,9 +105,12 @@ class AgentService(ServiceBase):
                         online=False,
                         disabled=False,
                         created_at=now,
+                        role=role,
                     )
                 )
                 agent_id = int(result.inserted_primary_key[0])
+                detail = {"name": name, "max_chats": cap, "role": role}
+                await record(work.conn, by, "agent.created", login, detail, now)
         except IntegrityError:
             raise Conflict(f"an agent with login {login!r} already exists") from None
         return await self.get_agent(agent_id)
@@ -96,7 +121,7 @@ class AgentService(ServiceBase):
             return await self.get_agent_by_login(DEMO_LOGIN)
         except NotFound:
             return await self.create_agent(
-                DEMO_LOGIN, "Demo Agent", "demo", _allow_weak_password=True
+                DEMO_LOGIN, "Demo Agent", "demo", role="admin", _allow_weak_password=True
             )
 
     async def get_agent(self, agent_id: int) -> Agent:
@@ -158,11 +183,18 @@ class AgentService(ServiceBase):
                 update(agents).where(agents.c.id == agent_id).values(last_seen_at=self.now())
             )
 
-    async def disable_agent(self, login: str) -> Agent:
-        """Disable an agent: they cannot log in and their open chats go back to the queue."""
+    async def disable_agent(self, login: str, *, by: Actor = None) -> Agent:
+        """Disable an agent: they cannot log in and their open chats go back to the queue.
+
+        Raises:
+            Conflict: the agent is the last active admin (nobody could manage the desk).
+        """
         agent = await self.get_agent_by_login(login)
         now = self.now()
         async with self.unit() as work:
+            if agent.is_admin:
+                await self._keep_an_admin(work.conn, agent.id)
+            await record(work.conn, by, "agent.deactivated", agent.login, {}, now)
             await work.conn.execute(
                 update(agents).where(agents.c.id == agent.id).values(disabled=True, online=False)
             )
@@ -210,7 +242,7 @@ class AgentService(ServiceBase):
             await self.assignment.auto_assign()
         return await self.get_agent(agent.id)
 
-    async def reset_password(self, login: str, password: str) -> Agent:
+    async def reset_password(self, login: str, password: str, *, by: Actor = None) -> Agent:
         """Set a new password (the old one, and every session signed in with it, stop
         working at once: a stolen token must not outlive the reset)."""
         check_password_strength(password)
@@ -220,8 +252,63 @@ class AgentService(ServiceBase):
             await work.conn.execute(
                 update(agents).where(agents.c.id == agent.id).values(password_hash=hashed)
             )
+            await record(work.conn, by, "agent.password_reset", agent.login, {}, self.now())
         await self.sessions.revoke_agent_sessions(agent.id)
         return agent
+
+    async def update_agent(
+        self,
+        agent_id: int,
+        *,
+        name: str | None = None,
+        max_chats: int | None = None,
+        role: str | None = None,
+        by: Actor = None,
+    ) -> Agent:
+        """Change an agent's name, cap or role (audited with the old and new values).
+
+        Raises:
+            InvalidInput: a bad value; NotFound: no such agent;
+            Conflict: demoting the last active admin.
+        """
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = check_name(name)
+        if max_chats is not None:
+            changes["max_chats"] = check_cap(max_chats)
+        if role is not None:
+            changes["role"] = check_role(role)
+        if not changes:
+            raise InvalidInput("nothing to change: give name, max_chats or role")
+        async with self.unit() as work:
+            row = (
+                (await work.conn.execute(select(agents).where(agents.c.id == agent_id)))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFound("no such agent")
+            if changes.get("role") == "agent" and row["role"] == "admin":
+                await self._keep_an_admin(work.conn, agent_id)
+            detail = {
+                key: {"from": row[key], "to": value}
+                for key, value in changes.items()
+                if row[key] != value
+            }
+            if detail:
+                await work.conn.execute(
+                    update(agents).where(agents.c.id == agent_id).values(**changes)
+                )
+                await record(work.conn, by, "agent.updated", row["login"], detail, self.now())
+        return await self.get_agent(agent_id)
+
+    async def _keep_an_admin(self, conn: Any, leaving_id: int) -> None:
+        """Refuse a change that would leave the desk without an active admin."""
+        query = select(agents.c.id).where(
+            agents.c.role == "admin", agents.c.disabled.is_(False), agents.c.id != leaving_id
+        )
+        if (await conn.execute(query.limit(1))).first() is None:
+            raise Conflict("this is the last active admin: make another agent admin first")
 
 
 class _DummyHash:

@@ -20,12 +20,15 @@ from ..events import (
     CONVERSATION_CLOSED,
     CONVERSATION_RETURNED_TO_BOT,
 )
-from ..models import agents, conversations, handoffs
+from ..models import agents, conversations, handoffs, team_members
 from ..policy import may_close, owns
 from .base import ServiceBase, Unit, to_conversation
 from .conversations import ConversationService
 from .errors import Conflict, Forbidden, NotFound
 from .types import Conversation
+
+# How many waiting chats one auto-assignment round looks at (oldest first).
+ASSIGN_SCAN = 50
 
 
 class AssignmentService(ServiceBase):
@@ -121,9 +124,14 @@ class AssignmentService(ServiceBase):
         return True
 
     async def _least_busy_agent(
-        self, conn: AsyncConnection, exclude: int | None = None
+        self, conn: AsyncConnection, exclude: int | None = None, team_id: int | None = None
     ) -> Any | None:
-        """The available agent with the fewest chats, under their cap (locked on PG)."""
+        """The available agent with the fewest chats, under their cap (locked on PG).
+
+        With ``team_id``, only the team's members, unless none of them is available
+        (online): then everyone, so a chat never waits for a team that is not there. A
+        team that is online but full keeps its chat waiting for it.
+        """
         # Lock every available agent in id order: concurrent assigners then queue up
         # instead of both counting the same free slot (and never deadlock).
         query = (
@@ -133,6 +141,10 @@ class AssignmentService(ServiceBase):
             .with_for_update()
         )
         ids = [i for i in (await conn.execute(query)).scalars() if i != exclude]
+        if team_id is not None:
+            members = select(team_members.c.agent_id).where(team_members.c.team_id == team_id)
+            in_team = set((await conn.execute(members)).scalars())
+            ids = [i for i in ids if i in in_team] or ids
         if not ids:
             return None
         load = self._load_subquery().label("load")
@@ -163,11 +175,9 @@ class AssignmentService(ServiceBase):
     async def _assign_one(self) -> tuple[str, int] | None:
         now = self.now()
         async with self.unit() as work:
-            agent = await self._least_busy_agent(work.conn)
-            if agent is None:
-                return None
+            # Oldest first; a chat whose team is online but full waits, the next may go.
             query = (
-                select(conversations.c.id)
+                select(conversations.c.id, handoffs.c.team_id)
                 .join(handoffs, handoffs.c.conversation_id == conversations.c.id)
                 .where(
                     conversations.c.state == "queued",
@@ -175,15 +185,21 @@ class AssignmentService(ServiceBase):
                     handoffs.c.offline.is_(False),
                 )
                 .order_by(handoffs.c.queued_at, handoffs.c.id)
-                .limit(1)
+                .limit(ASSIGN_SCAN)
                 .with_for_update(skip_locked=True, of=conversations)
             )
-            conversation_id = (await work.conn.execute(query)).scalar_one_or_none()
-            if conversation_id is None:
-                return None
-            if not await self._take(work, conversation_id, agent, now, "auto"):
-                return None
-            return conversation_id, agent["id"]
+            waiting = (await work.conn.execute(query)).all()
+            tried: set[int | None] = set()
+            for conversation_id, team_id in waiting:
+                if team_id in tried:
+                    continue  # this team (or everyone) has no free slot this round
+                agent = await self._least_busy_agent(work.conn, team_id=team_id)
+                if agent is None:
+                    tried.add(team_id)
+                    continue
+                if await self._take(work, conversation_id, agent, now, "auto"):
+                    return conversation_id, agent["id"]
+            return None
 
     async def reassign_unanswered(self) -> list[tuple[str, int]]:
         """Move chats whose agent has not answered within the reassign timeout.
@@ -193,7 +209,7 @@ class AssignmentService(ServiceBase):
         """
         cutoff = self.now() - dt.timedelta(seconds=self.settings.reassign_after_seconds)
         query = (
-            select(conversations.c.id, conversations.c.agent_id)
+            select(conversations.c.id, conversations.c.agent_id, handoffs.c.team_id)
             .join(handoffs, handoffs.c.conversation_id == conversations.c.id)
             .where(
                 conversations.c.state == "assigned",
@@ -207,10 +223,10 @@ class AssignmentService(ServiceBase):
         async with self.engine.connect() as conn:
             stale = (await conn.execute(query)).all()
         moved: list[tuple[str, int]] = []
-        for conversation_id, old_agent in stale:
+        for conversation_id, old_agent, team_id in stale:
             now = self.now()
             async with self.unit() as work:
-                agent = await self._least_busy_agent(work.conn, exclude=old_agent)
+                agent = await self._least_busy_agent(work.conn, exclude=old_agent, team_id=team_id)
                 if agent is not None and await self._take(
                     work, conversation_id, agent, now, "reassign", previous_agent_id=old_agent
                 ):

@@ -252,6 +252,7 @@ def to_agent(row: Any, load: int = 0) -> Agent:
         disabled=bool(row["disabled"]),
         last_seen_at=as_utc(row["last_seen_at"]),
         load=int(row["load"]) if "load" in keys and row["load"] is not None else load,
+        role=row["role"] if "role" in keys else "agent",
     )
 
 

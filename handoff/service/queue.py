@@ -21,6 +21,7 @@ from ..models import agents, conversations, handoffs, messages, offline_tickets
 from .assignment import AssignmentService
 from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
 from .errors import Conflict, InvalidInput
+from .teams import TeamService
 from .tickets import TicketService
 from .types import Conversation, EnqueueResult, QueueItem, QueueStatus, Ticket
 
@@ -35,11 +36,16 @@ class QueueService(ServiceBase):
     """Queue operations: enqueue (or an offline ticket), cancel, position, wait, list."""
 
     def __init__(
-        self, base: ServiceBase, assignment: AssignmentService, tickets: TicketService
+        self,
+        base: ServiceBase,
+        assignment: AssignmentService,
+        tickets: TicketService,
+        teams: TeamService | None = None,
     ) -> None:
         super().__init__(*base.parts())
         self.assignment = assignment  # a new chat may go to a free agent at once
         self.tickets = tickets  # outside hours a request becomes an offline ticket
+        self.teams = teams  # a new handoff is routed to a team by its topic and reason
 
     async def enqueue(
         self,
@@ -90,6 +96,8 @@ class QueueService(ServiceBase):
                 )
                 if not open_now or online == 0:
                     return await self._go_offline(work, values, open_now, now)
+                if self.teams is not None:
+                    values["team_id"] = await self.teams.route(work.conn, reason, context)
                 await work.conn.execute(insert(handoffs).values(offline=False, **values))
                 await work.conn.execute(
                     update(conversations)

@@ -64,6 +64,12 @@ class Agent:
     disabled: bool
     last_seen_at: dt.datetime | None = None
     load: int = 0
+    role: str = "agent"
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins also manage agents, saved replies and labels."""
+        return self.role == "admin"
 
     def to_json(self) -> dict[str, Any]:
         return _json(self)

@@ -55,6 +55,18 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // The team tools (desk_team.js) follow the desk through these DOM events instead of
+  // reaching into this file's state: "desk:started", "desk:chat-opened",
+  // "desk:queue-rendered", "desk:event" (every live event frame).
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  // ...and send live frames (typing, seen) on this desk's socket through "desk:send".
+  document.addEventListener("desk:send", (event) => {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(event.detail));
+  });
+
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -178,6 +190,7 @@
     }
     $("queue-count").textContent = state.queue.length;
     $("queue-empty").hidden = state.queue.length > 0;
+    announce("desk:queue-rendered", { ids: state.queue.map((item) => item.conversation_id) });
   }
 
   function renderMine() {
@@ -325,6 +338,7 @@
     $("reply-error").textContent = "";
     renderChatControls();
     renderQueue(); renderMine(); renderTickets();
+    announce("desk:chat-opened", { id, detail: data, agent: state.agent });
     if (!$("reply-form").hidden) $("reply-text").focus();
   }
 
@@ -513,6 +527,7 @@
       return;
     }
     if (frame.type !== "event") return;
+    announce("desk:event", { event: frame.event, data: frame.data || {} });
     if (!Object.prototype.hasOwnProperty.call(EVENT_HANDLERS, frame.event)) return;
     await EVENT_HANDLERS[frame.event](frame.data || {}, frame.event);
   }
@@ -597,6 +612,7 @@
     $("login-view").hidden = true;
     $("desk-view").hidden = false;
     renderMe();
+    announce("desk:started", { agent: state.agent, token: state.token });
     await refreshLists();
     connect();
   }

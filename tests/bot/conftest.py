@@ -7,7 +7,15 @@ from typing import Any, AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
-from bot_support import FakeRasa, LiveApp, bot_settings, desk_settings, free_port, unique_name
+from bot_support import (
+    FakeRasa,
+    Inbox,
+    LiveApp,
+    bot_settings,
+    desk_settings,
+    free_port,
+    unique_name,
+)
 
 from bot.app import create_app
 from handoff.hours import ALWAYS_OPEN
@@ -55,3 +63,15 @@ async def make_live(tmp_path: Path, fake_rasa: FakeRasa) -> AsyncIterator[Callab
 async def live(make_live: Callable[..., Any]) -> LiveApp:
     """The web app with default test settings, talking to the fake Rasa."""
     return await make_live()
+
+
+@pytest.fixture
+def smtp() -> Any:
+    """A real SMTP server (aiosmtpd) on a free port: ``(inbox, port)``."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()

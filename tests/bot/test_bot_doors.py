@@ -10,7 +10,7 @@ import stat
 import time
 
 import pytest
-from bot_support import Inbox, free_port, wait_for
+from bot_support import wait_for
 
 pytestmark = pytest.mark.asyncio
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u2800\u180e"
@@ -59,17 +59,6 @@ async def test_a_ticket_marked_done_lets_a_new_request_open_a_new_one(live, fake
 
 
 # -- 8. transcripts by e-mail ----------------------------------------------------------
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 async def _chat_with_contact(live, contact):

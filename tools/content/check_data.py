@@ -17,6 +17,7 @@ import yaml
 from actions.content import PROJECT_ROOT, placeholders
 from bot.locales import check_locales
 from handoff.messages import check_messages
+from handoff.routing import RoutingError, load_routing
 from tools.content.validate import responses_spoken_by_actions
 
 MIN_FAQ_EXAMPLES = 12
@@ -237,6 +238,10 @@ def check(root: Path) -> Report:
                     )
     if shop_path.exists():  # the chat's own wording (shop.yml's messages section)
         report.problems.extend(check_messages(Path(_rel(shop_path))))
+        try:  # the desk's routing rules name real topics and reasons
+            load_routing(Path(_rel(shop_path)), topics_path)
+        except RoutingError as problem:
+            report.problems.append(str(problem))
     # The widget's own words (bot/locales/*.json): placeholders as in English.
     report.problems.extend(check_locales(root / "bot" / "locales"))
     return report

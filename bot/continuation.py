@@ -1,0 +1,138 @@
+"""When the customer left: an agent's reply goes by e-mail.
+
+An agent may answer after the customer closed the page. A short while after an agent's
+message (``BOT_EMAIL_AFTER``, so a reload or a flaky connection does not count as
+leaving), if no widget of that chat is connected and the customer left an e-mail address
+in the chat, the agent's unsent replies go to that address with the last messages quoted,
+and the chat records that they did (a system message, shown on both sides). The address
+rule is the transcript's: only what the customer wrote in this chat, never anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Mapping
+
+from handoff.events import MESSAGE_CREATED, EventBus, Subscription
+from handoff.service import HandoffService, Message
+
+from .mailer import MailError, addresses_in, build_email, format_transcript, send_email
+from .settings import BotSettings
+
+logger = logging.getLogger(__name__)
+QUOTED_MESSAGES = 8
+
+
+def continuation_text(replies: list[Message], earlier: list[Message], shop_name: str) -> str:
+    """The e-mail: the new replies first, then the chat so far, quoted."""
+    answers = "\n\n".join(f"{m.agent_name or 'Our team'}:\n{m.text}" for m in replies)
+    quoted = "\n".join("> " + line for line in format_transcript(earlier, shop_name).splitlines())
+    return (
+        f"You left the chat with {shop_name} before we could answer. Here is our reply:\n\n"
+        f"{answers}\n\nTo continue, open the chat on our site again or reply to this e-mail."
+        f"\n\nThe chat so far:\n\n{quoted}\n"
+    )
+
+
+class EmailContinuation:
+    """Subscribe early (``subscribe``), then ``run`` as a background task."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        service: HandoffService,
+        settings: BotSettings,
+        sockets: Mapping[str, int],
+    ) -> None:
+        self.bus = bus
+        self.service = service
+        self.settings = settings
+        self.sockets = sockets  # open widget sockets per conversation (bot/ws.py keeps it)
+        self._sub: Subscription | None = None
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._mailed_up_to: dict[str, int] = {}  # per conversation: last reply mailed
+
+    @property
+    def enabled(self) -> bool:
+        """Needs an SMTP server and a positive delay."""
+        return self.settings.smtp_host is not None and self.settings.email_after_seconds > 0
+
+    def subscribe(self) -> None:
+        """Start collecting agent messages (before the server accepts requests)."""
+        if self._sub is None and self.enabled:
+            self._sub = self.bus.subscribe(names=[MESSAGE_CREATED])
+
+    async def run(self) -> None:
+        """Schedule one check per conversation after each agent message."""
+        if self._sub is None:
+            return
+        try:
+            while True:
+                event = await self._sub.get()
+                cid = event.data.get("conversation_id")
+                if event.data.get("author") != "agent" or not cid or cid in self._pending:
+                    continue
+                task = asyncio.ensure_future(self._later(cid))
+                self._pending[cid] = task
+        finally:
+            self.bus.unsubscribe(self._sub)
+            self._sub = None
+            for task in list(self._pending.values()):
+                task.cancel()
+            await asyncio.gather(*self._pending.values(), return_exceptions=True)
+
+    async def _later(self, conversation_id: str) -> None:
+        try:
+            await asyncio.sleep(self.settings.email_after_seconds)
+            await self.check(conversation_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one failed chat must not stop the others
+            logger.exception("e-mail continuation of %s failed", conversation_id)
+        finally:
+            self._pending.pop(conversation_id, None)
+
+    async def check(self, conversation_id: str) -> str | None:
+        """Mail the replies the customer has not seen, if they left; the address or None."""
+        history = await self.service.messages_since(conversation_id)
+        # Replies since the customer last wrote, less those already mailed or seen live
+        # (known in this process; after a restart the customer's last message bounds it).
+        last_customer = max((m.id for m in history if m.author == "customer"), default=0)
+        after = max(self._mailed_up_to.get(conversation_id, 0), last_customer)
+        replies = [m for m in history if m.author == "agent" and m.id > after]
+        if not replies:
+            return None
+        if self.sockets.get(conversation_id, 0) > 0:
+            # The customer is there and saw these live: never mail them later.
+            self._mailed_up_to[conversation_id] = replies[-1].id
+            return None
+        addresses = sorted(addresses_in(await self.service.contacts_given(conversation_id)))
+        if not addresses:
+            return None
+        earlier = [m for m in history if m.id < replies[0].id][-QUOTED_MESSAGES:]
+        facts = self.service.wording.facts
+        sender = self.settings.smtp_sender or f"{facts['shop_name']} <{facts['support_email']}>"
+        text = continuation_text(replies, earlier, facts["shop_name"])
+        email = build_email(addresses[0], sender, facts["shop_name"], text)
+        assert self.settings.smtp_host is not None
+        self._mailed_up_to[conversation_id] = replies[-1].id
+        try:
+            await send_email(self.settings.smtp_host, self.settings.smtp_port, email)
+        except MailError as problem:
+            # Said in the chat, so the agent knows the customer has not got it.
+            await self.service.add_message(
+                conversation_id,
+                "system",
+                f"The customer has left; e-mailing the reply to {addresses[0]} failed "
+                f"({problem}). Try again later or contact them another way.",
+            )
+            self._mailed_up_to[conversation_id] = after  # the next reply retries them
+            return None
+        count = "reply was" if len(replies) == 1 else f"{len(replies)} replies were"
+        await self.service.add_message(
+            conversation_id,
+            "system",
+            f"The customer had left the chat: the {count} sent by e-mail to {addresses[0]}.",
+        )
+        return addresses[0]

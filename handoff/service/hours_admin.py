@@ -1,0 +1,94 @@
+"""Support hours admins change in the desk; ``shop.yml``'s ``support_hours`` stays the
+default (and comes back when the desk's version is removed).
+
+The desk's version is stored in ``desk_settings`` in the file's own shape and checked by
+the same parser, so what an admin can save is exactly what the file accepts. It applies
+to this process at once and to others when they start.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import yaml
+from sqlalchemy import delete, insert, select, update
+
+from ..hours import HoursError, OfficeHours, load_hours, parse_hours
+from ..models import desk_settings
+from .audit import Actor, record
+from .base import ServiceBase
+from .errors import InvalidInput
+
+KEY = "support_hours"
+
+
+def _file_section(path: Any) -> dict[str, Any]:
+    document = yaml.safe_load(open(path, encoding="utf-8").read()) or {}
+    return _plain(document.get(KEY) or {})
+
+
+def _plain(section: Any) -> dict[str, Any]:
+    """The section with dates as ISO text (YAML reads holidays as dates; JSON cannot)."""
+    out = dict(section)
+    out["holidays"] = [str(day) for day in out.get("holidays") or []]
+    return out
+
+
+class HoursService(ServiceBase):
+    """Read, change and reset the support hours; ``apply`` puts new hours in service."""
+
+    def __init__(self, base: ServiceBase, apply: Callable[[OfficeHours], None]) -> None:
+        super().__init__(*base.parts())
+        self.apply = apply
+
+    async def current(self) -> dict[str, Any]:
+        """``{"source": "desk"|"file", "support_hours": {...}}``."""
+        async with self.engine.connect() as conn:
+            query = select(desk_settings.c.value).where(desk_settings.c.key == KEY)
+            stored = (await conn.execute(query)).scalar_one_or_none()
+        if stored is not None:
+            return {"source": "desk", KEY: stored}
+        return {"source": "file", KEY: _file_section(self.settings.shop_file)}
+
+    async def load(self) -> None:
+        """At start-up: put the desk's hours in service when an admin saved some."""
+        found = await self.current()
+        if found["source"] == "desk":
+            self.apply(parse_hours(found[KEY], "the desk's support hours"))
+
+    async def set_hours(self, section: Any, *, by: Actor) -> dict[str, Any]:
+        """Check and store new hours, audited; :class:`InvalidInput` says what is wrong."""
+        if not isinstance(section, dict):
+            raise InvalidInput("support_hours must be an object like the one in shop.yml")
+        try:
+            hours = parse_hours(section, "support_hours")
+        except HoursError as problem:
+            raise InvalidInput(str(problem)) from None
+        value = _plain(section)
+        now = self.now()
+        async with self.unit() as work:
+            before = await self.current()
+            changed = await work.conn.execute(
+                update(desk_settings)
+                .where(desk_settings.c.key == KEY)
+                .values(value=value, updated_at=now)
+            )
+            if changed.rowcount == 0:
+                await work.conn.execute(
+                    insert(desk_settings).values(key=KEY, value=value, updated_at=now)
+                )
+            detail = {"from": before[KEY], "to": value}
+            await record(work.conn, by, "support_hours.changed", KEY, detail, now)
+        self.apply(hours)
+        return await self.current()
+
+    async def reset(self, *, by: Actor) -> dict[str, Any]:
+        """Back to ``shop.yml``'s hours."""
+        async with self.unit() as work:
+            await work.conn.execute(delete(desk_settings).where(desk_settings.c.key == KEY))
+            await record(work.conn, by, "support_hours.reset", KEY, {}, self.now())
+        self.apply(load_hours(self.settings.shop_file))
+        return await self.current()
+
+
+__all__ = ["HoursService"]
