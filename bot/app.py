@@ -8,7 +8,7 @@ from typing import Any
 from sanic import Sanic
 
 from handoff.app import register_handoff
-from handoff.ratelimit import RateLimiter
+from handoff.redis_limits import make_limiter
 from handoff.settings import Settings as HandoffSettings
 from handoff.web.security import security_headers
 
@@ -54,16 +54,21 @@ def create_app(
         app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
     app.ctx.sockets_per_conversation = {}
-    # Limits live on the app, not in a listener: they outlive a server restart in tests.
-    app.ctx.limits = {
-        "conversation": RateLimiter(settings.conversation_messages_per_minute, 60),
-        "address": RateLimiter(settings.address_messages_per_minute, 60),
-        "new": RateLimiter(settings.address_conversations_per_minute, 60),
-        "transcript": RateLimiter(max(1, settings.transcripts_per_conversation), 24 * 3600),
-        # Across conversations: new chats must not multiply the mail one inbox receives.
-        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
-    }
     register_handoff(app, handoff_settings, **handoff_options)
+    # Limits live on the app, not in a listener: they outlive a server restart in tests.
+    # With REDIS_URL (app.ctx.redis, set by the desk) every worker shares them.
+    day = 24 * 3600
+    app.ctx.limits = {
+        name: make_limiter(app.ctx.redis, name, limit, window)
+        for name, limit, window in (
+            ("conversation", settings.conversation_messages_per_minute, 60),
+            ("address", settings.address_messages_per_minute, 60),
+            ("new", settings.address_conversations_per_minute, 60),
+            ("transcript", max(1, settings.transcripts_per_conversation), day),
+            # Across conversations: new chats must not multiply the mail one inbox receives.
+            ("transcript_recipient", max(1, settings.transcripts_per_recipient), day),
+        )
+    }
     app.blueprint(create_pages_blueprint(f"{name}_pages"))
     app.blueprint(create_api_blueprint(f"{name}_customer_api"))
     app.blueprint(create_ws_blueprint(f"{name}_customer_ws"))

@@ -16,6 +16,9 @@ from .api import create_api_blueprint
 from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
+from .redis_bus import RedisEventBus
+from .redis_bus import connect as connect_redis
+from .redis_limits import make_limiter
 from .service import HandoffService
 from .service.base import Clock, utcnow
 from .settings import Settings, check_demo_host
@@ -46,14 +49,16 @@ def register_handoff(
     """
     settings = (settings or Settings.from_env()).with_secret()
     app.ctx.handoff_settings = settings
-    app.ctx.handoff_bus = bus or InProcessEventBus()
+    app.ctx.handoff_bus = bus or make_bus(settings)
     app.ctx.handoff_logger = logger
     # On the app, not in a listener: like the rate limits, it outlives a server restart
     # in tests (a new process starts with no failures counted).
+    # With REDIS_URL the limits are shared by every worker (no I/O until first used).
+    app.ctx.redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    window = settings.login_window_seconds
     app.ctx.login_throttle = LoginThrottle(
-        settings.login_failures_per_login,
-        settings.login_failures_per_address,
-        settings.login_window_seconds,
+        make_limiter(app.ctx.redis, "login", settings.login_failures_per_login, window),
+        make_limiter(app.ctx.redis, "login-address", settings.login_failures_per_address, window),
         settings.login_slowdown_seconds,
     )
     app.blueprint(create_api_blueprint(f"{app.name}_handoff_api"))
@@ -72,6 +77,8 @@ def register_handoff(
     async def start(app: Sanic, _loop: Any) -> None:
         if not app.state.asgi:  # the in-process test client binds nothing
             check_demo_host(settings.demo, app.state.host)
+        if isinstance(app.ctx.handoff_bus, RedisEventBus):
+            await app.ctx.handoff_bus.start()  # Redis down: a clear error naming REDIS_URL
         engine = db.create_engine(settings.database_url)
         await db.upgrade(engine)
         app.ctx.handoff_engine = engine
@@ -99,11 +106,20 @@ def register_handoff(
         engine = getattr(app.ctx, "handoff_engine", None)
         if engine is not None:
             await engine.dispose()
+        if isinstance(app.ctx.handoff_bus, RedisEventBus):
+            await app.ctx.handoff_bus.close()
+        if app.ctx.redis is not None:
+            await app.ctx.redis.close(close_connection_pool=True)
 
     app.register_listener(start, "before_server_start")
     app.register_listener(started, "after_server_start")
     app.register_listener(stopping, "before_server_stop")
     app.register_listener(stopped, "after_server_stop")
+
+
+def make_bus(settings: Settings) -> EventBus:
+    """Redis pub/sub when ``REDIS_URL`` is set (several web workers), else in-process."""
+    return RedisEventBus(settings.redis_url) if settings.redis_url else InProcessEventBus()
 
 
 async def _housekeeping(app: Sanic) -> None:

@@ -20,7 +20,14 @@ from typing import Any
 from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
-from .events import AGENT_STATUS_CHANGED, MESSAGE_CREATED, SESSION_REVOKED, Event, Subscription
+from .events import (
+    AGENT_STATUS_CHANGED,
+    BUS_RESYNC,
+    MESSAGE_CREATED,
+    SESSION_REVOKED,
+    Event,
+    Subscription,
+)
 from .http import agent_from_token, service_of
 from .policy import sees_message
 from .service import AuthFailed
@@ -29,6 +36,7 @@ from .web.sockets import (
     incoming_frames,
     is_ping,
     refuse,
+    resync,
     run_until_first_done,
     send_frame,
 )
@@ -110,6 +118,9 @@ async def _pump(
     async def push() -> None:
         while True:
             event = await sub.get()
+            if event.name == BUS_RESYNC:
+                await resync(ws)
+                return
             if event.name == SESSION_REVOKED and event.data["session_id"] == session_id:
                 await refuse(ws, 401, "you signed out: this session has ended")
                 return

@@ -29,6 +29,15 @@ async def send_frame(ws: Any, frame: dict[str, Any]) -> None:
     await ws.send(json.dumps(frame))
 
 
+async def resync(ws: Any) -> None:
+    """Close with 1012 (service restart): live events may have been missed (the bus
+    lost Redis for a while); the client reconnects and catches up by message id."""
+    try:
+        await ws.close(code=1012, reason="reconnect to catch up")
+    except ConnectionClosed:
+        pass
+
+
 def parse_frame(raw: Any) -> dict[str, Any] | None:
     """The frame as a dict, or None when it is not a JSON object."""
     try:

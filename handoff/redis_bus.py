@@ -1,0 +1,215 @@
+"""The event bus over Redis pub/sub: several web workers push each other's events.
+
+Every worker publishes its committed events to one Redis channel and delivers what it
+reads from that channel to its own subscribers (its websockets), its own events
+included, so all workers see one order. Redis only carries notifications: the database
+stays the source of truth. When a worker loses Redis it logs the outage once, keeps
+delivering its own events to its own sockets, and reconnects; once back it tells every
+subscriber to resync (``BUS_RESYNC``): the sockets close and their clients catch up by
+message id, so what other workers published meanwhile is not lost.
+
+Subscriptions made with ``local_only=True`` (the bot's reactor, which must store "X
+joined" once, not once per worker) get this worker's events directly at publish time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any, Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from .events import Event, InProcessEventBus, Subscription
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "larkspur:events"
+RECONNECT_SECONDS = 1.0
+CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+class RedisUnavailable(RuntimeError):
+    """Redis could not be reached at start-up (the message names ``REDIS_URL``)."""
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A Redis client for ``url`` (no I/O until first used)."""
+    try:
+        return aioredis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_keepalive=True,
+            health_check_interval=10,
+        )
+    except ValueError as problem:
+        raise RedisUnavailable(
+            f"REDIS_URL={redacted(url)!r} is not a Redis URL: {problem}"
+        ) from None
+
+
+async def check_reachable(client: aioredis.Redis, url: str) -> None:
+    """Raise :class:`RedisUnavailable` naming ``REDIS_URL`` unless Redis answers a PING."""
+    try:
+        await client.ping()
+    except (RedisError, OSError) as problem:
+        raise RedisUnavailable(
+            f"cannot reach Redis at REDIS_URL={redacted(url)!r} ({problem}): start Redis "
+            "or unset REDIS_URL to run a single web worker without it"
+        ) from None
+
+
+def _encode(origin: str, events: list[Event]) -> str:
+    return json.dumps(
+        {
+            "origin": origin,
+            "events": [[e.name, e.data, e.conversation_id] for e in events],
+        }
+    )
+
+
+def _decode(raw: Any) -> list[Event]:
+    body = json.loads(raw)
+    return [Event(name, data, cid) for name, data, cid in body["events"]]
+
+
+class RedisEventBus:
+    """:class:`handoff.events.EventBus` over Redis; ``await start()`` before use,
+    ``await close()`` at shutdown."""
+
+    def __init__(
+        self,
+        url: str,
+        channel: str = CHANNEL,
+        reconnect_seconds: float = RECONNECT_SECONDS,
+    ) -> None:
+        self.url = url
+        self.channel = channel
+        self.reconnect_seconds = reconnect_seconds
+        self.origin = uuid.uuid4().hex
+        self._redis = connect(url)
+        self._own = InProcessEventBus()  # local_only subscribers
+        self._shared = InProcessEventBus()  # everything from the channel
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self._lost = False
+        #: Times the bus regained Redis after losing it (tests and logs read it).
+        self.reconnects = 0
+
+    @property
+    def connected(self) -> bool:
+        """True while this worker is subscribed to the channel."""
+        return self._subscribed.is_set() and not self._lost
+
+    async def start(self) -> None:
+        """Check Redis answers (else :class:`RedisUnavailable`), then start listening."""
+        await check_reachable(self._redis, self.url)
+        self._listener = asyncio.ensure_future(self._listen())
+        # Subscribed before the worker serves: nothing published from now on is missed.
+        waiter = asyncio.ensure_future(self._subscribed.wait())
+        done, _ = await asyncio.wait({waiter, self._listener}, timeout=CONNECT_TIMEOUT_SECONDS)
+        if waiter not in done:
+            waiter.cancel()
+            await self.close()
+            raise RedisUnavailable(
+                f"could not subscribe to Redis at REDIS_URL={redacted(self.url)!r}"
+            )
+
+    async def close(self) -> None:
+        """Stop listening and close the connections."""
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        await self._redis.close(close_connection_pool=True)
+
+    def subscribe(
+        self,
+        conversation_id: str | None = None,
+        names: Iterable[str] | None = None,
+        local_only: bool = False,
+    ) -> Subscription:
+        """Start receiving events; ``local_only``: only this worker's, at publish time."""
+        bus = self._own if local_only else self._shared
+        return bus.subscribe(conversation_id, names)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop receiving events; unknown subscriptions are ignored."""
+        self._own.unsubscribe(subscription)
+        self._shared.unsubscribe(subscription)
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        """Deliver committed events: to local-only subscribers now, to every worker's
+        subscribers through Redis (or, with Redis lost, to this worker's directly)."""
+        events = list(events)
+        if not events:
+            return
+        await self._own.publish(events)
+        try:
+            await self._redis.publish(self.channel, _encode(self.origin, events))
+        except (RedisError, OSError) as problem:
+            self._note_lost(problem)
+            # Our own sockets still hear it; other workers resync once Redis is back.
+            await self._shared.publish(events)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscriptions are live."""
+        return self._own.subscriber_count + self._shared.subscriber_count
+
+    def _note_lost(self, problem: BaseException) -> None:
+        if not self._lost:
+            self._lost = True
+            logger.error(
+                "lost Redis at %s (%s): serving from the database, reconnecting; "
+                "live events from other workers pause until then",
+                redacted(self.url),
+                problem,
+            )
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                if self._lost:
+                    self._lost = False
+                    self.reconnects += 1
+                    logger.warning("Redis is back at %s: clients resync", redacted(self.url))
+                    self._shared.resync()
+                self._subscribed.set()
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        events = _decode(message["data"])
+                    except (ValueError, KeyError, TypeError):
+                        logger.warning("ignored a malformed message on %s", self.channel)
+                        continue
+                    await self._shared.publish(events)
+                raise ConnectionError("the subscription ended")
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as problem:
+                self._note_lost(problem)
+                await asyncio.sleep(self.reconnect_seconds)
+            finally:
+                try:
+                    await pubsub.reset()
+                except (RedisError, OSError):
+                    pass
