@@ -82,7 +82,7 @@ def create_app(
             app.ctx.handoff_settings.secret_key
         )
         app.ctx.rasa = RasaClient(
-            settings.rasa_url,
+            settings.rasa_servers,
             settings.rasa_token,
             settings.rasa_timeout_seconds,
             max_in_flight=settings.rasa_max_in_flight,
