@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup train validate shell run lint test test-fast eval eval-frustration bench chaos lock clean
+.PHONY: help setup train validate shell run run-scaled lint test test-fast eval eval-frustration bench chaos lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,8 +49,14 @@ validate: $(VENV)/.installed ## check the training data and content (file and li
 shell: $(MODEL) ## talk to the assistant in this terminal
 	$(PY) -m tools.stack --shell
 
+WORKERS ?=
+RASA_SERVERS ?=
+
 run: $(MODEL) ## start everything on 127.0.0.1: Rasa, action server, web app (shop + widget, agent desk)
-	$(PY) -m tools.stack
+	$(if $(WORKERS)$(RASA_SERVERS),$(PY) -m tools.scaled --workers $(or $(WORKERS),1) --rasa-servers $(or $(RASA_SERVERS),1),$(PY) -m tools.stack)
+
+run-scaled: $(MODEL) ## 2 web workers + 2 Rasa servers + 1 action server on Redis and PostgreSQL (under var/scaled)
+	$(PY) -m tools.scaled
 
 LINT_PATHS := actions bot handoff tools tests
 SCRIPTS := bot/static/widget.js handoff/static/desk.js

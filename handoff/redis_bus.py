@@ -47,15 +47,17 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A Redis client for ``url`` (no I/O until first used)."""
+def connect(url: str, listening: bool = False) -> aioredis.Redis:
+    """A Redis client for ``url`` (no I/O until first used). ``listening``: for a
+    subscription, which waits for messages as long as it takes (no read timeout; a
+    Redis that stops closes the connection, and TCP keep-alive finds a dead peer)."""
+    timeouts = {} if listening else {"socket_timeout": CONNECT_TIMEOUT_SECONDS}
     try:
         return aioredis.from_url(
             url,
             socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=CONNECT_TIMEOUT_SECONDS,
             socket_keepalive=True,
-            health_check_interval=10,
+            **timeouts,
         )
     except ValueError as problem:
         raise RedisUnavailable(
@@ -103,6 +105,7 @@ class RedisEventBus:
         self.reconnect_seconds = reconnect_seconds
         self.origin = uuid.uuid4().hex
         self._redis = connect(url)
+        self._listening = connect(url, listening=True)
         self._own = InProcessEventBus()  # local_only subscribers
         self._shared = InProcessEventBus()  # everything from the channel
         self._listener: asyncio.Task[None] | None = None
@@ -137,6 +140,7 @@ class RedisEventBus:
             await asyncio.gather(self._listener, return_exceptions=True)
             self._listener = None
         await self._redis.close(close_connection_pool=True)
+        await self._listening.close(close_connection_pool=True)
 
     def subscribe(
         self,
@@ -184,7 +188,7 @@ class RedisEventBus:
 
     async def _listen(self) -> None:
         while True:
-            pubsub = self._redis.pubsub()
+            pubsub = self._listening.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
                 if self._lost:
