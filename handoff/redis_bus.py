@@ -3,10 +3,12 @@
 Every worker publishes its committed events to one Redis channel and delivers what it
 reads from that channel to its own subscribers (its websockets), its own events
 included, so all workers see one order. Redis only carries notifications: the database
-stays the source of truth. When a worker loses Redis it logs the outage once, keeps
-delivering its own events to its own sockets, and reconnects; once back it tells every
+stays the source of truth. When a worker loses Redis it logs the outage once and
+reconnects, while requests go on being stored and acknowledged; once back it tells every
 subscriber to resync (``BUS_RESYNC``): the sockets close and their clients catch up by
-message id, so what other workers published meanwhile is not lost.
+message id from the database. Meanwhile nothing is pushed, not even this worker's own
+events: a client that got a later message live would ask only for what came after it
+and skip the earlier ones it missed from other workers.
 
 Subscriptions made with ``local_only=True`` (the bot's reactor, which must store "X
 joined" once, not once per worker) get this worker's events directly at publish time.
@@ -159,7 +161,7 @@ class RedisEventBus:
 
     async def publish(self, events: Iterable[Event]) -> None:
         """Deliver committed events: to local-only subscribers now, to every worker's
-        subscribers through Redis (or, with Redis lost, to this worker's directly)."""
+        subscribers through Redis (with Redis lost, to nobody: they resync later)."""
         events = list(events)
         if not events:
             return
@@ -168,8 +170,6 @@ class RedisEventBus:
             await self._redis.publish(self.channel, _encode(self.origin, events))
         except (RedisError, OSError) as problem:
             self._note_lost(problem)
-            # Our own sockets still hear it; other workers resync once Redis is back.
-            await self._shared.publish(events)
 
     @property
     def subscriber_count(self) -> int:
