@@ -85,8 +85,8 @@ eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA
 bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md)
 	$(PY) -m tools.bench $(BENCH_ARGS)
 
-chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice
-	$(PY) -m tools.chaos $(CHAOS_ARGS)
+chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice (SCALED=1: the run-scaled stack)
+	$(PY) -m tools.chaos $(if $(SCALED),--scaled) $(CHAOS_ARGS)
 
 lock: ## re-pin requirements.txt from requirements.in (after changing requirements.in)
 	rm -rf .venv-lock && "$$(tools/find_python.sh)" -m venv .venv-lock

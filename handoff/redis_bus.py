@@ -181,7 +181,7 @@ class RedisEventBus:
             self._lost = True
             logger.error(
                 "lost Redis at %s (%s): serving from the database, reconnecting; "
-                "live events from other workers pause until then",
+                "live events pause until then (clients catch up then)",
                 redacted(self.url),
                 problem,
             )

@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.local_services import PostgresCluster, redis_service
+from tools.local_services import PostgresCluster, free_port, redis_service
 from tools.stack import (
     LOGS,
     MODEL,
@@ -32,6 +32,7 @@ from tools.stack import (
     print_how_to_chat,
     rasa_service,
     rasa_token,
+    sandbox_web_env,
     wait_until_healthy,
     web_env,
     web_service,
@@ -179,6 +180,34 @@ def _describe(
         database_url=app_url,
         redis_url=redis_url,
     )
+
+
+def sandbox(folder: Path, model: Path, token: str, web_overrides: dict[str, str]) -> ScaledStack:
+    """A scaled run for benchmarks and chaos tests: free ports, everything in ``folder``,
+    open around the clock, the demo agent, no auto-assignment (as ``sandbox_web_env``)."""
+    sandboxed = sandbox_web_env({}, folder, 0, token)
+    overrides = {
+        name: value
+        for name, value in sandboxed.items()
+        if name in ("HANDOFF_SHOP_FILE", "HANDOFF_AUTO_ASSIGN", "HANDOFF_DEMO")
+    }
+    ports = Ports(
+        web=[free_port(), free_port()],
+        rasa=[free_port(), free_port()],
+        action=free_port(),
+        redis=free_port(),
+        postgres=free_port(),
+    )
+    return build(folder, ports, token, dict(os.environ), {**overrides, **web_overrides}, model)
+
+
+def stored_messages(database_url: str) -> list[tuple[str, int, str, str]]:
+    """(conversation_id, id, author, text) of every stored message, in id order."""
+    import psycopg2
+
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT conversation_id, id, author, text FROM messages ORDER BY id")
+        return list(cursor.fetchall())
 
 
 def main(argv: list[str] | None = None) -> int:
