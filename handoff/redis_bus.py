@@ -166,15 +166,31 @@ class RedisEventBus:
         if not events:
             return
         await self._own.publish(events)
-        try:
-            await self._redis.publish(self.channel, _encode(self.origin, events))
-        except (RedisError, OSError) as problem:
-            self._note_lost(problem)
+        payload = _encode(self.origin, events)
+        for attempt in (1, 2):
+            try:
+                await self._redis.publish(self.channel, payload)
+                return
+            except (RedisError, OSError) as problem:
+                # The first try after a Redis restart meets a closed pooled connection.
+                if attempt == 2:
+                    self._lost_while_publishing(problem)
 
     @property
     def subscriber_count(self) -> int:
         """How many subscriptions are live."""
         return self._own.subscriber_count + self._shared.subscriber_count
+
+    def _lost_while_publishing(self, problem: BaseException) -> None:
+        # Nobody heard these events. The listener may not have noticed anything (its
+        # connection can outlive ours): start it again so that, once subscribed, it
+        # tells every socket to resync from the database.
+        if self._lost:
+            return
+        self._note_lost(problem)
+        if self._listener is not None:
+            self._listener.cancel()
+            self._listener = asyncio.ensure_future(self._listen())
 
     def _note_lost(self, problem: BaseException) -> None:
         if not self._lost:

@@ -185,6 +185,8 @@ def _describe(
 def sandbox(folder: Path, model: Path, token: str, web_overrides: dict[str, str]) -> ScaledStack:
     """A scaled run for benchmarks and chaos tests: free ports, everything in ``folder``,
     open around the clock, the demo agent, no auto-assignment (as ``sandbox_web_env``)."""
+    if os.geteuid() == 0:
+        folder.chmod(0o711)  # PostgreSQL runs as its own user and must reach its folder
     sandboxed = sandbox_web_env({}, folder, 0, token)
     overrides = {
         name: value
