@@ -82,8 +82,8 @@ eval: $(MODEL) ## measure answers on DATA=path.csv (text,topic columns)
 eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA=path.csv (text,label)
 	$(PY) -m tools.eval_frustration --data "$(if $(filter command line,$(origin DATA)),$(DATA),$(FRUSTRATION_DATA))"
 
-bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md)
-	$(PY) -m tools.bench $(BENCH_ARGS)
+bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md; SCALED=1: 2 web workers + 2 Rasa vs 1 + 1)
+	$(if $(SCALED),$(PY) -m tools.bench_scaled,$(PY) -m tools.bench) $(BENCH_ARGS)
 
 chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice (SCALED=1: the run-scaled stack)
 	$(PY) -m tools.chaos $(if $(SCALED),--scaled) $(CHAOS_ARGS)

@@ -182,7 +182,14 @@ def _describe(
     )
 
 
-def sandbox(folder: Path, model: Path, token: str, web_overrides: dict[str, str]) -> ScaledStack:
+def sandbox(
+    folder: Path,
+    model: Path,
+    token: str,
+    web_overrides: dict[str, str],
+    workers: int = 2,
+    rasa_servers: int = 2,
+) -> ScaledStack:
     """A scaled run for benchmarks and chaos tests: free ports, everything in ``folder``,
     open around the clock, the demo agent, no auto-assignment (as ``sandbox_web_env``)."""
     if os.geteuid() == 0:
@@ -194,8 +201,8 @@ def sandbox(folder: Path, model: Path, token: str, web_overrides: dict[str, str]
         if name in ("HANDOFF_SHOP_FILE", "HANDOFF_AUTO_ASSIGN", "HANDOFF_DEMO")
     }
     ports = Ports(
-        web=[free_port(), free_port()],
-        rasa=[free_port(), free_port()],
+        web=[free_port() for _ in range(workers)],
+        rasa=[free_port() for _ in range(rasa_servers)],
         action=free_port(),
         redis=free_port(),
         postgres=free_port(),

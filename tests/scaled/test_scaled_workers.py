@@ -233,28 +233,18 @@ async def test_a_redis_restart_mid_conversation_loses_no_acknowledged_message(
         desk = await Socket.desk(http, workers.b, agent).open()
         acknowledged: dict[str, list[str]] = {"customer": [], "agent": []}
 
+        sides = (
+            ("customer", f"{workers.a}/api/conversations/{cid}/messages", token),
+            ("agent", f"{workers.b}/api/agent/conversations/{cid}/messages", agent),
+        )
+
         async def exchange(label: str) -> None:
             for turn in range(3):
-                text = f"{label} from the customer {turn}"
-                status, _, _ = await call(
-                    http,
-                    "POST",
-                    f"{workers.a}/api/conversations/{cid}/messages",
-                    token,
-                    {"text": text},
-                )
-                if status == 201:
-                    acknowledged["customer"].append(text)
-                text = f"{label} from the agent {turn}"
-                status, _, _ = await call(
-                    http,
-                    "POST",
-                    f"{workers.b}/api/agent/conversations/{cid}/messages",
-                    agent,
-                    {"text": text},
-                )
-                if status == 201:
-                    acknowledged["agent"].append(text)
+                for author, url, who in sides:
+                    text = f"{label} from the {author} {turn}"
+                    status, _, _ = await call(http, "POST", url, who, {"text": text})
+                    if status == 201:
+                        acknowledged[author].append(text)
 
         await exchange("before")
         await asyncio.get_running_loop().run_in_executor(None, redis.stop)
