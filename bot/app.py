@@ -98,9 +98,16 @@ def create_app(
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
         # Questions the last run left unanswered (stopped mid-answer): found now, settled
         # in the background, since that may wait for Rasa.
-        recovery = Recovery(app.ctx.gateway)
-        found = await recovery.find()
-        app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
+        if app.ctx.handoff_settings.redis_url:
+            # Other workers may be answering right now: only what is older than any of
+            # them waits for Rasa (found after that long) is theirs no more.
+            grace = settings.rasa_timeout_seconds + settings.rasa_queue_seconds + 5.0
+            recovery = Recovery(app.ctx.gateway, grace_seconds=grace)
+            app.ctx.recovery_task = asyncio.ensure_future(recovery.find_and_settle())
+        else:
+            recovery = Recovery(app.ctx.gateway)
+            found = await recovery.find()
+            app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
 
     async def stopping(app: Sanic, _loop: Any) -> None:
         recovery = getattr(app.ctx, "recovery_task", None)

@@ -414,7 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         others: list[str] = stack.get("others", [])  # type: ignore[assignment]
         load = Load(str(stack["url"]), customers, args.think, others)
         kills = asyncio.run(_run(load, services, settle_s, all_up=scaled is not None))
-        left = settle(load, stack["db"], 30.0)  # type: ignore[arg-type]
+        # Scaled: a restarted worker settles what the killed one left only after a grace
+        # period (other workers may still be answering), so wait that much longer.
+        left = settle(load, stack["db"], 90.0 if scaled is not None else 30.0)  # type: ignore[arg-type]
         attribute(kills, load, stack["db"], left)  # type: ignore[arg-type]
     except RuntimeError as problem:
         print(f"error: {problem}", file=sys.stderr)
