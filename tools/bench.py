@@ -149,6 +149,9 @@ def start_stack(folder: Path, model: Path) -> dict[str, object]:
         "BOT_RATE_CONVERSATION": "100000",
         "BOT_RATE_ADDRESS": "100000",
         "BOT_RATE_NEW_CONVERSATIONS": "100000",
+        # Every simulated customer holds a websocket from 127.0.0.1: past 50 the default
+        # cap per address would refuse them (a real shop's customers come from many).
+        "BOT_CONNECTIONS_PER_ADDRESS": "0",
     }
     return {
         "services": [actions, rasa, web],

@@ -49,11 +49,13 @@ from tools.stack import MODEL, Service, wait_until_healthy
 from tools.supervisor import Supervisor
 
 GOAL_RECOVERY_S = 5.0
-# The customers of the load test share one address: no rate limit may get in the way.
+# The customers of the load test share one address: no rate limit may get in the way,
+# nor the cap of connections per address (each customer holds a websocket).
 UNLIMITED = {
     "BOT_RATE_CONVERSATION": "100000",
     "BOT_RATE_ADDRESS": "100000",
     "BOT_RATE_NEW_CONVERSATIONS": "100000",
+    "BOT_CONNECTIONS_PER_ADDRESS": "0",
 }
 now = time.monotonic
 
