@@ -78,6 +78,20 @@ async def check_reachable(client: aioredis.Redis, url: str) -> None:
         ) from None
 
 
+def ensure_reachable(url: str) -> None:
+    """Before serving: :class:`RedisUnavailable` naming ``REDIS_URL`` unless Redis
+    answers (a command line shows that message instead of a server's traceback)."""
+
+    async def ping() -> None:
+        client = connect(url)
+        try:
+            await check_reachable(client, url)
+        finally:
+            await client.close(close_connection_pool=True)
+
+    asyncio.run(ping())
+
+
 def _encode(origin: str, events: list[Event]) -> str:
     return json.dumps(
         {
