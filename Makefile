@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup train validate shell run lint test test-fast eval eval-frustration bench bench-desk chaos lock clean
+.PHONY: help setup train validate shell run run-scaled lint test test-fast eval eval-frustration bench bench-desk chaos lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,8 +49,14 @@ validate: $(VENV)/.installed ## check the training data and content (file and li
 shell: $(MODEL) ## talk to the assistant in this terminal
 	$(PY) -m tools.stack --shell
 
+WORKERS ?=
+RASA_SERVERS ?=
+
 run: $(MODEL) ## start everything on 127.0.0.1: Rasa, action server, web app (shop + widget, agent desk)
-	$(PY) -m tools.stack
+	$(if $(WORKERS)$(RASA_SERVERS),$(PY) -m tools.stack.scaled --workers $(or $(WORKERS),1) --rasa-servers $(or $(RASA_SERVERS),1),$(PY) -m tools.stack)
+
+run-scaled: $(MODEL) ## 2 web workers + 2 Rasa servers + 1 action server on Redis and PostgreSQL (under var/scaled)
+	$(PY) -m tools.stack.scaled
 
 LINT_PATHS := actions bot handoff tools tests
 SCRIPTS := bot/static/widget.js handoff/static/desk.js handoff/static/desk_team.js handoff/static/admin.js
@@ -76,15 +82,15 @@ eval: $(MODEL) ## measure answers on DATA=path.csv (text,topic columns)
 eval-frustration: $(VENV)/.installed ## measure the frustration detector on DATA=path.csv (text,label)
 	$(PY) -m tools.evaluation.eval_frustration --data "$(if $(filter command line,$(origin DATA)),$(DATA),$(FRUSTRATION_DATA))"
 
-bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone (BENCHMARKS.md)
-	$(PY) -m tools.benchmark.bench $(BENCH_ARGS)
+bench: $(MODEL) ## latency, throughput, loss and memory of the whole stack vs Rasa alone, then the desk figures (BENCHMARKS.md; SCALED=1: 2 web workers + 2 Rasa vs 1 + 1)
+	$(if $(SCALED),$(PY) -m tools.benchmark.bench_scaled,$(PY) -m tools.benchmark.bench) $(BENCH_ARGS)
 	$(PY) -m tools.benchmark.bench_desk $(DESK_BENCH_ARGS)
 
 bench-desk: $(VENV)/.installed ## desk figures: queue, thread and search times with 10,000 closed conversations (DESK_BENCH_ARGS)
 	$(PY) -m tools.benchmark.bench_desk $(DESK_BENCH_ARGS)
 
-chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice
-	$(PY) -m tools.benchmark.chaos $(CHAOS_ARGS)
+chaos: $(MODEL) ## kill each process once under a light load: seconds until served again, lost messages, customers without notice (SCALED=1: the run-scaled stack)
+	$(PY) -m tools.benchmark.chaos $(if $(SCALED),--scaled) $(CHAOS_ARGS)
 
 lock: ## re-pin requirements.txt from requirements.in (after changing requirements.in)
 	rm -rf .venv-lock && "$$(tools/find_python.sh)" -m venv .venv-lock

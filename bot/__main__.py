@@ -6,6 +6,7 @@ import argparse
 import logging
 from dataclasses import replace
 
+from handoff.redis_bus import RedisUnavailable, ensure_reachable
 from handoff.settings import Settings as HandoffSettings
 from handoff.settings import check_demo_host
 from handoff.web.serving import serve
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     handoff_settings = HandoffSettings.from_env()
     try:
         check_demo_host(handoff_settings.demo, settings.host)
-    except ValueError as problem:
+        if handoff_settings.redis_url:
+            ensure_reachable(handoff_settings.redis_url)
+    except (ValueError, RedisUnavailable) as problem:
         parser.exit(2, f"python -m bot: {problem}\n")
     app = create_app(settings, handoff_settings)
     base = f"http://{settings.host}:{settings.port}"

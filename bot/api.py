@@ -89,7 +89,7 @@ bp = Blueprint("customer_api", url_prefix=PREFIX)
 
 @bp.post("")
 async def start(request: Request) -> HTTPResponse:
-    limit(request.app.ctx.limits["new"], client_address(request), "new chats")
+    await limit(request.app.ctx.limits["new"], client_address(request), "new chats")
     # Optional body: {"customer": {...}}, the shop's signed identity (bot/identity.py).
     body = read_json(request) if request.body else {}
     outcome = await _gateway(request).start_conversation()
@@ -154,8 +154,8 @@ async def send(request: Request, conversation_id: str) -> HTTPResponse:
     authorise(request, conversation_id)
     text = _message_text(read_json(request), _settings(request).max_message_chars)
     limits = request.app.ctx.limits
-    limit(limits["conversation"], conversation_id, "messages in this chat")
-    limit(limits["address"], client_address(request), "messages from your network")
+    await limit(limits["conversation"], conversation_id, "messages in this chat")
+    await limit(limits["address"], client_address(request), "messages from your network")
     outcome = await _gateway(request).customer_message(conversation_id, text)
     return json_response(_outcome_json(outcome), status=201)
 
@@ -163,7 +163,7 @@ async def send(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/<conversation_id:str>/handoff")
 async def talk_to_a_person(request: Request, conversation_id: str) -> HTTPResponse:
     authorise(request, conversation_id)
-    limit(request.app.ctx.limits["conversation"], conversation_id, "requests in this chat")
+    await limit(request.app.ctx.limits["conversation"], conversation_id, "requests in this chat")
     outcome = await _gateway(request).request_handoff(conversation_id)
     return json_response(_outcome_json(outcome))
 
@@ -225,8 +225,10 @@ async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
             "in this chat: leave your contact details first",
         )
     limits = request.app.ctx.limits
-    limit(limits["transcript"], conversation_id, "transcript e-mails")
-    limit(limits["transcript_recipient"], address.lower(), "transcript e-mails to this address")
+    await limit(limits["transcript"], conversation_id, "transcript e-mails")
+    await limit(
+        limits["transcript_recipient"], address.lower(), "transcript e-mails to this address"
+    )
     facts = service.wording.facts
     sender = settings.smtp_sender or f"{facts['shop_name']} <{facts['support_email']}>"
     text = format_transcript(await service.messages_since(conversation_id), facts["shop_name"])

@@ -13,7 +13,7 @@ from typing import Any
 from sanic import Sanic
 
 from handoff.app import Desk, register_handoff
-from handoff.ratelimit import RateLimiter
+from handoff.redis_limits import make_limiter
 from handoff.settings import Settings as HandoffSettings
 from handoff.web.cors import OriginPolicy, register_cors
 from handoff.web.security import security_headers
@@ -61,16 +61,21 @@ def create_app(
     app.ctx.bot_settings = settings
     app.ctx.sockets_per_conversation = {}
     app.ctx.widget_origins = OriginPolicy.from_list(settings.widget_origins)
-    # Limits live on the app, not in a listener: they outlive a server restart in tests.
-    app.ctx.limits = {
-        "conversation": RateLimiter(settings.conversation_messages_per_minute, 60),
-        "address": RateLimiter(settings.address_messages_per_minute, 60),
-        "new": RateLimiter(settings.address_conversations_per_minute, 60),
-        "transcript": RateLimiter(max(1, settings.transcripts_per_conversation), 24 * 3600),
-        # Across conversations: new chats must not multiply the mail one inbox receives.
-        "transcript_recipient": RateLimiter(max(1, settings.transcripts_per_recipient), 24 * 3600),
-    }
     desk = register_handoff(app, handoff_settings, **handoff_options)
+    # Limits live on the app, not in a listener: they outlive a server restart in tests.
+    # With REDIS_URL (app.ctx.redis, set by the desk) every worker shares them.
+    day = 24 * 3600
+    app.ctx.limits = {
+        name: make_limiter(app.ctx.redis, name, limit, window)
+        for name, limit, window in (
+            ("conversation", settings.conversation_messages_per_minute, 60),
+            ("address", settings.address_messages_per_minute, 60),
+            ("new", settings.address_conversations_per_minute, 60),
+            ("transcript", max(1, settings.transcripts_per_conversation), day),
+            # Across conversations: new chats must not multiply the mail one inbox receives.
+            ("transcript_recipient", max(1, settings.transcripts_per_recipient), day),
+        )
+    }
     # returning before the API: "/recent" is not a conversation id
     mount(app, pages.bp, returning.bp, api.bp, ws.bp)
     # The widget runs on the shop's own sites: other origins, allowed by configuration.
@@ -97,7 +102,7 @@ class Composition:
         app.ctx.bot_secret = settings.secret_key or derive_secret(self.desk.secret_key)
         # → Rasa client
         app.ctx.rasa = RasaClient(
-            settings.rasa_url,
+            settings.rasa_servers,
             settings.rasa_token,
             settings.rasa_timeout_seconds,
             max_in_flight=settings.rasa_max_in_flight,
@@ -122,9 +127,17 @@ class Composition:
         app.ctx.continuation_task = asyncio.ensure_future(app.ctx.continuation.run())
         # Questions the last run left unanswered (stopped mid-answer): found now, settled
         # in the background, since that may wait for Rasa.
-        recovery = Recovery(app.ctx.gateway)
-        found = await recovery.find()
-        app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
+        settings = self.settings
+        if self.desk.settings.redis_url:
+            # Other workers may be answering right now: only what is older than any of
+            # them waits for Rasa (found after that long) is theirs no more.
+            grace = settings.rasa_timeout_seconds + settings.rasa_queue_seconds + 5.0
+            recovery = Recovery(app.ctx.gateway, grace_seconds=grace)
+            app.ctx.recovery_task = asyncio.ensure_future(recovery.find_and_settle())
+        else:
+            recovery = Recovery(app.ctx.gateway)
+            found = await recovery.find()
+            app.ctx.recovery_task = asyncio.ensure_future(recovery.settle(found)) if found else None
 
     async def stopping(self, app: Sanic, _loop: Any = None) -> None:
         """Before the connections close: background work ends, newest first."""

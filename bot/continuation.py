@@ -61,7 +61,9 @@ class EmailContinuation:
     def subscribe(self) -> None:
         """Start collecting agent messages (before the server accepts requests)."""
         if self._sub is None and self.enabled:
-            self._sub = self.bus.subscribe(names=[MESSAGE_CREATED])
+            # local_only: with several web workers, the worker that stored the reply
+            # mails it, once.
+            self._sub = self.bus.subscribe(names=[MESSAGE_CREATED], local_only=True)
 
     async def run(self) -> None:
         """Schedule one check per conversation after each agent message."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Request
 
-from handoff.ratelimit import RateLimiter
+from handoff.ratelimit import Limiter
 from handoff.web.errors import ApiError
 from handoff.web.requests import bearer_token
 
@@ -17,9 +17,9 @@ def authorise(request: Request, conversation_id: str) -> None:
     tokens.check(bearer_token(request), conversation_id, request.app.ctx.bot_secret)
 
 
-def limit(limiter: RateLimiter, key: str, what: str) -> None:
+async def limit(limiter: Limiter, key: str, what: str) -> None:
     """429 with ``Retry-After`` when ``key`` is over ``limiter``'s rate."""
-    retry_after = limiter.hit(key)
+    retry_after = await limiter.hit(key)
     if retry_after is not None:
         raise ApiError(
             429,

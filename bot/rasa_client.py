@@ -8,7 +8,12 @@ Admission control: Rasa serialises its CPU work, so a pile of requests at it onl
 our timeout fire while Rasa still processes the message later (its reply lost, its
 tracker ahead of our database). At most ``max_in_flight`` requests are in flight; the
 others wait, first come first served, at most ``queue_seconds`` for a slot, and then
-get :class:`RasaBusy` *before* Rasa has seen anything.
+get :class:`RasaBusy` *before* Rasa has seen anything. The slots are this web worker's
+(``BOT_RASA_MAX_IN_FLIGHT`` is per worker), shared by all its Rasa servers.
+
+Several Rasa servers (``RASA_URLS``): :class:`bot.rasa_pool.RasaPool` picks one per
+call. A call whose first request is refused (that server is down: it saw nothing) goes
+to the next server at once, so one Rasa stopping costs the customer nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import asyncio
 import logging
 from collections import deque
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Sequence
 
 import aiohttp
+
+from .rasa_pool import RasaPool, RasaServer
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,10 @@ class RasaUnavailable(Exception):
 
 class RasaBusy(RasaUnavailable):
     """No request slot came free in time: Rasa has not seen this request at all."""
+
+
+class RasaRefused(RasaUnavailable):
+    """The server refused the connection: it has seen nothing of the request."""
 
 
 class RasaSilent(RasaUnavailable):
@@ -111,7 +122,8 @@ def _settle(waiter: asyncio.Future[bool], value: bool) -> None:
 
 
 class RasaClient:
-    """Talks to one Rasa server; call :meth:`close` on shutdown.
+    """Talks to one Rasa server, or several sharing a tracker store; call :meth:`close`
+    on shutdown.
 
     Every public call holds one slot for its whole sequence of HTTP requests (a start is
     two, an action is two), so a half-done sequence never queues again. ``wait``
@@ -121,13 +133,18 @@ class RasaClient:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         token: str | None,
         timeout_seconds: float = 30.0,
         max_in_flight: int = 8,
         queue_seconds: float = 10.0,
+        probe_seconds: float | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.pool = RasaPool(
+            urls, self._ready, *(() if probe_seconds is None else (probe_seconds,))
+        )
+        self.base_url = self.pool.servers[0].url
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.queue_seconds = queue_seconds
@@ -135,12 +152,12 @@ class RasaClient:
         self._session: aiohttp.ClientSession | None = None
 
     @asynccontextmanager
-    async def _slot(self, wait: float | None) -> AsyncIterator[None]:
+    async def _slot(self, wait: float | None) -> AsyncIterator[_Route]:
         wait = self.queue_seconds if wait is None else wait
         if not await self.slots.acquire(wait):
             raise RasaBusy(f"Rasa is busy: no free slot of {self.slots.size} within {wait:g} s")
         try:
-            yield
+            yield _Route(self)
         finally:
             self.slots.release()
 
@@ -150,7 +167,8 @@ class RasaClient:
         return self._session
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Stop the health probes and close the connection pool."""
+        await self.pool.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -159,8 +177,9 @@ class RasaClient:
         self, conversation_id: str, text: str, wait: float | None = None
     ) -> list[dict[str, Any]]:
         """A customer message through the REST channel; returns the bot's replies."""
-        async with self._slot(wait):
-            replies = await self._post(
+        async with self._slot(wait) as route:
+            replies = await route.request(
+                "POST",
                 "/webhooks/rest/webhook",
                 {"sender": conversation_id, "message": text},
                 api=False,
@@ -171,9 +190,10 @@ class RasaClient:
 
     async def start(self, conversation_id: str, wait: float | None = None) -> list[dict[str, Any]]:
         """Open a conversation: run the session start and return its messages."""
-        async with self._slot(wait):
-            await self._post(f"/conversations/{conversation_id}/tracker/events", NEW_TRACKER_EVENTS)
-            return await self._execute(conversation_id, "action_session_start")
+        async with self._slot(wait) as route:
+            path = f"/conversations/{conversation_id}/tracker/events"
+            await route.request("POST", path, NEW_TRACKER_EVENTS)
+            return await _execute(route, conversation_id, "action_session_start")
 
     async def execute(
         self, conversation_id: str, action: str, wait: float | None = None
@@ -185,11 +205,11 @@ class RasaClient:
         unfamiliar action sequence and the policies would fall back. An
         ``action_listen`` afterwards puts the conversation back where a message is due.
         """
-        async with self._slot(wait):
-            messages = await self._execute(conversation_id, action)
+        async with self._slot(wait) as route:
+            messages = await _execute(route, conversation_id, action)
             if action != "action_listen":
                 try:
-                    await self._execute(conversation_id, "action_listen")
+                    await _execute(route, conversation_id, "action_listen")
                 except RasaUnavailable as problem:
                     # The action ran and its messages count; the next message still
                     # works, if less predictably, so this is not worth losing them for.
@@ -200,8 +220,8 @@ class RasaClient:
 
     async def intent(self, text: str, wait: float | None = None) -> str | None:
         """The intent Rasa's NLU gives ``text`` (no tracker is touched); None if unsure."""
-        async with self._slot(wait):
-            body = await self._request("POST", "/model/parse", {"text": text})
+        async with self._slot(wait) as route:
+            body = await route.request("POST", "/model/parse", {"text": text})
         intent = body.get("intent") if isinstance(body, dict) else None
         name = intent.get("name") if isinstance(intent, dict) else None
         return name if isinstance(name, str) else None
@@ -210,24 +230,29 @@ class RasaClient:
         self, conversation_id: str, wait: float | None = None
     ) -> list[dict[str, Any]]:
         """The events of the conversation's tracker as Rasa stored them."""
-        async with self._slot(wait):
-            body = await self._request("GET", f"/conversations/{conversation_id}/tracker")
+        async with self._slot(wait) as route:
+            body = await route.request("GET", f"/conversations/{conversation_id}/tracker")
         events = body.get("events") if isinstance(body, dict) else None
         if not isinstance(events, list):
             raise RasaUnavailable("Rasa answered the tracker request with something unexpected")
         return [event for event in events if isinstance(event, dict)]
 
-    async def _execute(self, conversation_id: str, action: str) -> list[dict[str, Any]]:
-        body = await self._post(f"/conversations/{conversation_id}/execute", {"name": action})
-        messages = body.get("messages") if isinstance(body, dict) else None
-        return messages if isinstance(messages, list) else []
+    async def _ready(self, url: str) -> bool:
+        """The health probe: Rasa's ``/status`` answers once its model is loaded."""
+        params = {"token": self.token} if self.token else None
+        timeout = aiohttp.ClientTimeout(total=2.0)
+        try:
+            async with self._http().get(url + "/status", params=params, timeout=timeout) as reply:
+                return reply.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
 
-    async def _post(self, path: str, payload: Any, api: bool = True) -> Any:
-        return await self._request("POST", path, payload, api)
-
-    async def _request(self, method: str, path: str, payload: Any = None, api: bool = True) -> Any:
+    async def _request(
+        self, server: RasaServer, method: str, path: str, payload: Any = None, api: bool = True
+    ) -> Any:
         params = {"token": self.token} if api and self.token else None
-        url = self.base_url + path
+        url = server.url + path
+        server.in_flight += 1
         try:
             async with self._http().request(method, url, json=payload, params=params) as response:
                 if response.status >= 400:
@@ -238,5 +263,48 @@ class RasaClient:
                 return await response.json(content_type=None)
         except RasaUnavailable:
             raise
+        except aiohttp.ClientConnectorError as error:
+            self.pool.mark_down(server, error)
+            raise RasaRefused(f"Rasa is unreachable at {server.url}: {error!r}") from None
+        except aiohttp.ServerDisconnectedError as error:
+            # Stopped while answering: it may have stored the turn, so no retry here.
+            self.pool.mark_down(server, error)
+            raise RasaUnavailable(f"Rasa at {server.url} hung up: {error!r}") from None
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            raise RasaUnavailable(f"Rasa is unreachable at {self.base_url}: {error!r}") from None
+            raise RasaUnavailable(f"Rasa is unreachable at {server.url}: {error!r}") from None
+        finally:
+            server.in_flight -= 1
+
+
+class _Route:
+    """The server of one call: chosen at its first request, which goes to the next
+    server when refused (nothing was seen); later requests of the call stay there."""
+
+    def __init__(self, client: RasaClient) -> None:
+        self.client = client
+        self.server: RasaServer | None = None
+
+    async def request(self, method: str, path: str, payload: Any = None, api: bool = True) -> Any:
+        """One HTTP request of this call (see :class:`_Route`)."""
+        if self.server is not None:
+            return await self.client._request(self.server, method, path, payload, api)
+        tried: set[RasaServer] = set()
+        while True:
+            server = self.client.pool.pick(exclude=tried)
+            try:
+                result = await self.client._request(server, method, path, payload, api)
+            except RasaRefused:
+                tried.add(server)
+                if len(tried) >= len(self.client.pool.servers):
+                    raise
+                continue
+            self.server = server
+            return result
+
+
+async def _execute(route: _Route, conversation_id: str, action: str) -> list[dict[str, Any]]:
+    body = await route.request(
+        "POST", f"/conversations/{conversation_id}/execute", {"name": action}
+    )
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return messages if isinstance(messages, list) else []

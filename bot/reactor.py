@@ -37,7 +37,8 @@ class Reactor:
     def subscribe(self) -> None:
         """Start collecting events (before the server accepts requests)."""
         if self._sub is None:
-            self._sub = self.bus.subscribe(names=EVENTS)
+            # This worker's events only: with several workers each reacts to its own.
+            self._sub = self.bus.subscribe(names=EVENTS, local_only=True)
 
     async def run(self) -> None:
         """Handle events until cancelled; one task per event so a slow Rasa call in

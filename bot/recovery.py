@@ -72,15 +72,21 @@ class Recovery:
         gateway: Gateway,
         wait_seconds: float = ANSWER_WAIT_SECONDS,
         unreachable_seconds: float = RASA_WAIT_SECONDS,
+        grace_seconds: float = 0.0,
     ) -> None:
         self.gateway = gateway
         self.wait_seconds = wait_seconds
         self.unreachable_seconds = unreachable_seconds
+        #: With several web workers, a message younger than this may be in another
+        #: worker's hands right now (longer than any worker waits for Rasa): left alone.
+        self.grace_seconds = grace_seconds
 
     async def find(self) -> list[Message]:
         """The customer messages the last run left unanswered (a quick query)."""
         try:
-            found = await self.gateway.service.unanswered_customer_messages()
+            found = await self.gateway.service.unanswered_customer_messages(
+                min_age_seconds=self.grace_seconds
+            )
         except Exception:  # a start-up chore must not take the web app down
             logger.exception("could not look for unanswered customer messages")
             return []
@@ -90,6 +96,14 @@ class Recovery:
                 len(found),
             )
         return found
+
+    async def find_and_settle(self) -> None:
+        """After the grace period, find and settle (the background task of a worker
+        that shares its database with others)."""
+        await asyncio.sleep(self.grace_seconds)
+        found = await self.find()
+        if found:
+            await self.settle(found)
 
     async def settle(self, found: Sequence[Message]) -> None:
         """Settle each message (concurrently; this may wait for Rasa)."""
@@ -117,6 +131,8 @@ class Recovery:
                 return
             if conversation.state != "bot":
                 return  # a person handles it and sees the message
+            if len(latest) > 1 and latest[1].author in ("bot", "system"):
+                return  # answered meanwhile (by another web worker)
             try:
                 if [m.id for m in latest] == [message.id] and turn is not None and not turn.silent:
                     logger.info("delivering Rasa's answer to message %s in %s", message.id, cid)

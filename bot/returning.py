@@ -47,7 +47,7 @@ async def link_identity(request: Request, conversation_id: str, raw: Any) -> dic
 async def recent(request: Request) -> HTTPResponse:
     """An identified customer's open chat of the last day, with a token to continue it on
     this device; 404 when there is none, 403 when the identity does not hold."""
-    limit(request.app.ctx.limits["new"], client_address(request), "new chats")
+    await limit(request.app.ctx.limits["new"], client_address(request), "new chats")
     verdict = check_identity(request, read_json(request, ("customer",))["customer"])
     if verdict.identity is None:
         raise ApiError(403, f"no verified customer: {verdict.problem}")

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from handoff.contract import MAX_MESSAGE_CHARS
 from handoff.settings import PROJECT_ROOT, env_bool, env_int, env_seconds
@@ -22,15 +23,32 @@ def _read_token_file(path: Path) -> str | None:
         return None
 
 
+def rasa_urls(raw: str) -> tuple[str, ...]:
+    """``RASA_URLS``: comma-separated http(s) URLs; a clear error for anything else."""
+    urls = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"RASA_URLS must be comma-separated http(s) URLs of Rasa servers, got {url!r}"
+            )
+    if len(set(urls)) != len(urls):
+        raise ValueError(f"RASA_URLS names a server twice: {raw!r}")
+    return urls
+
+
 @dataclass(frozen=True)
 class BotSettings:
     """Everything the customer side can be configured with (see :meth:`from_env`)."""
 
     rasa_url: str = DEFAULT_RASA_URL
+    # Several Rasa servers on one tracker store (RASA_URLS); empty: only rasa_url.
+    rasa_urls: tuple[str, ...] = ()
     rasa_token: str | None = None
     rasa_timeout_seconds: float = 30.0
     # Rasa serialises its CPU work (~20 messages/s on 2 cores): more requests at once
-    # only queue inside Rasa, past our timeout. Beyond this many, wait for a slot...
+    # only queue inside Rasa, past our timeout. Beyond this many (per web worker, over
+    # all its Rasa servers), wait for a slot...
     rasa_max_in_flight: int = 8
     # ...at most this long, then tell the customer the assistant is busy.
     rasa_queue_seconds: float = 10.0
@@ -75,11 +93,14 @@ class BotSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
         """Build settings from environment variables, with safe local defaults.
 
-        Variables: ``RASA_URL``, ``RASA_TOKEN`` (else the file ``var/rasa-token`` that
-        ``make run`` writes), ``RASA_TIMEOUT``, ``BOT_RASA_MAX_IN_FLIGHT`` (requests
-        to Rasa at once, default 8), ``BOT_RASA_QUEUE_SECONDS`` (how long a request
-        waits for one of those slots before the customer is told the assistant is
-        busy, default 10), ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
+        Variables: ``RASA_URL``, ``RASA_URLS`` (several Rasa servers sharing one
+        tracker store, comma-separated; overrides ``RASA_URL``), ``RASA_TOKEN`` (else
+        the file ``var/rasa-token`` that ``make run`` writes; one token for all the
+        servers), ``RASA_TIMEOUT``, ``BOT_RASA_MAX_IN_FLIGHT`` (requests to Rasa at
+        once from this web worker, over all its Rasa servers, default 8),
+        ``BOT_RASA_QUEUE_SECONDS`` (how long a request waits for one of those slots
+        before the customer is told the assistant is busy, default 10),
+        ``BOT_SECRET_KEY``, ``BOT_TOKEN_TTL``,
         ``BOT_HOST``, ``PORT`` / ``BOT_PORT``, ``BOT_MAX_MESSAGE_CHARS``,
         ``BOT_RATE_CONVERSATION``, ``BOT_RATE_ADDRESS``, ``BOT_RATE_NEW_CONVERSATIONS``
         (per minute), ``BOT_TRANSCRIPTS_PER_CONVERSATION``,
@@ -115,8 +136,10 @@ class BotSettings:
         identity_secret = env.get("WIDGET_IDENTITY_SECRET") or None
         if identity_secret is not None and len(identity_secret) < 32:
             raise ValueError("WIDGET_IDENTITY_SECRET must be at least 32 characters")
+        urls = rasa_urls(env.get("RASA_URLS") or "")
         return cls(
-            rasa_url=(env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
+            rasa_url=urls[0] if urls else (env.get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
+            rasa_urls=urls,
             rasa_token=token,
             rasa_timeout_seconds=timeout,
             rasa_max_in_flight=env_int(env, "BOT_RASA_MAX_IN_FLIGHT", 8, 1),
@@ -143,6 +166,11 @@ class BotSettings:
             identity_max_age_seconds=env_int(env, "WIDGET_IDENTITY_MAX_AGE", 24 * 3600, 60),
             email_after_seconds=env_seconds(env, "BOT_EMAIL_AFTER", 30.0),
         )
+
+    @property
+    def rasa_servers(self) -> tuple[str, ...]:
+        """Every Rasa server to spread messages over."""
+        return self.rasa_urls or (self.rasa_url,)
 
     @property
     def transcript_email_enabled(self) -> bool:

@@ -25,6 +25,7 @@ from sanic import Blueprint, Request
 from websockets.exceptions import ConnectionClosed
 
 from handoff.events import (
+    BUS_RESYNC,
     CONVERSATION_QUEUED,
     MESSAGE_CREATED,
     QUEUE_CHANGED,
@@ -146,6 +147,9 @@ async def _pump(
     async def push() -> None:
         while True:
             event = await events.get()
+            if event.name == BUS_RESYNC:
+                await sockets.resync(ws)
+                return
             frame = await _frame_for(service, conversation_id, event, sent)
             if frame is not None:
                 await send_frame(ws, frame)

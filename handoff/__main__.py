@@ -7,6 +7,7 @@ import logging
 from dataclasses import replace
 
 from .app import create_app
+from .redis_bus import RedisUnavailable, ensure_reachable
 from .settings import Settings, check_demo_host
 from .web.serving import serve
 
@@ -27,7 +28,9 @@ def main() -> None:
         settings = replace(settings, port=args.port)
     try:
         check_demo_host(settings.demo, settings.host)
-    except ValueError as problem:
+        if settings.redis_url:
+            ensure_reachable(settings.redis_url)
+    except (ValueError, RedisUnavailable) as problem:
         parser.exit(2, f"python -m handoff: {problem}\n")
     app = create_app(settings)
     print(f"Agent desk: http://{settings.host}:{settings.port}/desk")

@@ -31,7 +31,7 @@ async def login(request: Request) -> HTTPResponse:
     service = service_of(request)
     throttle = request.app.ctx.login_throttle
     name, address = login_key(body["login"]), client_address(request)
-    wait = throttle.retry_after(name, address)
+    wait = await throttle.retry_after(name, address)
     if wait is not None:
         raise ApiError(
             429,
@@ -41,9 +41,9 @@ async def login(request: Request) -> HTTPResponse:
     try:
         agent = await service.authenticate(body["login"], body["password"])
     except AuthFailed:
-        await asyncio.sleep(throttle.failed(name, address))
+        await asyncio.sleep(await throttle.failed(name, address))
         raise
-    throttle.succeeded(name)
+    await throttle.succeeded(name)
     settings = request.app.ctx.handoff_settings
     token = await service.open_session(agent.id)
     return json_response(

@@ -20,6 +20,9 @@ from .events import EventBus, InProcessEventBus
 from .hours import OfficeHours, load_hours
 from .http import API_PREFIX
 from .presence import Throttle
+from .redis_bus import RedisEventBus
+from .redis_bus import connect as connect_redis
+from .redis_limits import make_limiter
 from .service import HandoffService
 from .service.base import Clock, utcnow
 from .settings import Settings, check_demo_host
@@ -58,6 +61,8 @@ class Desk:
         settings = self.settings
         if not app.state.asgi:  # the in-process test client binds nothing
             check_demo_host(settings.demo, app.state.host)
+        if isinstance(self.bus, RedisEventBus):
+            await self.bus.start()  # Redis down: a clear error naming REDIS_URL
         engine = db.create_engine(settings.database_url)
         await db.upgrade(engine)
         app.ctx.handoff_engine = engine
@@ -91,6 +96,11 @@ class Desk:
         engine = getattr(app.ctx, "handoff_engine", None)
         if engine is not None:
             await engine.dispose()
+        if isinstance(self.bus, RedisEventBus):
+            await self.bus.close()
+        redis = getattr(app.ctx, "redis", None)
+        if redis is not None:
+            await redis.close(close_connection_pool=True)
 
     def listen(self, app: Sanic) -> None:
         """Run these steps as ``app``'s listeners: for the desk served alone."""
@@ -129,16 +139,18 @@ def register_handoff(
     ``app.ctx`` now; :meth:`Desk.open` adds ``handoff`` and ``handoff_engine``.
     """
     settings = (settings or Settings.from_env()).with_secret()
-    desk = Desk(settings, bus or InProcessEventBus(), hours, clock, background)
+    desk = Desk(settings, bus or make_bus(settings), hours, clock, background)
     app.ctx.handoff_settings = settings
     app.ctx.handoff_bus = desk.bus
     app.ctx.handoff_logger = logger
     # On the app, not in a listener: like the rate limits, it outlives a server restart
     # in tests (a new process starts with no failures counted).
+    # With REDIS_URL the limits are shared by every worker (no I/O until first used).
+    app.ctx.redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    window = settings.login_window_seconds
     app.ctx.login_throttle = LoginThrottle(
-        settings.login_failures_per_login,
-        settings.login_failures_per_address,
-        settings.login_window_seconds,
+        make_limiter(app.ctx.redis, "login", settings.login_failures_per_login, window),
+        make_limiter(app.ctx.redis, "login-address", settings.login_failures_per_address, window),
         settings.login_slowdown_seconds,
     )
     # Typing indicators, both sockets: one throttle per process (never stored).
@@ -150,6 +162,11 @@ def register_handoff(
     app.error_handler.add(Exception, handle_error)
     app.register_middleware(security_headers((pages.DESK_PREFIX, API_PREFIX)), "response")
     return desk
+
+
+def make_bus(settings: Settings) -> EventBus:
+    """Redis pub/sub when ``REDIS_URL`` is set (several web workers), else in-process."""
+    return RedisEventBus(settings.redis_url) if settings.redis_url else InProcessEventBus()
 
 
 async def _housekeeping(app: Sanic) -> None:

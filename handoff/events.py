@@ -2,8 +2,8 @@
 
 The service layer publishes only after its database transaction committed, so a
 subscriber never sees an event for a change that was rolled back. The in-process
-bus delivers to per-subscriber asyncio queues; a Redis or PostgreSQL LISTEN/NOTIFY
-bus can implement :class:`EventBus` later so several web workers share events.
+bus delivers to per-subscriber asyncio queues; :class:`handoff.redis_bus.RedisEventBus`
+implements :class:`EventBus` over Redis pub/sub so several web workers share events.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ AGENT_STATUS_CHANGED = EventName.AGENT_STATUS_CHANGED.value
 NOTE_CREATED = EventName.NOTE_CREATED.value
 # Internal: closes the desk sockets of a signed-out session; never sent to a client.
 SESSION_REVOKED = EventName.SESSION_REVOKED.value
+# Internal, put in every subscription when live events may have been missed (the bus
+# lost its broker for a while): a socket closes so its client reconnects and catches
+# up from the database by message id. Never sent to a client.
+BUS_RESYNC = "bus.resync"
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,12 @@ class EventBus(Protocol):
         self,
         conversation_id: str | None = None,
         names: Iterable[str] | None = None,
+        local_only: bool = False,
     ) -> Subscription:
-        """Start receiving events (optionally of one conversation or some names)."""
+        """Start receiving events (optionally of one conversation or some names).
+
+        ``local_only``: only events published by this process (a reaction that must
+        happen once, not once per web worker)."""
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Stop receiving events; unknown subscriptions are ignored."""
@@ -106,8 +114,10 @@ class InProcessEventBus:
         self,
         conversation_id: str | None = None,
         names: Iterable[str] | None = None,
+        local_only: bool = False,
     ) -> Subscription:
-        """Start receiving events (optionally of one conversation or some names)."""
+        """Start receiving events (optionally of one conversation or some names);
+        in one process every event is local, so ``local_only`` changes nothing."""
         sub = Subscription(
             conversation_id=conversation_id,
             names=frozenset(names) if names is not None else None,
@@ -134,6 +144,11 @@ class InProcessEventBus:
                 if sub.matches(event):
                     sub.queue.put_nowait(event)
             logger.debug("published %s %s", event.name, event.conversation_id or "")
+
+    def resync(self) -> None:
+        """Tell every subscriber that live events may have been missed (BUS_RESYNC)."""
+        for sub in list(self._subscriptions):
+            sub.queue.put_nowait(Event(BUS_RESYNC, {}))
 
     @property
     def subscriber_count(self) -> int:

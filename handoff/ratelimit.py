@@ -1,13 +1,15 @@
 """A sliding-window rate limiter kept in memory (one web worker; see handoff/README).
 
-The customer API (bot/) limits messages with it, the desk limits failed sign-ins."""
+The customer API (bot/) limits messages with it, the desk limits failed sign-ins,
+both through the asynchronous :class:`Limiter` interface: :class:`LocalLimiter` here,
+or ``handoff.redis_limits.RedisLimiter`` when several workers share limits in Redis."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections import deque
-from typing import Callable
+from typing import Callable, Protocol
 
 
 class RateLimiter:
@@ -71,3 +73,46 @@ class RateLimiter:
         # Keeps memory bounded under a flood of new keys.
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
             del self._hits[key]
+
+
+class Limiter(Protocol):
+    """What the API guards need from a limit: the same answers as :class:`RateLimiter`,
+    awaited (a shared limit asks Redis)."""
+
+    limit: int
+
+    async def hit(self, key: str) -> int | None:
+        """Count one hit; None if allowed, else seconds until allowed."""
+
+    async def retry_after(self, key: str) -> int | None:
+        """Seconds until ``key`` may hit again (None if it may now); records nothing."""
+
+    async def count(self, key: str) -> int:
+        """Hits of ``key`` within the window."""
+
+    async def reset(self, key: str) -> None:
+        """Forget ``key``'s hits."""
+
+
+class LocalLimiter:
+    """A :class:`RateLimiter` in this process behind the :class:`Limiter` interface."""
+
+    def __init__(self, limit: int, window_seconds: float = 60.0, **options: object) -> None:
+        self.local = RateLimiter(limit, window_seconds, **options)  # type: ignore[arg-type]
+        self.limit = limit
+
+    async def hit(self, key: str) -> int | None:
+        """See :meth:`RateLimiter.hit`."""
+        return self.local.hit(key)
+
+    async def retry_after(self, key: str) -> int | None:
+        """See :meth:`RateLimiter.retry_after`."""
+        return self.local.retry_after(key)
+
+    async def count(self, key: str) -> int:
+        """See :meth:`RateLimiter.count`."""
+        return self.local.count(key)
+
+    async def reset(self, key: str) -> None:
+        """See :meth:`RateLimiter.reset`."""
+        self.local.reset(key)

@@ -96,6 +96,8 @@ class Settings:
     login_failures_per_address: int = 50
     login_window_seconds: int = 900
     login_slowdown_seconds: float = 1.0
+    # With several web workers: Redis carries their live events and shared rate limits.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,7 +109,8 @@ class Settings:
         ``HANDOFF_HOST``, ``HANDOFF_PORT`` (or ``PORT``), ``HANDOFF_PRESENCE_TIMEOUT``,
         ``HANDOFF_IDLE_AWAY``,
         ``HANDOFF_LOGIN_FAILURES``, ``HANDOFF_LOGIN_FAILURES_ADDRESS``,
-        ``HANDOFF_LOGIN_WINDOW``, ``HANDOFF_LOGIN_SLOWDOWN``.
+        ``HANDOFF_LOGIN_WINDOW``, ``HANDOFF_LOGIN_SLOWDOWN``, ``REDIS_URL`` (several
+        web workers: events and rate limits shared through Redis).
         """
         env = os.environ if env is None else env
         data_dir = Path(env.get("HANDOFF_DATA_DIR") or PROJECT_ROOT / "var")
@@ -135,6 +138,7 @@ class Settings:
             login_failures_per_address=env_int(env, "HANDOFF_LOGIN_FAILURES_ADDRESS", 50, 1),
             login_window_seconds=env_int(env, "HANDOFF_LOGIN_WINDOW", 900, 1),
             login_slowdown_seconds=env_seconds(env, "HANDOFF_LOGIN_SLOWDOWN", 1.0),
+            redis_url=env.get("REDIS_URL") or None,
         )
 
     def with_secret(self) -> Settings:

@@ -9,10 +9,7 @@ its timing tells whether a name exists.
 
 from __future__ import annotations
 
-import time
-from typing import Callable
-
-from .ratelimit import RateLimiter
+from .ratelimit import Limiter
 
 MAX_LOGIN_KEY_CHARS = 64  # longer names cannot exist (models.agents.login)
 
@@ -23,40 +20,33 @@ def login_key(login: object) -> str:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per login name and per address."""
+    """Counts failed sign-ins per login name and per address (in this process, or
+    in Redis with several workers: the limiters say where)."""
 
-    def __init__(
-        self,
-        per_login: int,
-        per_address: int,
-        window_seconds: float,
-        slowdown_seconds: float,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        clock = clock or time.monotonic
-        self._logins = RateLimiter(per_login, window_seconds, clock)
-        self._addresses = RateLimiter(per_address, window_seconds, clock)
+    def __init__(self, logins: Limiter, addresses: Limiter, slowdown_seconds: float) -> None:
+        self._logins = logins
+        self._addresses = addresses
         self.slowdown_seconds = slowdown_seconds
 
-    def retry_after(self, login: str, address: str) -> int | None:
+    async def retry_after(self, login: str, address: str) -> int | None:
         """Seconds to wait when this name or this address is refused, else None."""
         waits = [
-            self._logins.retry_after("login:" + login),
-            self._addresses.retry_after("address:" + address),
+            await self._logins.retry_after("login:" + login),
+            await self._addresses.retry_after("address:" + address),
         ]
         refused = [w for w in waits if w is not None]
         return max(refused) if refused else None
 
-    def failed(self, login: str, address: str) -> float:
+    async def failed(self, login: str, address: str) -> float:
         """Count a failure; the pause (seconds) to take before answering it."""
-        self._logins.hit("login:" + login)
-        self._addresses.hit("address:" + address)
+        await self._logins.hit("login:" + login)
+        await self._addresses.hit("address:" + address)
         over_half = (
-            self._logins.count("login:" + login) * 2 > self._logins.limit
-            or self._addresses.count("address:" + address) * 2 > self._addresses.limit
+            await self._logins.count("login:" + login) * 2 > self._logins.limit
+            or await self._addresses.count("address:" + address) * 2 > self._addresses.limit
         )
         return self.slowdown_seconds if over_half else 0.0
 
-    def succeeded(self, login: str) -> None:
+    async def succeeded(self, login: str) -> None:
         """A correct sign-in clears the name's failures (not the address's)."""
-        self._logins.reset("login:" + login)
+        await self._logins.reset("login:" + login)

@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .events import (
     AGENT_STATUS_CHANGED,
+    BUS_RESYNC,
     MESSAGE_CREATED,
     NOTE_CREATED,
     SESSION_REVOKED,
@@ -41,6 +42,7 @@ from .web.sockets import (
     incoming_frames,
     is_ping,
     refuse,
+    resync,
     run_until_first_done,
     send_frame,
     unknown_frame,
@@ -165,6 +167,9 @@ async def _pump(
     async def push() -> None:
         while True:
             event = await sub.get()
+            if event.name == BUS_RESYNC:
+                await resync(ws)
+                return
             if event.name == SESSION_REVOKED and event.data["session_id"] == session_id:
                 await refuse(ws, 401, "you signed out: this session has ended")
                 return

@@ -141,10 +141,12 @@ class HandoffService(ServiceBase):
         return await self.conversation_service.messages_since(conversation_id, after_id, limit)
 
     async def unanswered_customer_messages(
-        self, max_age_seconds: float = 86400, limit: int = 1000
+        self, max_age_seconds: float = 86400, limit: int = 1000, min_age_seconds: float = 0.0
     ) -> list[Message]:
         """See :meth:`ConversationService.unanswered_customer_messages`."""
-        return await self.conversation_service.unanswered_customer_messages(max_age_seconds, limit)
+        return await self.conversation_service.unanswered_customer_messages(
+            max_age_seconds, limit, min_age_seconds
+        )
 
     async def conversation_detail(self, conversation_id: str) -> ConversationDetail:
         """The conversation, its latest handoff (with context) and the full transcript."""

@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import Any, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from ..contract import MAX_MESSAGE_CHARS
 from ..events import MESSAGE_CREATED
@@ -222,24 +222,46 @@ class ConversationService(ServiceBase):
             )
 
     async def unanswered_customer_messages(
-        self, max_age_seconds: float = 86_400, limit: int = 1000
+        self, max_age_seconds: float = 86_400, limit: int = 1000, min_age_seconds: float = 0.0
     ) -> list[Message]:
-        """Customer messages of the last ``max_age_seconds`` that are the last word in a
-        conversation still with the bot: nobody answered them (the web app stopped while
-        the assistant was thinking). Oldest first."""
-        latest = (
-            select(func.max(messages.c.id))
-            .where(messages.c.conversation_id == conversations.c.id)
-            .correlate(conversations)
+        """Customer messages of the last ``max_age_seconds`` (and at least
+        ``min_age_seconds`` old) in a conversation still with the bot that nobody
+        answered: the last word (the web app stopped while the assistant was thinking),
+        or, since the chat's last handoff ended, followed straight by another customer
+        message (with several web workers, the customer went on through another worker
+        while the one answering was stopped). Oldest first."""
+        following = messages.alias("following")
+        next_author = (
+            select(following.c.author)
+            .where(
+                following.c.conversation_id == messages.c.conversation_id,
+                following.c.id > messages.c.id,
+            )
+            .order_by(following.c.id)
+            .limit(1)
+            .correlate(messages)
             .scalar_subquery()
         )
-        last_ids = select(latest).where(conversations.c.state == "bot")
+        handoff_ended = (
+            select(func.max(handoffs.c.closed_at))
+            .where(handoffs.c.conversation_id == messages.c.conversation_id)
+            .correlate(messages)
+            .scalar_subquery()
+        )
+        now = self.now()
+        with_bot = select(conversations.c.id).where(conversations.c.state == "bot")
         async with self.engine.connect() as conn:
             return await self._message_rows(
                 conn,
-                messages.c.id.in_(last_ids)
-                & (messages.c.author == "customer")
-                & (messages.c.created_at >= self.now() - dt.timedelta(seconds=max_age_seconds)),
+                (messages.c.author == "customer")
+                & messages.c.conversation_id.in_(with_bot)
+                & (messages.c.created_at >= now - dt.timedelta(seconds=max_age_seconds))
+                & (messages.c.created_at <= now - dt.timedelta(seconds=min_age_seconds))
+                & or_(
+                    next_author.is_(None),
+                    (next_author == "customer")
+                    & or_(handoff_ended.is_(None), messages.c.created_at > handoff_ended),
+                ),
                 limit,
             )
 

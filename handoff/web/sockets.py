@@ -35,6 +35,15 @@ async def unknown_frame(ws: Any, hint: str) -> None:
     await send_frame(ws, {"type": "error", "status": 422, "error": f"unknown frame: {hint}"})
 
 
+async def resync(ws: Any) -> None:
+    """Close with 1012 (service restart): live events may have been missed (the bus
+    lost Redis for a while); the client reconnects and catches up by message id."""
+    try:
+        await ws.close(code=1012, reason="reconnect to catch up")
+    except ConnectionClosed:
+        pass
+
+
 def parse_frame(raw: Any) -> dict[str, Any] | None:
     """The frame as a dict, or None when it is not a JSON object."""
     try:

@@ -92,6 +92,7 @@ class FakeRasa:
         app.router.add_post("/conversations/{cid}/execute", self._execute)
         app.router.add_get("/conversations/{cid}/tracker", self._tracker)
         app.router.add_post("/model/parse", self._parse)
+        app.router.add_get("/status", self._status)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -155,6 +156,11 @@ class FakeRasa:
         if self.down:
             return web.json_response({"error": "down"}, status=500)
         return web.json_response({"sender_id": cid, "events": self.trackers.get(cid, [])})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"message": "bad token"}, status=401)
+        return web.json_response({"model_file": "fake.tar.gz", "num_active_training_jobs": 0})
 
     async def _parse(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

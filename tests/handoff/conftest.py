@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,10 +19,8 @@ from handoff.hours import ALWAYS_OPEN, OfficeHours
 from handoff.protocol import GuardedProtocol
 from handoff.service import HandoffService
 from handoff.settings import Settings
+from tools.stack.local_services import PG_BIN, PostgresCluster
 from tools.stack.runner import free_port
-
-PG_BIN = Path(os.environ.get("HANDOFF_PG_BIN", "/usr/lib/postgresql/15/bin"))
-PG_USER = "postgres"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,69 +35,22 @@ def _missing(what: str) -> None:
     pytest.skip(f"{what} is not installed")
 
 
-def _as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProcess:
-    # initdb refuses to run as root; run the server tools as the postgres user.
-    user = PG_USER if os.geteuid() == 0 else None
-    return subprocess.run(args, user=user, check=True, capture_output=True, text=True, **kwargs)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a throw-away PostgreSQL 15 on a free port; yields its base URL."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         _missing(f"PostgreSQL 15 ({PG_BIN}/initdb, pg_ctl)")
     root = Path(tempfile.mkdtemp(prefix="handoff-pg-"))
-    data = root / "data"
-    port = free_port()
-    if os.geteuid() == 0:
-        shutil.chown(root, PG_USER, PG_USER)
+    cluster = PostgresCluster(root, free_port())
     try:
-        _as_postgres(
-            [
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                PG_USER,
-                "-A",
-                "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            ]
-        )
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        _as_postgres(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
-        )
-    except subprocess.CalledProcessError as error:
-        log = (root / "log").read_text() if (root / "log").exists() else ""
+        cluster.start()
+    except RuntimeError as problem:
         shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(f"could not start PostgreSQL: {error.stderr}\n{log}")
+        pytest.fail(str(problem))
     try:
-        yield f"postgresql://{PG_USER}@127.0.0.1:{port}"
+        yield cluster.url
     finally:
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            user=PG_USER if os.geteuid() == 0 else None,
-            capture_output=True,
-        )
+        cluster.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -321,14 +321,28 @@ async def test_unanswered_customer_messages_are_the_last_word_in_chats_with_the_
     await chat("bot", "customer", "bot")  # answered
     await chat("bot", "customer", "system")  # told the assistant is unavailable
     queued = await chat("bot", "customer")
-    await online_agent(service)
+    agent = await online_agent(service)
     result = await service.enqueue(queued, "customer_request")
     assert result.outcome == "queued"  # a person will see it
+    # Two in a row with the bot: the first one's worker stopped, the customer went on
+    # through another web worker; neither got an answer.
     twice = await chat("bot", "customer", "customer")
+    # Back with the bot after a person: what the customer wrote to the person is no
+    # question the bot missed.
+    person = await chat("bot", "customer")
+    await service.enqueue(person, "customer_request")
+    await service.claim(person, agent.id)
+    await service.add_message(person, "customer", "for the person")
+    await service.add_message(person, "customer", "for the person again")
+    await service.hand_back(person, agent.id)
+    await service.add_message(person, "bot", "The assistant is back.")
     found = await service.unanswered_customer_messages()
     assert [(m.conversation_id, m.text) for m in found] == [
         (left, "customer 1"),
+        (twice, "customer 1"),
         (twice, "customer 2"),
     ]
     assert old not in [m.conversation_id for m in found]  # older than a day
-    assert len(await service.unanswered_customer_messages(max_age_seconds=3 * 86_400)) == 3
+    assert len(await service.unanswered_customer_messages(max_age_seconds=3 * 86_400)) == 4
+    clock.advance(30)
+    assert await service.unanswered_customer_messages(min_age_seconds=60) == []  # too new

@@ -82,8 +82,8 @@ HEADER = (
 # ---------------------------------------------------------------- processes and memory
 
 
-def rss_tree_mb(pid: int) -> float:
-    """Resident memory (VmRSS) of a process and all its descendants, in MB."""
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (from /proc)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -94,12 +94,20 @@ def rss_tree_mb(pid: int) -> float:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
-    total_kb, todo = 0, [pid]
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        found.append(current)
         todo.extend(children.get(current, []))
+    return found
+
+
+def rss_tree_mb(pid: int) -> float:
+    """Resident memory (VmRSS) of a process and all its descendants, in MB."""
+    total_kb = 0
+    for member in process_tree(pid):
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total_kb += int(line.split()[1])
         except OSError:
@@ -141,6 +149,9 @@ def start_stack(folder: Path, model: Path) -> dict[str, object]:
         "BOT_RATE_CONVERSATION": "100000",
         "BOT_RATE_ADDRESS": "100000",
         "BOT_RATE_NEW_CONVERSATIONS": "100000",
+        # Every simulated customer holds a websocket from 127.0.0.1: past 50 the default
+        # cap per address would refuse them (a real shop's customers come from many).
+        "BOT_CONNECTIONS_PER_ADDRESS": "0",
     }
     return {
         "services": [actions, rasa, web],

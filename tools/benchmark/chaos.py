@@ -15,6 +15,12 @@ once the stack serves everyone again, and reports for each process:
 - agent chat: requests of a customer and an agent talking (through the desk API) that
   failed: a chat with a person needs neither Rasa nor the action server.
 
+``--scaled`` (``make chaos SCALED=1``) runs the scaled stack of `make run-scaled`
+instead: Redis, PostgreSQL, two web workers, two Rasa servers sharing the tracker store,
+one action server. The customers are spread over both workers and, like behind a load
+balancer, move to the other worker when theirs refuses the connection; each process
+(Redis included) is killed once.
+
 The last line is machine-readable, e.g. ``recovery_s_max=3.2 lost=0 without_notice=0``.
 The exit status is 1 if a message was lost or a customer left without a notice.
 """
@@ -39,9 +45,18 @@ import aiohttp
 from tools.benchmark.bench import start_stack
 from tools.benchmark.bench_sim import FAQ, call
 from tools.stack.runner import MODEL, Service, wait_until_healthy
+from tools.stack.scaled import ScaledStack, sandbox, stored_messages
 from tools.stack.supervisor import Supervisor
 
 GOAL_RECOVERY_S = 5.0
+# The customers of the load test share one address: no rate limit may get in the way,
+# nor the cap of connections per address (each customer holds a websocket).
+UNLIMITED = {
+    "BOT_RATE_CONVERSATION": "100000",
+    "BOT_RATE_ADDRESS": "100000",
+    "BOT_RATE_NEW_CONVERSATIONS": "100000",
+    "BOT_CONNECTIONS_PER_ADDRESS": "0",
+}
 now = time.monotonic
 
 
@@ -82,6 +97,8 @@ class Load:
     base: str
     customers: int
     think_s: float
+    # Other web workers (scaled run): a customer whose worker refuses moves on to the next.
+    others: list[str] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     conversations: set[str] = field(default_factory=set)
     agent_answers: list[Answer] = field(default_factory=list)
@@ -93,6 +110,11 @@ class Load:
                 self._agent_chat(http),
                 *(self._customer(http, index) for index in range(self.customers)),
             )
+
+    def worker(self, index: int) -> str:
+        """The web worker a customer (``index``) uses now."""
+        bases = [self.base, *self.others]
+        return bases[index % len(bases)]
 
     async def _agent_chat(self, http: aiohttp.ClientSession) -> None:
         """A customer and the demo agent writing to each other, turn about."""
@@ -132,11 +154,11 @@ class Load:
         await asyncio.sleep(index * self.think_s / self.customers)  # spread the arrivals
         chat: tuple[str, str] | None = None
         turn = index
+        worker = index
         while self.running:
+            base = self.worker(worker)
             if chat is None:
-                status, body = await call(
-                    http, "POST", f"{self.base}/api/conversations", timeout_s=30
-                )
+                status, body = await call(http, "POST", f"{base}/api/conversations", timeout_s=30)
                 if status == 201:
                     chat = body["conversation_id"], body["token"]
                     self.conversations.add(chat[0])
@@ -148,12 +170,14 @@ class Load:
             status, body = await call(
                 http,
                 "POST",
-                f"{self.base}/api/conversations/{cid}/messages",
+                f"{base}/api/conversations/{cid}/messages",
                 token,
                 {"text": FAQ[turn % len(FAQ)]},
                 timeout_s=40,
             )
             turn += 1
+            if status == 0:
+                worker += 1  # as a load balancer would, after a refused connection
             answer = Answer(cid, sent, status, now())
             if status == 201 and isinstance(body, dict):
                 answer.message_id = body["message"]["id"]
@@ -164,14 +188,19 @@ class Load:
             await asyncio.sleep(self.think_s)
 
 
-def stored(db: Path) -> dict[str, list[tuple[int, str, str]]]:
-    """(id, author, text) of every stored message, by conversation, in order."""
+def stored(db: Path | str) -> dict[str, list[tuple[int, str, str]]]:
+    """(id, author, text) of every stored message, by conversation, in order; ``db`` is
+    an SQLite file or (scaled run) a PostgreSQL URL."""
     rows: dict[str, list[tuple[int, str, str]]] = {}
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        for cid, mid, author, text in conn.execute(
-            "SELECT conversation_id, id, author, text FROM messages ORDER BY id"
-        ):
-            rows.setdefault(cid, []).append((mid, author, text))
+    if isinstance(db, str):
+        found = stored_messages(db)
+    else:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            found = list(
+                conn.execute("SELECT conversation_id, id, author, text FROM messages ORDER BY id")
+            )
+    for cid, mid, author, text in found:
+        rows.setdefault(cid, []).append((mid, author, text))
     return rows
 
 
@@ -195,12 +224,20 @@ def unanswered(
 
 
 async def kill_each(
-    load: Load, services: list[Service], settle_s: float, recovery_timeout_s: float
+    load: Load,
+    services: list[Service],
+    settle_s: float,
+    recovery_timeout_s: float,
+    all_up: bool = False,
 ) -> list[Kill]:
-    """Kill every service once, each after the customers were served for ``settle_s``."""
+    """Kill every service once, each after the customers were served for ``settle_s``
+    (``all_up``: and every service answers again, so one failure at a time is measured:
+    with two Rasa servers, the second is killed only once the first is back)."""
     kills: list[Kill] = []
     for service in services:
         await served_since(load, now(), settle_s, recovery_timeout_s)
+        if all_up:
+            await _all_healthy(services, recovery_timeout_s)
         assert service.process is not None
         kill = Kill(service.name, now())
         print(f"Killing the {service.name} (pid {service.process.pid}) ...", flush=True)
@@ -215,6 +252,16 @@ async def kill_each(
         print(f"  customers {recovered}", flush=True)
     await asyncio.sleep(settle_s)
     return kills
+
+
+async def _all_healthy(services: list[Service], timeout_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = now() + timeout_s
+    while now() < deadline:
+        answers = [await loop.run_in_executor(None, s.healthy) for s in services]
+        if all(answers):
+            return
+        await asyncio.sleep(0.5)
 
 
 async def served_since(load: Load, since: float, hold_s: float, timeout_s: float) -> float | None:
@@ -232,7 +279,7 @@ async def served_since(load: Load, since: float, hold_s: float, timeout_s: float
     return None
 
 
-def settle(load: Load, db: Path, timeout_s: float) -> dict[str, list[int]]:
+def settle(load: Load, db: Path | str, timeout_s: float) -> dict[str, list[int]]:
     """Wait until every stored customer message got an answer or a notice (the web app
     settles the ones a kill interrupted at its next start); what is still unanswered."""
     deadline = now() + timeout_s
@@ -243,7 +290,7 @@ def settle(load: Load, db: Path, timeout_s: float) -> dict[str, list[int]]:
         time.sleep(0.5)
 
 
-def attribute(kills: list[Kill], load: Load, db: Path, left: dict[str, list[int]]) -> None:
+def attribute(kills: list[Kill], load: Load, db: Path | str, left: dict[str, list[int]]) -> None:
     """Charge refusals, losses and customers left without a word to the kill in force
     when the message was sent (or stored)."""
     stored_ids = {row[0] for messages in stored(db).values() for row in messages}
@@ -325,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument(
+        "--scaled", action="store_true", help="2 web workers + 2 Rasa servers on Redis + PostgreSQL"
+    )
     args = parser.parse_args(argv)
     if not args.model.exists():
         print(f"No trained model at {args.model}: run `make train` first.", file=sys.stderr)
@@ -332,22 +382,43 @@ def main(argv: list[str] | None = None) -> int:
     customers = 3 if args.quick else args.customers
     settle_s = 1.0 if args.quick else 5.0
     folder = Path(tempfile.mkdtemp(prefix="chaos-"))
-    stack = start_stack(folder, args.model)
-    services: list[Service] = stack["services"]  # type: ignore[assignment]
-    envs = dict(zip((s.name for s in services), stack["envs"]))  # type: ignore[call-overload]
+    scaled: ScaledStack | None = None
+    if args.scaled:
+        try:
+            scaled = sandbox(folder, args.model, "chaos-rasa-token", UNLIMITED)
+        except RuntimeError as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        stack: dict[str, object] = {
+            "url": scaled.web_urls[0],
+            "others": scaled.web_urls[1:],
+            "db": scaled.database_url,
+        }
+        services = scaled.services
+        envs = scaled.envs
+    else:
+        stack = start_stack(folder, args.model)
+        services = stack["services"]  # type: ignore[assignment]
+        envs = dict(zip((s.name for s in services), stack["envs"]))  # type: ignore[call-overload]
     supervisor = Supervisor(
         services, envs, say=lambda text: print("  supervisor: " + text.splitlines()[0], flush=True)
     )
     watcher = threading.Thread(target=supervisor.run, daemon=True)
     try:
         print(f"Starting the stack (logs in {folder}) ...", flush=True)
-        for service in services:
-            service.start(envs[service.name])
-        wait_until_healthy(services)
+        if scaled is not None:
+            scaled.start()
+        else:
+            for service in services:
+                service.start(envs[service.name])
+            wait_until_healthy(services)
         watcher.start()
-        load = Load(str(stack["url"]), customers, args.think)
-        kills = asyncio.run(_run(load, services, settle_s))
-        left = settle(load, stack["db"], 30.0)  # type: ignore[arg-type]
+        others: list[str] = stack.get("others", [])  # type: ignore[assignment]
+        load = Load(str(stack["url"]), customers, args.think, others)
+        kills = asyncio.run(_run(load, services, settle_s, all_up=scaled is not None))
+        # Scaled: a restarted worker settles what the killed one left only after a grace
+        # period (other workers may still be answering), so wait that much longer.
+        left = settle(load, stack["db"], 90.0 if scaled is not None else 30.0)  # type: ignore[arg-type]
         attribute(kills, load, stack["db"], left)  # type: ignore[arg-type]
     except RuntimeError as problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -358,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
             watcher.join(5)
         for service in reversed(services):
             service.stop()
+        if scaled is not None:
+            scaled.cluster.stop("immediate")
         if args.keep_logs:
             print(f"Logs and database kept in {folder}", flush=True)
         else:
@@ -366,10 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(k.lost == 0 and k.without_notice == 0 for k in kills) else 1
 
 
-async def _run(load: Load, services: list[Service], settle_s: float) -> list[Kill]:
+async def _run(
+    load: Load, services: list[Service], settle_s: float, all_up: bool = False
+) -> list[Kill]:
     task = asyncio.ensure_future(load.run())
     try:
-        return await kill_each(load, services, settle_s, recovery_timeout_s=180.0)
+        return await kill_each(load, services, settle_s, recovery_timeout_s=180.0, all_up=all_up)
     finally:
         load.running = False
         await task
