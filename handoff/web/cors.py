@@ -107,8 +107,12 @@ class OriginPolicy:
 
 
 def own_origin(request: Request) -> str:
-    """The origin the browser sees for this server (scheme and Host of the request)."""
-    return f"{request.scheme}://{request.host}"
+    """The origin the browser sees for this server (scheme and Host of the request).
+
+    A websocket request's scheme is ``ws``/``wss``, but the page that opened it, and so
+    its ``Origin``, is ``http``/``https``."""
+    scheme = {"ws": "http", "wss": "https"}.get(request.scheme, request.scheme)
+    return f"{scheme}://{request.host}"
 
 
 def origin_allowed(request: Request, policy: OriginPolicy) -> bool:

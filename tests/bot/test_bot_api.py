@@ -463,7 +463,8 @@ async def test_websocket_answers_an_unknown_frame_and_stays_open(live):
         assert (await ws.receive_json(timeout=20)) == {
             "type": "error",
             "status": 422,
-            "error": 'unknown frame: send messages over HTTP, or {"type": "ping"}',
+            "error": 'unknown frame: send messages over HTTP, or {"type": "ping"} '
+            'or {"type": "typing"}',
         }
         await ws.send_json({"type": "ping"})
         assert (await ws.receive_json(timeout=20)) == {"type": "pong"}

@@ -127,8 +127,13 @@ async def test_without_origins_listed_only_the_servers_own_pages_may_call(make_l
     live = await make_live()  # no WIDGET_ORIGINS, not the demo
     status, _, _ = await raw(live, "POST", START, {"Origin": "http://localhost:8080"})
     assert status == 403
-    status, _, _ = await raw(live, "POST", START, {"Origin": live.url})
+    status, _, body = await raw(live, "POST", START, {"Origin": live.url})
     assert status == 201
+    # The server's own page opens the socket too (its scheme is ws, its Origin http).
+    ws_url = live.url.replace("http", "ws") + f"{START}/{body['conversation_id']}/ws"
+    async with live.http.ws_connect(ws_url, headers={"Origin": live.url}) as ws:
+        await ws.send_json({"type": "hello", "token": body["token"], "after": 0})
+        assert (await ws.receive_json(timeout=10))["type"] == "ready"
 
 
 async def test_a_spoofed_origin_on_a_plain_request_gains_nothing(make_live):

@@ -204,7 +204,7 @@ async def test_an_unknown_frame_gets_an_error_and_the_socket_stays_open(live_des
         assert await recv(ws) == {
             "type": "error",
             "status": 422,
-            "error": 'unknown frame: send {"type": "ping"}',
+            "error": 'unknown frame: send {"type": "ping"}, "typing" or "seen"',
         }
         await ws.send(json.dumps({"type": "ping"}))
         assert (await recv(ws))["type"] == "pong"
