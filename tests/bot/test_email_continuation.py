@@ -71,7 +71,7 @@ async def test_a_reply_after_the_customer_left_goes_by_email(make_live, smtp):
 
 
 async def _no_sockets(live, cid):
-    return live.app.ctx.sockets_per_conversation.get(cid, 0) == 0
+    return live.app.ctx.widgets.here(cid) == 0
 
 
 async def test_no_address_no_mail_and_a_failed_mail_is_said_in_the_chat(make_live, smtp):
@@ -109,6 +109,7 @@ async def test_no_address_no_mail_and_a_failed_mail_is_said_in_the_chat(make_liv
 
 async def test_after_a_restart_only_replies_since_the_customers_last_message_go(make_live, smtp):
     from bot.continuation import EmailContinuation
+    from bot.widgets import ConnectedWidgets
 
     inbox, port = smtp
     live = await make_live(
@@ -120,7 +121,10 @@ async def test_after_a_restart_only_replies_since_the_customers_last_message_go(
     await live.service.agent_reply(cid, alice.id, "It comes in navy and sand.")
     settings = live.app.ctx.bot_settings
     fresh = EmailContinuation(
-        live.app.ctx.handoff_bus, live.service, replace(settings, email_after_seconds=1), {}
+        live.app.ctx.handoff_bus,
+        live.service,
+        replace(settings, email_after_seconds=1),
+        ConnectedWidgets(),
     )
     assert await fresh.check(cid) == "sam@example.com"
     [mail] = inbox.mails
