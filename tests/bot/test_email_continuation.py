@@ -134,3 +134,28 @@ async def test_after_a_restart_only_replies_since_the_customers_last_message_go(
     assert "An old answer" not in new and "> An old answer" in quoted
     assert await fresh.check(cid) is None  # nothing new: nothing sent twice
     assert len(inbox.mails) == 1
+
+
+async def test_two_workers_checking_one_chat_at_once_mail_it_once(make_live, smtp):
+    from bot.continuation import EmailContinuation
+    from bot.widgets import ConnectedWidgets
+
+    inbox, port = smtp
+    live = await make_live(
+        bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": port, "email_after_seconds": 0}
+    )  # 0: the app's own continuation is off; two fresh ones play two workers
+    cid, _, alice = await handed_over(live, "lee@example.com")
+    await live.service.agent_reply(cid, alice.id, "The replacement is in the post.")
+    settings = replace(live.app.ctx.bot_settings, email_after_seconds=1)
+    first, second = (
+        EmailContinuation(live.app.ctx.handoff_bus, live.service, settings, ConnectedWidgets())
+        for _ in range(2)
+    )
+    found = await asyncio.gather(first.check(cid), second.check(cid))
+    assert sorted(found, key=str) == [None, "lee@example.com"]
+    assert len(inbox.mails) == 1
+    # The mark is in the database: a third (a restarted worker) sends nothing again.
+    third = EmailContinuation(live.app.ctx.handoff_bus, live.service, settings, ConnectedWidgets())
+    assert await third.check(cid) is None and len(inbox.mails) == 1
+    recorded = [m for m in await live.service.messages_since(cid) if "e-mail" in m.text]
+    assert len(recorded) == 1
