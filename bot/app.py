@@ -27,6 +27,7 @@ from .reactor import Reactor
 from .recovery import Recovery
 from .settings import BotSettings
 from .tokens import derive_secret
+from .widgets import ConnectedWidgets
 
 REQUEST_MAX_BYTES = 256 * 1024  # a 2000-character message is far below this
 # At shutdown, customer operations still running (a Rasa answer on its way) get this
@@ -59,9 +60,10 @@ def create_app(
     if settings.proxies_count:
         app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.bot_settings = settings
-    app.ctx.sockets_per_conversation = {}
     app.ctx.widget_origins = OriginPolicy.from_list(settings.widget_origins)
     desk = register_handoff(app, handoff_settings, **handoff_options)
+    # Open widget sockets: this worker's, and with REDIS_URL every worker's.
+    app.ctx.widgets = ConnectedWidgets(app.ctx.redis)
     # Limits live on the app, not in a listener: they outlive a server restart in tests.
     # With REDIS_URL (app.ctx.redis, set by the desk) every worker shares them.
     day = 24 * 3600
@@ -115,9 +117,7 @@ class Composition:
         app.ctx.reactor = Reactor(self.desk.bus, app.ctx.gateway)
         app.ctx.reactor.subscribe()  # now, so no event between here and run() is missed
         # → e-mail continuation (agent replies to a customer who left go by e-mail)
-        app.ctx.continuation = EmailContinuation(
-            self.desk.bus, service, settings, app.ctx.sockets_per_conversation
-        )
+        app.ctx.continuation = EmailContinuation(self.desk.bus, service, settings, app.ctx.widgets)
         app.ctx.continuation.subscribe()
 
     async def started(self, app: Sanic, _loop: Any = None) -> None:
@@ -125,6 +125,7 @@ class Composition:
         self.desk.start_housekeeping(app)
         app.ctx.reactor_task = asyncio.ensure_future(app.ctx.reactor.run())
         app.ctx.continuation_task = asyncio.ensure_future(app.ctx.continuation.run())
+        app.ctx.widgets_task = asyncio.ensure_future(app.ctx.widgets.keep_alive())
         # Questions the last run left unanswered (stopped mid-answer): found now, settled
         # in the background, since that may wait for Rasa.
         settings = self.settings
@@ -145,7 +146,7 @@ class Composition:
         if recovery is not None:
             # Let answers being stored finish, as the gateway's drain does.
             await asyncio.wait({recovery}, timeout=DRAIN_SECONDS)
-        tasks = ("reactor_task", "continuation_task")
+        tasks = ("reactor_task", "continuation_task", "widgets_task")
         for task in (recovery, *(getattr(app.ctx, name, None) for name in tasks)):
             if task is not None:
                 task.cancel()

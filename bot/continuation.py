@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Mapping
 
 from handoff.events import MESSAGE_CREATED, EventBus, Subscription
 from handoff.service import HandoffService, Message
 
 from .mailer import MailError, addresses_in, build_email, format_transcript, send_email
 from .settings import BotSettings
+from .widgets import ConnectedWidgets
 
 logger = logging.getLogger(__name__)
 QUOTED_MESSAGES = 8
+# Two workers may check one chat at once: the loser of the claim reads again, this often.
+CLAIM_TRIES = 3
 
 
 def continuation_text(replies: list[Message], earlier: list[Message], shop_name: str) -> str:
@@ -43,15 +45,14 @@ class EmailContinuation:
         bus: EventBus,
         service: HandoffService,
         settings: BotSettings,
-        sockets: Mapping[str, int],
+        widgets: ConnectedWidgets,
     ) -> None:
         self.bus = bus
         self.service = service
         self.settings = settings
-        self.sockets = sockets  # open widget sockets per conversation (bot/ws.py keeps it)
+        self.widgets = widgets  # open widget sockets on any worker (bot/ws.py keeps them)
         self._sub: Subscription | None = None
         self._pending: dict[str, asyncio.Task[None]] = {}
-        self._mailed_up_to: dict[str, int] = {}  # per conversation: last reply mailed
 
     @property
     def enabled(self) -> bool:
@@ -97,28 +98,37 @@ class EmailContinuation:
 
     async def check(self, conversation_id: str) -> str | None:
         """Mail the replies the customer has not seen, if they left; the address or None."""
+        for _ in range(CLAIM_TRIES):
+            done, address = await self._check_once(conversation_id)
+            if done:
+                return address
+        return None  # another worker kept moving the mark: it is mailing them
+
+    async def _check_once(self, conversation_id: str) -> tuple[bool, str | None]:
+        """(False, None) when another worker claimed these replies first: read again."""
         history = await self.service.messages_since(conversation_id)
-        # Replies since the customer last wrote, less those already mailed or seen live
-        # (known in this process; after a restart the customer's last message bounds it).
+        # The mark in the database (mailed or seen live, by any worker, before or after a
+        # restart) and the customer's last message bound what is new.
+        mark = await self.service.mailed_up_to(conversation_id)
         last_customer = max((m.id for m in history if m.author == "customer"), default=0)
-        after = max(self._mailed_up_to.get(conversation_id, 0), last_customer)
+        after = max(mark, last_customer)
         replies = [m for m in history if m.author == "agent" and m.id > after]
         if not replies:
-            return None
-        if self.sockets.get(conversation_id, 0) > 0:
+            return True, None
+        if await self.widgets.anywhere(conversation_id):
             # The customer is there and saw these live: never mail them later.
-            self._mailed_up_to[conversation_id] = replies[-1].id
-            return None
+            return await self.service.move_mailed_up_to(conversation_id, mark, replies[-1].id), None
         addresses = sorted(addresses_in(await self.service.contacts_given(conversation_id)))
         if not addresses:
-            return None
+            return True, None
         earlier = [m for m in history if m.id < replies[0].id][-QUOTED_MESSAGES:]
         facts = self.service.wording.facts
         sender = self.settings.smtp_sender or f"{facts['shop_name']} <{facts['support_email']}>"
         text = continuation_text(replies, earlier, facts["shop_name"])
         email = build_email(addresses[0], sender, facts["shop_name"], text)
         assert self.settings.smtp_host is not None
-        self._mailed_up_to[conversation_id] = replies[-1].id
+        if not await self.service.move_mailed_up_to(conversation_id, mark, replies[-1].id):
+            return False, None  # claimed by another worker meanwhile
         try:
             await send_email(self.settings.smtp_host, self.settings.smtp_port, email)
         except MailError as problem:
@@ -129,12 +139,13 @@ class EmailContinuation:
                 f"The customer has left; e-mailing the reply to {addresses[0]} failed "
                 f"({problem}). Try again later or contact them another way.",
             )
-            self._mailed_up_to[conversation_id] = after  # the next reply retries them
-            return None
+            # The next reply retries them (unless another worker moved the mark on).
+            await self.service.move_mailed_up_to(conversation_id, replies[-1].id, mark)
+            return True, None
         count = "reply was" if len(replies) == 1 else f"{len(replies)} replies were"
         await self.service.add_message(
             conversation_id,
             "system",
             f"The customer had left the chat: the {count} sent by e-mail to {addresses[0]}.",
         )
-        return addresses[0]
+        return True, addresses[0]

@@ -59,23 +59,21 @@ async def customer_socket(request: Request, ws: Any, conversation_id: str) -> No
     if greeted is None:
         return
     _, after, _ = greeted
-    # A script holding hundreds of sockets to one chat would multiply every push.
-    open_sockets = request.app.ctx.sockets_per_conversation
-    cap = request.app.ctx.bot_settings.websockets_per_conversation
-    if open_sockets.get(conversation_id, 0) >= cap:
+    # A script holding hundreds of sockets to one chat would multiply every push (the
+    # cap counts this worker's sockets: see README "Several web workers").
+    widgets = request.app.ctx.widgets
+    if widgets.here(conversation_id) >= request.app.ctx.bot_settings.websockets_per_conversation:
         await refuse(
             ws,
             429,
             "too many open connections to this chat: close another tab or window of it first",
         )
         return
-    open_sockets[conversation_id] = open_sockets.get(conversation_id, 0) + 1
+    await widgets.opened(conversation_id)
     try:
         await _serve(request, ws, conversation_id, after)
     finally:
-        open_sockets[conversation_id] -= 1
-        if open_sockets[conversation_id] <= 0:
-            del open_sockets[conversation_id]
+        await widgets.closed(conversation_id)
 
 
 async def _serve(request: Request, ws: Any, conversation_id: str, after: int) -> None:

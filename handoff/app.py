@@ -71,6 +71,8 @@ class Desk:
         app.ctx.handoff = service
         if self.hours is None:  # hours edited in the desk win over the file's
             await service.office_hours.load()
+            # An edit on another web worker applies here too (its event on the bus).
+            app.ctx.handoff_hours_task = asyncio.ensure_future(service.office_hours.follow())
         if settings.demo:
             await service.ensure_demo_agent()
             logger.warning(
@@ -93,6 +95,10 @@ class Desk:
 
     async def close(self, app: Sanic) -> None:
         """Dispose of the engine: the last step, after every request ended."""
+        hours_task = getattr(app.ctx, "handoff_hours_task", None)
+        if hours_task is not None:
+            hours_task.cancel()
+            await asyncio.gather(hours_task, return_exceptions=True)
         engine = getattr(app.ctx, "handoff_engine", None)
         if engine is not None:
             await engine.dispose()

@@ -137,6 +137,8 @@ class EventName(str, enum.Enum):
     SEEN = "conversation.seen"
     # Internal: closes the desk sockets of a signed-out session; never sent to a client.
     SESSION_REVOKED = "session.revoked"
+    # Internal: an admin changed the support hours; every web worker reads them again.
+    SUPPORT_HOURS_CHANGED = "support_hours.changed"
 
 
 def desk_config() -> dict[str, Any]:

@@ -31,6 +31,8 @@ AGENT_STATUS_CHANGED = EventName.AGENT_STATUS_CHANGED.value
 NOTE_CREATED = EventName.NOTE_CREATED.value
 # Internal: closes the desk sockets of a signed-out session; never sent to a client.
 SESSION_REVOKED = EventName.SESSION_REVOKED.value
+# Internal: every web worker reads the support hours again; never sent to a client.
+SUPPORT_HOURS_CHANGED = EventName.SUPPORT_HOURS_CHANGED.value
 # Internal, put in every subscription when live events may have been missed (the bus
 # lost its broker for a while): a socket closes so its client reconnects and catches
 # up from the database by message id. Never sent to a client.

@@ -63,6 +63,8 @@ conversations = Table(
     Column("closed_at", DateTime(timezone=True)),
     # The shop's logged-in customer, when the shop signed who it is (bot/identity.py).
     Column("customer_id", Integer, ForeignKey("customers.id")),
+    # The last agent reply mailed to a customer who left, or seen live (bot/continuation.py).
+    Column("mailed_up_to", Integer, nullable=False, server_default="0"),
     CheckConstraint("state IN ('bot', 'queued', 'assigned', 'closed')", name="state_valid"),
     # An assigned conversation has exactly one owner; no other state has one.
     CheckConstraint("(state = 'assigned') = (agent_id IS NOT NULL)", name="owner_iff_assigned"),

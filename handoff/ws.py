@@ -29,6 +29,7 @@ from .events import (
     MESSAGE_CREATED,
     NOTE_CREATED,
     SESSION_REVOKED,
+    SUPPORT_HOURS_CHANGED,
     Event,
     Subscription,
 )
@@ -106,8 +107,8 @@ async def _catch_up(ws: Any, service: Any, agent_id: int, last_id: int) -> int:
 
 
 def _wanted(event: Event, agent_id: int, last_sent: int) -> bool:
-    if event.name == SESSION_REVOKED:
-        return False  # internal: it carries session ids
+    if event.name in (SESSION_REVOKED, SUPPORT_HOURS_CHANGED):
+        return False  # internal (a session id; a note to the workers)
     if event.name == MESSAGE_CREATED:
         data = event.data
         if data["id"] <= last_sent:

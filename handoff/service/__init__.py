@@ -322,6 +322,14 @@ class HandoffService(ServiceBase):
         """Keep the customer's contact details (and note) on their open offline ticket."""
         return await self.tickets.leave_contact(conversation_id, contact, message)
 
+    async def mailed_up_to(self, conversation_id: str) -> int:
+        """See :meth:`ConversationService.mailed_up_to`."""
+        return await self.conversation_service.mailed_up_to(conversation_id)
+
+    async def move_mailed_up_to(self, conversation_id: str, seen: int, to: int) -> bool:
+        """See :meth:`ConversationService.move_mailed_up_to`."""
+        return await self.conversation_service.move_mailed_up_to(conversation_id, seen, to)
+
     async def contacts_given(self, conversation_id: str) -> list[str]:
         """The contact details the customer left in this conversation (its tickets)."""
         return await self.tickets.contacts_given(conversation_id)

@@ -205,6 +205,22 @@ class ConversationService(ServiceBase):
         """An agent's answer in a conversation they own (see :meth:`add_message`)."""
         return await self.add_message(conversation_id, "agent", text, agent_id=agent_id)
 
+    async def mailed_up_to(self, conversation_id: str) -> int:
+        """The last agent reply of this chat mailed to the customer or seen live (0: none)."""
+        async with self.engine.connect() as conn:
+            return int((await self._conversation_row(conn, conversation_id))["mailed_up_to"])
+
+    async def move_mailed_up_to(self, conversation_id: str, seen: int, to: int) -> bool:
+        """Move the mark from ``seen`` to ``to``; False when another worker moved it first
+        (a conditional UPDATE: of two workers claiming the same replies, one wins)."""
+        async with self.unit() as work:
+            changed = await work.conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id, conversations.c.mailed_up_to == seen)
+                .values(mailed_up_to=to)
+            )
+            return changed.rowcount == 1
+
     async def messages_since(
         self, conversation_id: str, after_id: int = 0, limit: int = 500
     ) -> list[Message]:

@@ -3,16 +3,20 @@ default (and comes back when the desk's version is removed).
 
 The desk's version is stored in ``desk_settings`` in the file's own shape and checked by
 the same parser, so what an admin can save is exactly what the file accepts. It applies
-to this process at once and to others when they start.
+to this process at once; a change publishes ``support_hours.changed`` after commit and
+every web worker reads the hours again (:meth:`HoursService.follow`), and again after
+the bus resynced, since the event may have been missed then.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 import yaml
 from sqlalchemy import delete, insert, select, update
 
+from ..events import BUS_RESYNC, SUPPORT_HOURS_CHANGED
 from ..hours import HoursError, OfficeHours, load_hours, parse_hours
 from ..models import desk_settings
 from .audit import Actor, record
@@ -20,6 +24,7 @@ from .base import ServiceBase
 from .errors import InvalidInput
 
 KEY = "support_hours"
+logger = logging.getLogger(__name__)
 
 
 def _file_section(path: Any) -> dict[str, Any]:
@@ -51,10 +56,26 @@ class HoursService(ServiceBase):
         return {"source": "file", KEY: _file_section(self.settings.shop_file)}
 
     async def load(self) -> None:
-        """At start-up: put the desk's hours in service when an admin saved some."""
+        """Put the stored hours in service: the desk's when an admin saved some, else
+        the file's (at start-up, and when another worker changed them)."""
         found = await self.current()
         if found["source"] == "desk":
             self.apply(parse_hours(found[KEY], "the desk's support hours"))
+        else:
+            self.apply(load_hours(self.settings.shop_file))
+
+    async def follow(self) -> None:
+        """Read the hours again whenever a worker changed them (a background task)."""
+        sub = self.bus.subscribe(names=[SUPPORT_HOURS_CHANGED, BUS_RESYNC])
+        try:
+            while True:
+                await sub.get()
+                try:
+                    await self.load()
+                except Exception:  # the next change or resync tries again
+                    logger.exception("reading the support hours again failed")
+        finally:
+            self.bus.unsubscribe(sub)
 
     async def set_hours(self, section: Any, *, by: Actor) -> dict[str, Any]:
         """Check and store new hours, audited; :class:`InvalidInput` says what is wrong."""
@@ -79,6 +100,7 @@ class HoursService(ServiceBase):
                 )
             detail = {"from": before[KEY], "to": value}
             await record(work.conn, by, "support_hours.changed", KEY, detail, now)
+            work.emit(SUPPORT_HOURS_CHANGED, {})
         self.apply(hours)
         return await self.current()
 
@@ -87,6 +109,7 @@ class HoursService(ServiceBase):
         async with self.unit() as work:
             await work.conn.execute(delete(desk_settings).where(desk_settings.c.key == KEY))
             await record(work.conn, by, "support_hours.reset", KEY, {}, self.now())
+            work.emit(SUPPORT_HOURS_CHANGED, {})
         self.apply(load_hours(self.settings.shop_file))
         return await self.current()
 

@@ -71,7 +71,7 @@ async def test_a_reply_after_the_customer_left_goes_by_email(make_live, smtp):
 
 
 async def _no_sockets(live, cid):
-    return live.app.ctx.sockets_per_conversation.get(cid, 0) == 0
+    return live.app.ctx.widgets.here(cid) == 0
 
 
 async def test_no_address_no_mail_and_a_failed_mail_is_said_in_the_chat(make_live, smtp):
@@ -109,6 +109,7 @@ async def test_no_address_no_mail_and_a_failed_mail_is_said_in_the_chat(make_liv
 
 async def test_after_a_restart_only_replies_since_the_customers_last_message_go(make_live, smtp):
     from bot.continuation import EmailContinuation
+    from bot.widgets import ConnectedWidgets
 
     inbox, port = smtp
     live = await make_live(
@@ -120,7 +121,10 @@ async def test_after_a_restart_only_replies_since_the_customers_last_message_go(
     await live.service.agent_reply(cid, alice.id, "It comes in navy and sand.")
     settings = live.app.ctx.bot_settings
     fresh = EmailContinuation(
-        live.app.ctx.handoff_bus, live.service, replace(settings, email_after_seconds=1), {}
+        live.app.ctx.handoff_bus,
+        live.service,
+        replace(settings, email_after_seconds=1),
+        ConnectedWidgets(),
     )
     assert await fresh.check(cid) == "sam@example.com"
     [mail] = inbox.mails
@@ -130,3 +134,28 @@ async def test_after_a_restart_only_replies_since_the_customers_last_message_go(
     assert "An old answer" not in new and "> An old answer" in quoted
     assert await fresh.check(cid) is None  # nothing new: nothing sent twice
     assert len(inbox.mails) == 1
+
+
+async def test_two_workers_checking_one_chat_at_once_mail_it_once(make_live, smtp):
+    from bot.continuation import EmailContinuation
+    from bot.widgets import ConnectedWidgets
+
+    inbox, port = smtp
+    live = await make_live(
+        bot_overrides={"smtp_host": "127.0.0.1", "smtp_port": port, "email_after_seconds": 0}
+    )  # 0: the app's own continuation is off; two fresh ones play two workers
+    cid, _, alice = await handed_over(live, "lee@example.com")
+    await live.service.agent_reply(cid, alice.id, "The replacement is in the post.")
+    settings = replace(live.app.ctx.bot_settings, email_after_seconds=1)
+    first, second = (
+        EmailContinuation(live.app.ctx.handoff_bus, live.service, settings, ConnectedWidgets())
+        for _ in range(2)
+    )
+    found = await asyncio.gather(first.check(cid), second.check(cid))
+    assert sorted(found, key=str) == [None, "lee@example.com"]
+    assert len(inbox.mails) == 1
+    # The mark is in the database: a third (a restarted worker) sends nothing again.
+    third = EmailContinuation(live.app.ctx.handoff_bus, live.service, settings, ConnectedWidgets())
+    assert await third.check(cid) is None and len(inbox.mails) == 1
+    recorded = [m for m in await live.service.messages_since(cid) if "e-mail" in m.text]
+    assert len(recorded) == 1

@@ -60,7 +60,7 @@ async def test_upgrade_matches_models_and_downgrade_removes_all(database_url):
             assert TABLES <= names
             assert await conn.run_sync(_diff) == []
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-            assert version == "0004_desk_team"
+            assert version == "0005_mailed_up_to"
         await db.downgrade(engine, "base")
         async with engine.connect() as conn:
             names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))

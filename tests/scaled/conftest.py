@@ -79,6 +79,7 @@ class Workers:
     b: str
     services: list[Service]
     database_url: str
+    env: dict[str, str]  # what they were started with (to start one again)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,16 @@ def workers(
 ) -> Iterator[Workers]:
     """Two ``python -m bot`` processes sharing PostgreSQL and Redis. No Rasa: these tests
     are about the chat between customers and agents, which needs none."""
-    folder = tmp_path_factory.mktemp("workers")
+    yield from start_workers(tmp_path_factory.mktemp("workers"), postgres, redis)
+
+
+def start_workers(
+    folder: Path,
+    postgres: PostgresCluster,
+    redis: RedisService,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Workers]:
+    """Start two workers on a new database (``extra_env`` added), yield, stop them."""
     database_url = postgres.create_database(f"w_{uuid.uuid4().hex[:10]}")
     no_rasa = free_port()
     env = sandbox_web_env(dict(os.environ), folder, no_rasa, RASA_TOKEN)
@@ -99,6 +109,7 @@ def workers(
             "BOT_RATE_NEW_CONVERSATIONS": "100000",
             "BOT_RATE_ADDRESS": "100000",
             "HANDOFF_LOGIN_SLOWDOWN": "0",
+            **(extra_env or {}),
         }
     )
     services = []
@@ -109,7 +120,7 @@ def workers(
         wait_healthy(service)  # one at a time: the first creates the tables
         services.append(service)
     base = [s.health_url.rsplit("/", 1)[0] for s in services]
-    yield Workers(base[0], base[1], services, database_url)
+    yield Workers(base[0], base[1], services, database_url, env)
     for service in services:
         service.stop()
 

@@ -65,6 +65,7 @@ class Socket:
         self.last_id = 0
         self.connects = 0
         self._task: asyncio.Task[None] | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._ready = asyncio.Event()
 
     @classmethod
@@ -88,6 +89,11 @@ class Socket:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame on the open connection."""
+        assert self._ws is not None, "not connected"
+        await self._ws.send_json(frame)
+
     def messages(self) -> list[dict[str, Any]]:
         """Every message frame's message, in arrival order (duplicates kept)."""
         found = []
@@ -108,6 +114,7 @@ class Socket:
         while True:
             try:
                 async with self.http.ws_connect(self.url) as ws:
+                    self._ws = ws
                     self.connects += 1
                     await ws.send_json({**self.hello, self.key: self.last_id})
                     async for raw in ws:

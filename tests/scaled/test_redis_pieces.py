@@ -96,3 +96,43 @@ async def test_a_shared_limit_still_limits_while_redis_is_unreachable():
         assert await limiter.hit("k") is not None  # counted in this worker meanwhile
     finally:
         await client.close()
+
+
+async def test_a_widget_counts_on_every_worker_until_closed_or_its_worker_stops_refreshing(redis):
+    from bot.widgets import ConnectedWidgets
+
+    client_a, client_b = connect(url_of(redis)), connect(url_of(redis))
+    a = ConnectedWidgets(client_a, ttl_seconds=1.5)
+    b = ConnectedWidgets(client_b, ttl_seconds=1.5)
+    keeping = asyncio.ensure_future(a.keep_alive())
+    try:
+        await a.opened("chat-1")
+        await a.opened("chat-1")  # a second tab on the same worker
+        assert await b.anywhere("chat-1") and a.here("chat-1") == 2 and b.here("chat-1") == 0
+        await asyncio.sleep(2.5)  # longer than the lifetime: A's refreshes keep it
+        assert await b.anywhere("chat-1")
+        await a.closed("chat-1")
+        assert await b.anywhere("chat-1")  # one tab is still open
+        await a.closed("chat-1")
+        assert not await b.anywhere("chat-1") and a.here("chat-1") == 0
+        # A worker that dies with a socket open (no refresh, no close) stops counting.
+        await a.opened("chat-2")
+        keeping.cancel()
+        assert await b.anywhere("chat-2")
+        await asyncio.sleep(2.0)
+        assert not await b.anywhere("chat-2")
+    finally:
+        keeping.cancel()
+        await asyncio.gather(keeping, return_exceptions=True)
+        await client_a.close(close_connection_pool=True)
+        await client_b.close(close_connection_pool=True)
+
+
+async def test_with_redis_gone_a_worker_answers_from_its_own_sockets(redis):
+    from bot.widgets import ConnectedWidgets
+
+    gone = ConnectedWidgets(connect(f"redis://127.0.0.1:{free_port()}/0"))
+    await gone.opened("chat-3")  # logged, not raised: the socket is served
+    assert await gone.anywhere("chat-3")
+    await gone.closed("chat-3")
+    assert not await gone.anywhere("chat-3")
