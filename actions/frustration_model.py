@@ -10,15 +10,21 @@ It's Thursday.") and general comments badly (README, "Frustration"), so elsewher
 rules decide alone.
 
 The examples live in `data/frustration_examples.csv` (`text,label,source`; `label` is
-`frustrated` or `calm`, `source` ends in `-shop` or `-general`). Training takes about a
-second and happens on first use, once per process (`get_model()`): no model file to ship
-or keep in step with the data, and nothing at import time (rasa-sdk imports every module
-of this package at start-up).
+`frustrated` or `calm`, `source` ends in `-shop` or `-general`). Training takes one to
+six seconds and happens on first use (`get_model()`), nothing at import time (rasa-sdk
+imports every module of this package at start-up). The fitted model is kept in `var/`
+under a name made from the examples' bytes: no model file to ship or keep in step with
+the data, and a restarted action server reads it instead of training again.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -190,14 +196,56 @@ class ComplaintModel:
 
 
 _LOCK = threading.Lock()
+#: Where a fitted model is kept between runs (``ACTIONS_CACHE_DIR``, default `var/`).
+CACHE_DIR = Path(__file__).resolve().parent.parent / "var"
+logger = logging.getLogger(__name__)
+
+
+def cache_path(examples_path: Path, cache_dir: Path, c: float = DEFAULT_C) -> Path:
+    """The file a model fitted on these examples is kept in: named by the examples'
+    bytes, C and the scikit-learn version, so any change to them trains anew."""
+    import sklearn
+
+    digest = hashlib.sha256(examples_path.read_bytes())
+    digest.update(f"{c}|{sklearn.__version__}".encode())
+    return cache_dir / f"frustration-reader-{digest.hexdigest()[:16]}.pickle"
+
+
+def load_or_fit(examples_path: Path, cache_dir: Path | None) -> ComplaintModel:
+    """The model fitted on ``examples_path``: read from ``cache_dir`` when it was fitted
+    before (a restarted action server is ready in a fraction of a second instead of the
+    seconds training takes on a busy machine), else fitted now and kept there."""
+    if cache_dir is None:
+        return ComplaintModel().fit(read_examples(examples_path))
+    path = cache_path(examples_path, cache_dir)
+    try:
+        with path.open("rb") as kept:
+            model = pickle.load(kept)  # our own file, written below
+        if isinstance(model, ComplaintModel) and model.is_fitted:
+            return model
+    except FileNotFoundError:
+        pass
+    except Exception:  # a damaged or foreign file: train again and replace it
+        logger.warning("frustration reader cache %s unreadable; training again", path)
+    model = ComplaintModel().fit(read_examples(examples_path))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cache_dir, delete=False) as fresh:
+            pickle.dump(model, fresh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fresh.name, path)  # whole or not at all, even with two servers
+    except OSError:  # a read-only folder costs only the next start's training time
+        logger.warning("could not keep the frustration reader in %s", cache_dir)
+    return model
 
 
 @lru_cache(maxsize=1)
 def _trained_default() -> ComplaintModel:
-    return ComplaintModel().fit(read_examples(EXAMPLES_PATH))
+    folder = os.environ.get("ACTIONS_CACHE_DIR")
+    return load_or_fit(EXAMPLES_PATH, Path(folder) if folder else CACHE_DIR)
 
 
 def get_model() -> ComplaintModel:
-    """The process-wide model, trained on `data/frustration_examples.csv` on first use."""
+    """The process-wide model, fitted on `data/frustration_examples.csv` on first use (or
+    read from the cache in `var/` when those examples were fitted before)."""
     with _LOCK:  # one training per process even when two threads ask at once
         return _trained_default()

@@ -214,3 +214,43 @@ def test_a_zero_weight_switches_the_reader_off(small_model: ComplaintModel) -> N
     detector = FrustrationDetector(thresholds=off, complaint_model=small_model)
     result = detector.score("Three weeks waiting for my refund and the emails go unanswered.")
     assert not any(cue.startswith("learned") for cue in result.cues), result
+
+
+def test_a_fitted_reader_is_kept_and_read_back_until_the_examples_change(
+    tmp_path: Path,
+) -> None:
+    from actions.frustration_model import cache_path, load_or_fit
+
+    examples = tmp_path / "examples.csv"
+    rows = [
+        ("Where is my parcel, you promised it last week!", "frustrated", "written-shop"),
+        ("Third e-mail and still no refund.", "frustrated", "written-shop"),
+        ("Can I change the delivery address?", "calm", "written-shop"),
+        ("How do I return a jumper?", "calm", "written-shop"),
+        ("This traffic is driving me mad", "frustrated", "written-general"),
+        ("Ugh, my laptop crashed again", "frustrated", "written-general"),
+        ("Lovely weather for a walk today", "calm", "written-general"),
+        ("We had pasta for dinner", "calm", "written-general"),
+    ]
+    examples.write_text(
+        "text,label,source\n" + "".join(f'"{t}",{label},{src}\n' for t, label, src in rows),
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    first = load_or_fit(examples, cache)
+    kept = cache_path(examples, cache)
+    assert kept.is_file()
+    again = load_or_fit(examples, cache)
+    assert again is not first  # read from the file, not trained in this call
+    assert again.read("Third e-mail and still no refund.") == first.read(
+        "Third e-mail and still no refund."
+    )
+    # A damaged file is trained over, never trusted.
+    kept.write_bytes(b"not a pickle")
+    assert load_or_fit(examples, cache).is_fitted
+    # Changed examples: another file, trained anew.
+    examples.write_text(
+        examples.read_text(encoding="utf-8") + '"Still waiting!",frustrated,written-shop\n',
+        encoding="utf-8",
+    )
+    assert cache_path(examples, cache) != kept
