@@ -50,7 +50,7 @@ def test_quick_chaos_kills_each_process_and_nobody_is_lost_or_left_uninformed(
     assert rows["action server"][3] == "0" and rows["Rasa server"][3] == "0", rows
     # The supervisor restarted each one and said so (the web app never went down with Rasa).
     for name in ("action server", "Rasa server", "web app"):
-        assert f"The {name} stopped (exit code -9); restarting it in 1 s" in done.stdout
+        assert f"The {name} stopped (exit code -9); restarting it now" in done.stdout
         assert f"The {name} is up again" in done.stdout
     # The two quick ones are back within the goal of 5 s.
     assert float(rows["action server"][0]) <= 5.0 and float(rows["web app"][0]) <= 5.0, rows
