@@ -50,7 +50,7 @@ def test_quick_chaos_kills_each_process_and_nobody_is_lost_or_left_uninformed(
     assert rows["action server"][3] == "0" and rows["Rasa server"][3] == "0", rows
     # The supervisor restarted each one and said so (the web app never went down with Rasa).
     for name in ("action server", "Rasa server", "web app"):
-        assert f"The {name} stopped (exit code -9); restarting it in 1 s" in done.stdout
+        assert f"The {name} stopped (exit code -9); restarting it now" in done.stdout
         assert f"The {name} is up again" in done.stdout
     # How fast each came back is a figure `make chaos` prints against its goal, not a
     # test: on a busy 2-core machine it varies by seconds.

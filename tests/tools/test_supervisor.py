@@ -85,6 +85,29 @@ def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path: Pat
             service.stop()
 
 
+def test_the_first_restart_is_at_once_and_the_next_ones_back_off(tmp_path: Path) -> None:
+    # Customers wait for the assistant while Rasa is down: a process that served and then
+    # died gets no pause; one that keeps dying does.
+    rasa = web_server("rasa", tmp_path)
+    said: list[str] = []
+    rasa.start(dict(os.environ))
+    try:
+        wait_for(rasa.healthy)
+        supervisor = Supervisor([rasa], {"rasa": dict(os.environ)}, poll_s=0.05, say=said.append)
+        thread = threading.Thread(target=supervisor.run)
+        thread.start()
+        os.kill(rasa.process.pid, signal.SIGKILL)
+        wait_for(lambda: any("is up again" in line for line in said))
+        assert said[0].startswith("The rasa stopped (exit code -9); restarting it now (exit 1 of")
+        os.kill(rasa.process.pid, signal.SIGKILL)
+        wait_for(lambda: supervisor.restarts["rasa"] == 2)
+        assert any("restarting it in 1 s (exit 2 of" in line for line in said), said
+        supervisor.stop()
+        thread.join(10)
+    finally:
+        rasa.stop()
+
+
 def test_a_process_that_keeps_failing_stops_everything_with_its_log(tmp_path: Path) -> None:
     crash = "print('boom: no such module actions.x'); raise SystemExit(3)"
     broken = Service(

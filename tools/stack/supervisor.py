@@ -3,8 +3,10 @@
 One process failing must not take the others down: with Rasa restarting, the web app
 still serves queued customers, customers with an agent and the desk, and tells the
 others honestly that the assistant is unavailable. So the supervisor restarts a process
-that exits, after a growing pause (1, 2, 4 ... 30 s), says so on the console, and says
-when it answers again. It stops everything only when asked (Ctrl-C, SIGTERM, or
+that exits: at once the first time (customers wait for Rasa while it is down, and a
+process that served for a while and then died is not a crash loop), then after a growing
+pause (1, 2, 4 ... 30 s) if it keeps exiting; it says so on the console, and says when it
+answers again. It stops everything only when asked (Ctrl-C, SIGTERM, or
 :meth:`Supervisor.stop` from another thread) or when one process keeps failing
 (``max_failures`` exits within ``window_s``): then with the end of its log.
 """
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 if TYPE_CHECKING:  # tools.stack.runner imports this module
     from tools.stack.runner import Service
 
-BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+BACKOFF_S = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 
 
 @dataclass
@@ -104,9 +106,10 @@ class Supervisor:
             )
             return False
         delay = self.backoff_s[min(count, len(self.backoff_s)) - 1]
+        when = f"in {delay:g} s" if delay > 0 else "now"
         self.say(
-            f"The {service.name} stopped (exit code {code}); restarting it in "
-            f"{delay:g} s (exit {count} of at most {self.max_failures - 1} within "
+            f"The {service.name} stopped (exit code {code}); restarting it {when} "
+            f"(exit {count} of at most {self.max_failures - 1} within "
             f"{self.window_s:.0f} s). Last lines of {service.log_path}:\n"
             f"{service.log_tail(5)}"
         )
