@@ -21,7 +21,8 @@ async def stored(live, cid):
 async def test_start_shows_the_disclosure_first_and_uses_rasas_token(live, fake_rasa):
     cid, token, body = await live.start_chat()
     assert body["messages"][0]["text"] == DISCLOSURE
-    assert body["messages"][0]["author_label"] == "Assistant (bot)"
+    # The widget labels it in its own words: the frame says who, not how to call them.
+    assert (body["messages"][0]["author"], body["messages"][0]["agent_name"]) == ("bot", None)
     assert [kind for kind, c, _ in fake_rasa.calls if c == cid] == ["events", "execute"]
     assert fake_rasa.executed() == ["action_session_start"]
     # The id is the service's (long, random); the token is bound to it.
