@@ -67,9 +67,7 @@ async def test_words_labels_reasons_contacts_and_dates_on_both_databases(service
     assert (hit.reason, hit.labels) == ("frustration", ["vip"])
 
 
-async def test_identified_customers_are_found_by_name_and_email_on_both_databases(
-    service, clock
-):
+async def test_identified_customers_are_found_by_name_and_email_on_both_databases(service, clock):
     ana = await chat(service, clock, "Where is my parcel?", close=False)
     await service.identify(ana, "shop-41", "Ana Pereira", "ana.p@example.org")
     # Anonymous, but writes a word of Ana's name: found by its message, labelled a visitor.
