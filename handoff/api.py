@@ -87,7 +87,7 @@ async def queue(request: Request) -> HTTPResponse:
 async def mine(request: Request) -> HTTPResponse:
     service = service_of(request)
     chats = await service.conversations_of_agent(request.ctx.agent.id)
-    labels = await service.customers.labels_of([c.id for c in chats])
+    labels = await service.customer_labels([c.id for c in chats])
     return json_response(
         {"conversations": [{**c.to_json(), "customer_label": labels[c.id]} for c in chats]}
     )

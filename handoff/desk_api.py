@@ -43,7 +43,7 @@ async def saved_replies_for(request: Request, conversation_id: str) -> HTTPRespo
     service = service_of(request)
     # An anonymous customer has no name: {customer_name} stays in the text, selected in
     # the reply box, for the agent to fill in (a guessed "there" would read wrong).
-    customer_name = await service.customers.name_of(conversation_id)
+    customer_name = await service.customer_name(conversation_id)
     found = await service.replies.for_conversation(request.ctx.agent.name, customer_name)
     return json_response({"saved_replies": [r.to_json() for r in found]})
 
@@ -224,7 +224,7 @@ async def history(request: Request, conversation_id: str) -> HTTPResponse:
     detail = await service.conversation_detail(conversation_id)
     notes = await service.notes.notes_of(conversation_id)
     found = await service.labels.labels_of(conversation_id)
-    customer = await service.customers.labels_of([conversation_id])
+    customer = await service.customer_labels([conversation_id])
     return json_response(
         {
             **detail.to_json(),

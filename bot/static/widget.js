@@ -31,7 +31,8 @@
   /** Who wrote `message`, in the widget's words `t` (an agent by their name). */
   function authorLabel(message, t) {
     if (message.author === "agent") return message.agent_name || t("author_team");
-    if (message.author === "bot" || message.author === "customer") return t("author_" + message.author);
+    if (message.author === "bot") return t("author_bot");
+    if (message.author === "customer") return t("author_customer");
     return t("author_system");
   }
 

@@ -134,7 +134,7 @@ class CustomerService(ServiceBase):
             earlier = await self._earlier(conn, customer_id, conversation_id)
         return CustomerCard(customer_label(conversation_id, customer.name), customer, earlier)
 
-    async def labels_of(self, conversation_ids: list[str]) -> dict[str, str]:
+    async def customer_labels(self, conversation_ids: list[str]) -> dict[str, str]:
         """The desk's label of each conversation in ``conversation_ids`` (unknown ids are
         left out), in one query."""
         if not conversation_ids:
@@ -150,7 +150,7 @@ class CustomerService(ServiceBase):
             rows = (await conn.execute(query)).all()
         return {cid: customer_label(cid, name) for cid, name in rows}
 
-    async def name_of(self, conversation_id: str) -> str | None:
+    async def customer_name(self, conversation_id: str) -> str | None:
         """The identified customer's name behind ``conversation_id``; None when the chat
         is anonymous or the shop gave no name."""
         query = (
