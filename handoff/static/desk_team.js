@@ -287,7 +287,7 @@
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     $("search-transcript").replaceChildren(...items.map((item) => item.node));
     const labels = data.labels.map((l) => l.name).join(", ");
-    $("search-thread-meta").textContent = data.customer_label + " · read-only · " + data.conversation.state + (labels ? " · labels: " + labels : "");
+    $("search-thread-meta").textContent = data.customer_label + " · Read-only · " + data.conversation.state + (labels ? " · labels: " + labels : "");
     $("search-thread").hidden = false;
   }
 
