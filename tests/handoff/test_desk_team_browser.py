@@ -255,8 +255,11 @@ async def test_the_desk_names_a_signed_customer_in_queue_reply_and_search(live_d
             await queue.first.click()
             await page.click("#claim-btn")
             await expect(page.locator("#chat-title")).to_have_text("Ana Pereira", timeout=STEP)
+            await expect(page.locator("#reply-text")).to_be_visible(timeout=STEP)
             await page.type("#reply-text", "/hi")
-            await page.locator("#reply-picker .pick").first.click()
+            picker = page.locator("#reply-picker .pick")
+            await expect(picker).to_have_count(1, timeout=STEP)
+            await picker.first.click()
             await expect(page.locator("#reply-text")).to_have_value(
                 "Hello Ana Pereira, how can I help?"
             )
