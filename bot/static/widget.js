@@ -924,7 +924,7 @@
     var old = ui.log.querySelector(".lk-seen");
     if (!latest || (old && old.parentNode === latest)) return;
     if (old) old.parentNode.removeChild(old);
-    latest.appendChild(el("span", { className: "lk-seen" }, "Seen"));
+    latest.appendChild(el("span", { className: "lk-seen" }, t("seen")));
   }
 
   // Tell the agent the customer is typing, at most every 2 s (the server throttles too).

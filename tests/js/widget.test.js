@@ -114,4 +114,5 @@ test("the widget labels each author in its locale's words, an agent by name", ()
   assert.equal(widget.authorLabel({ author: "customer" }, he), "אני");
   assert.equal(widget.authorLabel({ author: "bot" }, he), "Assistant (bot)");  // English fills the gap
   assert.equal(t("agent_typing", { name: "Noa" }), "Noa is typing…");
+  assert.equal(t("seen"), "Seen");
 });
