@@ -231,8 +231,8 @@ async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
     )
     facts = service.wording.facts
     sender = settings.smtp_sender or f"{facts['shop_name']} <{facts['support_email']}>"
-    text = format_transcript(await service.messages_since(conversation_id), facts["shop_name"])
-    email = build_email(address, sender, facts["shop_name"], text)
+    text = format_transcript(await service.messages_since(conversation_id), service.wording)
+    email = build_email(address, sender, service.wording.say("transcript_title"), text)
     try:
         await send_email(settings.smtp_host, settings.smtp_port, email)
     except MailError as problem:

@@ -14,9 +14,17 @@ import asyncio
 import logging
 
 from handoff.events import MESSAGE_CREATED, EventBus, Subscription
+from handoff.messages import Messages
 from handoff.service import HandoffService, Message
 
-from .mailer import MailError, addresses_in, build_email, format_transcript, send_email
+from .mailer import (
+    MailError,
+    addresses_in,
+    author_label,
+    build_email,
+    format_transcript,
+    send_email,
+)
 from .settings import BotSettings
 from .widgets import ConnectedWidgets
 
@@ -26,14 +34,17 @@ QUOTED_MESSAGES = 8
 CLAIM_TRIES = 3
 
 
-def continuation_text(replies: list[Message], earlier: list[Message], shop_name: str) -> str:
-    """The e-mail: the new replies first, then the chat so far, quoted."""
-    answers = "\n\n".join(f"{m.agent_name or 'Our team'}:\n{m.text}" for m in replies)
-    quoted = "\n".join("> " + line for line in format_transcript(earlier, shop_name).splitlines())
+def continuation_text(replies: list[Message], earlier: list[Message], wording: Messages) -> str:
+    """The e-mail: the new replies first, then the chat so far, quoted (``shop.yml``
+    wording)."""
+    answers = "\n\n".join(
+        f"{author_label(wording, m.author, m.agent_name)}:\n{m.text}" for m in replies
+    )
+    quoted = "\n".join("> " + line for line in format_transcript(earlier, wording).splitlines())
     return (
-        f"You left the chat with {shop_name} before we could answer. Here is our reply:\n\n"
-        f"{answers}\n\nTo continue, open the chat on our site again or reply to this e-mail."
-        f"\n\nThe chat so far:\n\n{quoted}\n"
+        f"{wording.say('continuation_opening')}\n\n{answers}\n\n"
+        f"{wording.say('continuation_how_to_continue')}\n\n"
+        f"{wording.say('continuation_quote_heading')}\n\n{quoted}\n"
     )
 
 
@@ -124,8 +135,9 @@ class EmailContinuation:
         earlier = [m for m in history if m.id < replies[0].id][-QUOTED_MESSAGES:]
         facts = self.service.wording.facts
         sender = self.settings.smtp_sender or f"{facts['shop_name']} <{facts['support_email']}>"
-        text = continuation_text(replies, earlier, facts["shop_name"])
-        email = build_email(addresses[0], sender, facts["shop_name"], text)
+        wording = self.service.wording
+        text = continuation_text(replies, earlier, wording)
+        email = build_email(addresses[0], sender, wording.say("transcript_title"), text)
         assert self.settings.smtp_host is not None
         if not await self.service.move_mailed_up_to(conversation_id, mark, replies[-1].id):
             return False, None  # claimed by another worker meanwhile

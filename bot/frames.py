@@ -16,15 +16,14 @@ from handoff.events import (
 )
 from handoff.presence import SEEN, TYPING
 
-from .router import author_label
-
 
 def message_view(message: Mapping[str, Any]) -> dict[str, Any]:
     """A stored message (``Message.to_json()`` or event data) as the customer sees it."""
     return {
         "id": message["id"],
         "author": message["author"],
-        "author_label": author_label(message["author"], message.get("agent_name")),
+        # The widget labels a message itself (its locale's words, or the agent's name).
+        "agent_name": message.get("agent_name") if message["author"] == "agent" else None,
         "text": message["text"],
         "buttons": message.get("buttons") or [],
         "created_at": message["created_at"],

@@ -389,13 +389,15 @@ class Gateway:
         # "assigned": the reactor announces the agent when conversation.assigned arrives.
         return result, notices
 
-    async def agent_joined(self, conversation_id: str, agent_name: str) -> Message | None:
-        """Tell the customer, once, that a person joined."""
+    async def agent_joined(self, conversation_id: str, agent_name: str | None) -> Message | None:
+        """Tell the customer, once, that a person joined (by name when the desk gave one)."""
+        if agent_name:
+            notice = self.wording.say("agent_joined", name=agent_name)
+        else:
+            notice = self.wording.say("agent_joined_unnamed")
         async with self.lock(conversation_id):
             try:
-                return await self.service.add_message(
-                    conversation_id, "system", self.wording.say("agent_joined", name=agent_name)
-                )
+                return await self.service.add_message(conversation_id, "system", notice)
             except Conflict:
                 return None  # closed in the meantime
 

@@ -11,9 +11,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Iterable
 
+from handoff.messages import Messages
 from handoff.service import Message
-
-from .router import author_label
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 MAX_EMAIL_CHARS = 254
@@ -56,24 +55,33 @@ def addresses_in(texts: Iterable[str]) -> set[str]:
     return found
 
 
-def format_transcript(messages: Iterable[Message], shop_name: str) -> str:
+def author_label(wording: Messages, author: str, agent_name: str | None = None) -> str:
+    """Who wrote a message, as the customer reads it in an e-mail (``shop.yml`` wording;
+    an agent by their name)."""
+    if author == "agent":
+        return agent_name or wording.say("author_team")
+    if author in ("bot", "customer"):
+        return wording.say(f"author_{author}")
+    return wording.say("author_system")
+
+
+def format_transcript(messages: Iterable[Message], wording: Messages) -> str:
     """The chat as plain text: one block per message with time (UTC) and author."""
     lines = []
     for message in messages:
         when = message.created_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
-        label = author_label(message.author, message.agent_name)
+        label = author_label(wording, message.author, message.agent_name)
         lines.append(f"[{when} UTC] {label}:\n{message.text}\n")
-    body = "\n".join(lines) if lines else "(no messages)\n"
-    return (
-        f"Your chat with {shop_name}\n{'=' * (15 + len(shop_name))}\n\n{body}\n"
-        f"Thank you for contacting {shop_name}.\n"
-    )
+    # Without messages the block is empty: the title and closing still say what it is.
+    body = "\n".join(lines)
+    title = wording.say("transcript_title")
+    return f"{title}\n{'=' * len(title)}\n\n{body}\n{wording.say('transcript_closing')}\n"
 
 
-def build_email(to: str, sender: str, shop_name: str, text: str) -> EmailMessage:
+def build_email(to: str, sender: str, subject: str, text: str) -> EmailMessage:
     """A text/plain e-mail (EmailMessage refuses newlines in headers)."""
     email = EmailMessage()
-    email["Subject"] = f"Your chat with {shop_name}"
+    email["Subject"] = subject
     email["From"] = sender
     email["To"] = to
     email["Message-ID"] = make_msgid(domain="larkspur.example")

@@ -64,7 +64,7 @@ class Reactor:
             return
         try:
             if event.name == CONVERSATION_ASSIGNED and event.data.get("agent_id") is not None:
-                await self.gateway.agent_joined(cid, event.data.get("agent_name") or "A person")
+                await self.gateway.agent_joined(cid, event.data.get("agent_name"))
             elif event.name == CONVERSATION_RETURNED_TO_BOT:
                 await self.gateway.bot_is_back(cid)
         except Exception:  # one bad event must not stop the others

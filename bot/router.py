@@ -19,9 +19,6 @@ from handoff.contract import HANDOFF_KEY, read_handoff_request
 #: is dropped by the tokenizer, so the text reaches NLU as plain words.
 INTENT_PREFIX = "/"
 NEUTRALISER = "\u200b"
-BOT_LABEL = "Assistant (bot)"
-CUSTOMER_LABEL = "You"
-SYSTEM_LABEL = "Notice"
 
 
 class Action(enum.Enum):
@@ -162,14 +159,3 @@ def _buttons(raw: Any) -> list[dict[str, str]] | None:
 def handoff_reason(request: Mapping[str, Any]) -> str:
     """The handoff reason the action layer gave, ``customer_request`` if none or unknown."""
     return read_handoff_request(request)["reason"]
-
-
-def author_label(author: str, agent_name: str | None = None) -> str:
-    """Who wrote a message, as the customer sees it."""
-    if author == "bot":
-        return BOT_LABEL
-    if author == "customer":
-        return CUSTOMER_LABEL
-    if author == "agent":
-        return agent_name or "Support team"
-    return SYSTEM_LABEL

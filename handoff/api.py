@@ -85,8 +85,12 @@ async def queue(request: Request) -> HTTPResponse:
 @bp.get("/conversations")
 @agent_required
 async def mine(request: Request) -> HTTPResponse:
-    chats = await service_of(request).conversations_of_agent(request.ctx.agent.id)
-    return json_response({"conversations": [c.to_json() for c in chats]})
+    service = service_of(request)
+    chats = await service.conversations_of_agent(request.ctx.agent.id)
+    labels = await service.customer_labels([c.id for c in chats])
+    return json_response(
+        {"conversations": [{**c.to_json(), "customer_label": labels[c.id]} for c in chats]}
+    )
 
 
 @bp.get("/conversations/<conversation_id:str>")

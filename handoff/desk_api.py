@@ -40,9 +40,11 @@ async def saved_replies(request: Request) -> HTTPResponse:
 @agent_required
 async def saved_replies_for(request: Request, conversation_id: str) -> HTTPResponse:
     await visible_conversation(request, conversation_id)
-    # The customer's name arrives with the customer identity (issue 13); until then
-    # {customer_name} stays in the text for the agent to fill in.
-    found = await service_of(request).replies.for_conversation(request.ctx.agent.name)
+    service = service_of(request)
+    # An anonymous customer has no name: {customer_name} stays in the text, selected in
+    # the reply box, for the agent to fill in (a guessed "there" would read wrong).
+    customer_name = await service.customer_name(conversation_id)
+    found = await service.replies.for_conversation(request.ctx.agent.name, customer_name)
     return json_response({"saved_replies": [r.to_json() for r in found]})
 
 
@@ -222,9 +224,11 @@ async def history(request: Request, conversation_id: str) -> HTTPResponse:
     detail = await service.conversation_detail(conversation_id)
     notes = await service.notes.notes_of(conversation_id)
     found = await service.labels.labels_of(conversation_id)
+    customer = await service.customer_labels([conversation_id])
     return json_response(
         {
             **detail.to_json(),
+            "customer_label": customer[conversation_id],
             "notes": [n.to_json() for n in notes],
             "labels": [label.to_json() for label in found],
             "read_only": True,

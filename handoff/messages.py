@@ -40,6 +40,16 @@ RUNTIME_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "offline_closed": frozenset({"when", "timezone"}),
     "offline_closed_unknown": frozenset(),
     "support_hours_note": frozenset({"hours"}),
+    "agent_joined_unnamed": frozenset(),
+    "transcript_title": frozenset(),
+    "transcript_closing": frozenset(),
+    "author_bot": frozenset(),
+    "author_customer": frozenset(),
+    "author_system": frozenset(),
+    "author_team": frozenset(),
+    "continuation_opening": frozenset(),
+    "continuation_how_to_continue": frozenset(),
+    "continuation_quote_heading": frozenset(),
 }
 
 #: Facts the chat itself uses: the widget's title, the transcript mail's sender.

@@ -28,6 +28,14 @@
     });
   }
 
+  /** Who wrote `message`, in the widget's words `t` (an agent by their name). */
+  function authorLabel(message, t) {
+    if (message.author === "agent") return message.agent_name || t("author_team");
+    if (message.author === "bot") return t("author_bot");
+    if (message.author === "customer") return t("author_customer");
+    return t("author_system");
+  }
+
   /** The locale code to use for `requested` ("pt-BR" falls back to "pt"), or null. */
   function pickLanguage(requested, locales) {
     if (typeof requested !== "string") return null;
@@ -151,7 +159,7 @@
   if (typeof document === "undefined") {
     module.exports = { socketUrl: socketUrl, sendProblem: sendProblem, stateOfFrame: stateOfFrame,
       reconnectDelay: reconnectDelay, format: format, pickLanguage: pickLanguage,
-      wordsFor: wordsFor, readConfig: readConfig };
+      wordsFor: wordsFor, readConfig: readConfig, authorLabel: authorLabel };
     return;
   }
 
@@ -641,7 +649,7 @@
       item.appendChild(el("p", { className: "lk-notice", dir: "auto" }, message.text));
     } else {
       var meta = el("div", { className: "lk-meta" });
-      meta.appendChild(el("span", { className: "lk-who", dir: "auto" }, message.author_label));
+      meta.appendChild(el("span", { className: "lk-who", dir: "auto" }, authorLabel(message, t)));
       meta.appendChild(el("time", { className: "lk-time", datetime: message.created_at, dir: "auto" },
         timeOf(message.created_at)));
       item.appendChild(meta);
@@ -897,12 +905,12 @@
   // The agent is typing: the typing line names them for a few seconds.
   function showAgentTyping(name) {
     var label = ui.typing.lastChild;
-    label.textContent = (name || "Our team") + " is typing…";
+    label.textContent = name ? t("agent_typing", { name: name }) : t("team_typing");
     setTyping(true);
     clearTimeout(chat.agentTypingTimer);
     chat.agentTypingTimer = setTimeout(function () {
       setTyping(false);
-      label.textContent = "The assistant is typing…";
+      label.textContent = t("typing");
     }, 4000);
   }
 
@@ -916,7 +924,7 @@
     var old = ui.log.querySelector(".lk-seen");
     if (!latest || (old && old.parentNode === latest)) return;
     if (old) old.parentNode.removeChild(old);
-    latest.appendChild(el("span", { className: "lk-seen" }, "Seen"));
+    latest.appendChild(el("span", { className: "lk-seen" }, t("seen")));
   }
 
   // Tell the agent the customer is typing, at most every 2 s (the server throttles too).

@@ -183,6 +183,14 @@ class HandoffService(ServiceBase):
         """See :meth:`CustomerService.earlier_messages`."""
         return await self.customers.earlier_messages(conversation_id, earlier_id)
 
+    async def customer_labels(self, conversation_ids: list[str]) -> dict[str, str]:
+        """See :meth:`CustomerService.customer_labels`."""
+        return await self.customers.customer_labels(conversation_ids)
+
+    async def customer_name(self, conversation_id: str) -> str | None:
+        """See :meth:`CustomerService.customer_name`."""
+        return await self.customers.customer_name(conversation_id)
+
     # QueueService
     async def enqueue(
         self, conversation_id: str, reason: str, context: dict[str, Any] | None = None

@@ -24,6 +24,12 @@ def visitor_label(conversation_id: str) -> str:
     return f"Visitor {conversation_id[:SHORT_ID]}"
 
 
+def customer_label(conversation_id: str, name: str | None) -> str:
+    """What the desk calls the customer behind a chat: their name when the shop gave one,
+    else :func:`visitor_label` (one rule for the card, the queue, the lists and search)."""
+    return name or visitor_label(conversation_id)
+
+
 def _customer(row: Any) -> Customer:
     return Customer(
         id=row["id"],
@@ -126,8 +132,36 @@ class CustomerService(ServiceBase):
             query = select(customers).where(customers.c.id == customer_id)
             customer = _customer((await conn.execute(query)).mappings().one())
             earlier = await self._earlier(conn, customer_id, conversation_id)
-        label = customer.name or visitor_label(conversation_id)
-        return CustomerCard(label, customer, earlier)
+        return CustomerCard(customer_label(conversation_id, customer.name), customer, earlier)
+
+    async def customer_labels(self, conversation_ids: list[str]) -> dict[str, str]:
+        """The desk's label of each conversation in ``conversation_ids`` (unknown ids are
+        left out), in one query."""
+        if not conversation_ids:
+            return {}
+        query = (
+            select(conversations.c.id, customers.c.name)
+            .select_from(
+                conversations.outerjoin(customers, customers.c.id == conversations.c.customer_id)
+            )
+            .where(conversations.c.id.in_(conversation_ids))
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {cid: customer_label(cid, name) for cid, name in rows}
+
+    async def customer_name(self, conversation_id: str) -> str | None:
+        """The identified customer's name behind ``conversation_id``; None when the chat
+        is anonymous or the shop gave no name."""
+        query = (
+            select(customers.c.name)
+            .select_from(
+                conversations.join(customers, customers.c.id == conversations.c.customer_id)
+            )
+            .where(conversations.c.id == conversation_id)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
 
     async def _earlier(
         self, conn: AsyncConnection, customer_id: int, current_id: str

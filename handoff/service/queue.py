@@ -17,9 +17,10 @@ from ..events import (
     TICKET_CREATED,
     TICKET_UPDATED,
 )
-from ..models import agents, conversations, handoffs, messages, offline_tickets
+from ..models import agents, conversations, customers, handoffs, messages, offline_tickets
 from .assignment import AssignmentService
 from .base import ServiceBase, as_utc, to_conversation, waiting_oldest_first
+from .customers import customer_label
 from .errors import Conflict, InvalidInput
 from .teams import TeamService
 from .tickets import TicketService
@@ -319,6 +320,11 @@ class QueueService(ServiceBase):
             .limit(1)
             .scalar_subquery()
         )
+        customer_name = (
+            select(customers.c.name)
+            .where(customers.c.id == conversations.c.customer_id)
+            .scalar_subquery()
+        )
         query = waiting_oldest_first(
             select(
                 conversations.c.id,
@@ -326,6 +332,7 @@ class QueueService(ServiceBase):
                 handoffs.c.queued_at,
                 handoffs.c.context,
                 first_message.label("first_message"),
+                customer_name.label("customer_name"),
             )
         )
         async with self.engine.connect() as conn:
@@ -343,6 +350,7 @@ class QueueService(ServiceBase):
                     first_message=row["first_message"],
                     summary=summary if isinstance(summary, str) else None,
                     position=position,
+                    customer_label=customer_label(row["id"], row["customer_name"]),
                 )
             )
         return items

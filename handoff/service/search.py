@@ -1,9 +1,11 @@
-"""Search past conversations: words in messages (full text), the contact the customer
-left, label, team, reason and date range, in one interface over both databases.
+"""Search past conversations: words in messages (full text) or in the identified
+customer's name and e-mail, the contact the customer left (or the customer's name and
+e-mail), label, team, reason and date range, in one interface over both databases.
 
-SQLite matches words with its FTS5 table ``messages_fts``, PostgreSQL with the GIN index
-on ``to_tsvector('simple', text)`` (both made by migration 0004); everything else is
-plain SQL. Without words it lists conversations (newest first) by the other filters.
+SQLite matches message words with its FTS5 table ``messages_fts``, PostgreSQL with the GIN
+index on ``to_tsvector('simple', text)`` (both made by migration 0004); everything else,
+the customers' names and e-mails included (few rows, short texts), is plain SQL. Without
+words it lists conversations (newest first) by the other filters.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal_column, select, text
+from sqlalchemy import and_, exists, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..contract import REASONS
 from ..models import (
     conversation_labels,
     conversations,
+    customers,
     handoffs,
     labels,
     messages,
@@ -27,6 +30,7 @@ from ..models import (
     teams,
 )
 from .base import ServiceBase, as_utc
+from .customers import customer_label
 from .errors import InvalidInput
 from .types import _json
 
@@ -74,6 +78,8 @@ class SearchHit:
     labels: list[str] = field(default_factory=list)
     snippet: str | None = None
     contact: str | None = None
+    customer_label: str = ""  # the identified customer's name, else "Visitor 3fQx9a"
+    customer_email: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return _json(self)
@@ -104,6 +110,15 @@ class SearchService(ServiceBase):
         vector = func.to_tsvector(literal_column("'simple'"), spaced)
         return vector.op("@@")(func.to_tsquery(literal_column("'simple'"), query))
 
+    @staticmethod
+    def _customer_has(words: list[str]) -> ColumnElement[bool]:
+        """SQL true when the conversation's customer's name or e-mail holds every word
+        (as a part of a word: "ana" finds "Ana" and "ana.p@example.org")."""
+        who = func.lower(
+            func.coalesce(customers.c.name, "") + " " + func.coalesce(customers.c.email, "")
+        )
+        return and_(*(who.contains(word, autoescape=True) for word in words))
+
     async def search(self, query: SearchQuery) -> list[SearchHit]:
         """Conversations matching ``query``, most recently active first."""
         query = query.check()
@@ -123,9 +138,13 @@ class SearchService(ServiceBase):
         if query.contact.strip():
             pattern = "%" + query.contact.strip().lower().replace("%", "").replace("_", "") + "%"
             where.append(
-                exists().where(
-                    offline_tickets.c.conversation_id == conversations.c.id,
-                    func.lower(offline_tickets.c.contact).like(pattern),
+                or_(
+                    exists().where(
+                        offline_tickets.c.conversation_id == conversations.c.id,
+                        func.lower(offline_tickets.c.contact).like(pattern),
+                    ),
+                    func.lower(customers.c.name).like(pattern),
+                    func.lower(customers.c.email).like(pattern),
                 )
             )
         if query.label:
@@ -147,10 +166,18 @@ class SearchService(ServiceBase):
             where.append(conversations.c.created_at >= query.since)
         if query.until:
             where.append(conversations.c.created_at < query.until)
-        columns = [conversations]
-        source: Any = conversations
+        columns = [
+            conversations,
+            customers.c.name.label("customer_name"),
+            customers.c.email.label("customer_email"),
+        ]
+        source: Any = conversations.outerjoin(
+            customers, customers.c.id == conversations.c.customer_id
+        )
         if matching is not None:
-            source = conversations.join(matching, matching.c.cid == conversations.c.id)
+            # A conversation matches by its messages or by who the customer is.
+            source = source.outerjoin(matching, matching.c.cid == conversations.c.id)
+            where.append(or_(matching.c.cid.is_not(None), self._customer_has(words)))
             columns.append(matching.c.message_id)
         statement = (
             select(*columns)
@@ -206,6 +233,8 @@ class SearchService(ServiceBase):
                     labels=labels_of.get(row["id"], []),
                     snippet=snippets.get(row.get("message_id")),
                     contact=contact_of.get(row["id"]),
+                    customer_label=customer_label(row["id"], row["customer_name"]),
+                    customer_email=row["customer_email"],
                 )
             )
         return hits

@@ -106,6 +106,7 @@ class QueueItem:
     first_message: str | None
     summary: str | None
     position: int
+    customer_label: str = ""  # the identified customer's name, else "Visitor 3fQx9a"
 
     def to_json(self) -> dict[str, Any]:
         return _json(self)

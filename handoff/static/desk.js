@@ -180,6 +180,8 @@
     for (const item of state.queue) {
       const [li, button] = listItem(item.conversation_id, isCurrent(item.conversation_id), () => openChat(item.conversation_id));
       const row = el("div", "row");
+      // The customer's name (identified) or "Visitor 3fQx9a", as the server labels it.
+      row.appendChild(el("strong", "", item.customer_label)).dir = "auto";
       row.appendChild(reasonBadge(item.reason));
       const time = el("span", "time" + (Date.now() - new Date(item.queued_at) > 5 * 60000 ? " long" : ""), "waiting " + since(item.queued_at));
       time.dataset.since = item.queued_at;
@@ -199,7 +201,7 @@
     for (const chat of state.mine) {
       const [li, button] = listItem(chat.id, isCurrent(chat.id), () => openChat(chat.id));
       const row = el("div", "row");
-      row.appendChild(el("strong", "", labels.get(chat.id) || "Visitor " + chat.id.slice(0, 6))).dir = "auto";
+      row.appendChild(el("strong", "", labels.get(chat.id) || chat.customer_label)).dir = "auto";
       const unread = state.unread.get(chat.id) || 0;
       if (unread) row.appendChild(el("span", "unread", unread + " new"));
       row.appendChild(el("span", "time", "since " + clock(chat.updated_at)));
@@ -320,7 +322,7 @@
     state.current = { id, kind: ticket ? "ticket" : "chat", detail: data, ticket: ticket || null };
     state.unread.delete(id);
     showPane(true);
-    $("chat-title").textContent = ticket ? "Offline ticket #" + ticket.id : "Visitor " + id.slice(0, 6);
+    $("chat-title").textContent = ticket ? "Offline ticket #" + ticket.id : listedLabel(id);
     loadCustomer(id, ticket);
     const handoff = data.handoff;
     const reason = $("chat-reason");
@@ -344,6 +346,12 @@
 
   // ---- who the customer is, and their earlier chats (read-only) ----------------------
   const labels = new Map();  // conversation id -> "Ana Pereira" or "Visitor 3fQx9a"
+
+  /** The label a list already showed for ``id`` (until the customer card arrives). */
+  function listedLabel(id) {
+    const listed = state.mine.find((chat) => chat.id === id) || state.queue.find((item) => item.conversation_id === id);
+    return labels.get(id) || (listed && listed.customer_label) || "Visitor " + id.slice(0, 6);
+  }
 
   async function loadCustomer(id, ticket) {
     $("earlier-view").hidden = true;

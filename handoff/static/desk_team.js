@@ -262,13 +262,15 @@
       button.type = "button";
       button.dataset.id = hit.conversation_id;
       const row = el("div", "row");
-      row.append(el("strong", "", new Date(hit.created_at).toLocaleString()), el("span", "time", hit.state));
+      row.append(el("strong", "", hit.customer_label), el("span", "time", new Date(hit.created_at).toLocaleString() + " · " + hit.state));
+      row.firstChild.dir = "auto";
       button.append(row);
       if (hit.snippet) button.append(el("div", "snippet", hit.snippet));
       const chips = el("div", "chips");
       if (hit.team) chips.append(el("span", "chip team", hit.team));
       if (hit.reason) chips.append(el("span", "chip", team.reasonLabels[hit.reason] || hit.reason));
       for (const name of hit.labels) chips.append(el("span", "chip", name));
+      if (hit.customer_email) chips.append(el("span", "chip", hit.customer_email));
       if (hit.contact) chips.append(el("span", "chip", hit.contact));
       button.append(chips);
       button.addEventListener("click", () => openHistory(hit.conversation_id).catch((error) => { $("search-error").textContent = error.message; }));
@@ -285,7 +287,7 @@
       .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     $("search-transcript").replaceChildren(...items.map((item) => item.node));
     const labels = data.labels.map((l) => l.name).join(", ");
-    $("search-thread-meta").textContent = "Read-only · " + data.conversation.state + (labels ? " · labels: " + labels : "");
+    $("search-thread-meta").textContent = data.customer_label + " · Read-only · " + data.conversation.state + (labels ? " · labels: " + labels : "");
     $("search-thread").hidden = false;
   }
 

@@ -10,6 +10,7 @@ from bot_support import DISCLOSURE, HANDOFF_REQUEST, online_agent, wait_for
 
 from bot import tokens
 from bot.router import NEUTRALISER
+from handoff.events import CONVERSATION_ASSIGNED, Event
 
 pytestmark = pytest.mark.asyncio
 
@@ -21,7 +22,8 @@ async def stored(live, cid):
 async def test_start_shows_the_disclosure_first_and_uses_rasas_token(live, fake_rasa):
     cid, token, body = await live.start_chat()
     assert body["messages"][0]["text"] == DISCLOSURE
-    assert body["messages"][0]["author_label"] == "Assistant (bot)"
+    # The widget labels it in its own words: the frame says who, not how to call them.
+    assert (body["messages"][0]["author"], body["messages"][0]["agent_name"]) == ("bot", None)
     assert [kind for kind, c, _ in fake_rasa.calls if c == cid] == ["events", "execute"]
     assert fake_rasa.executed() == ["action_session_start"]
     # The id is the service's (long, random); the token is bound to it.
@@ -244,6 +246,25 @@ async def test_agent_join_and_hand_back_are_announced(live, fake_rasa):
     ]
     assert fake_rasa.executed()[-2:] == ["action_handback", "action_listen"]
     assert [t for t in await texts()].count("Alice Moreno joined the chat.") == 1
+
+
+async def test_a_person_joining_without_a_name_is_announced_in_the_shop_files_words(live):
+    agent = await online_agent(live.service)
+    cid, token, _ = await live.start_chat()
+    await live.say(cid, token, "this is useless")
+    await live.service.claim(cid, agent.id)
+    await wait_for(lambda: _has(lambda: texts_of(live, cid), "Alice Moreno joined the chat."))
+    # An assignment event without a name (a desk that sent none) still says who came.
+    await live.app.ctx.handoff_bus.publish(
+        [Event(CONVERSATION_ASSIGNED, {"agent_id": agent.id, "agent_name": None}, cid)]
+    )
+    wanted = live.service.wording.say("agent_joined_unnamed")
+    assert wanted == "A person from our team joined the chat."
+    await wait_for(lambda: _has(lambda: texts_of(live, cid), wanted))
+
+
+async def texts_of(live, cid):
+    return [m.text for m in await stored(live, cid)]
 
 
 async def _has(texts, wanted):

@@ -10,7 +10,6 @@ from bot.notices import contact_buttons, person_or_message_buttons, queued_notic
 from bot.router import (
     NEUTRALISER,
     Action,
-    author_label,
     handoff_reason,
     rasa_safe_text,
     read_replies,
@@ -78,13 +77,6 @@ def test_unknown_handoff_reasons_fall_back_to_customer_request():
     assert handoff_reason({"reason": "frustration"}) == "frustration"
     assert handoff_reason({"reason": "rm -rf"}) == "customer_request"
     assert handoff_reason({}) == "customer_request"
-
-
-def test_every_author_has_an_honest_label():
-    assert author_label("bot") == "Assistant (bot)"
-    assert author_label("customer") == "You"
-    assert author_label("agent", "Alice Moreno") == "Alice Moreno"
-    assert author_label("agent") == "Support team"
 
 
 def test_queue_notice_says_position_and_wait_in_the_shop_files_words():

@@ -132,7 +132,7 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
             )
             live = await ws.receive_json(timeout=WAIT)
             assert live["message"]["text"] == "Found it: it ships today."
-            assert live["message"]["author_label"] == "Demo Agent"
+            assert live["message"]["agent_name"] == "Demo Agent"
 
         status, _ = await api.call("POST", f"/api/agent/conversations/{cid}/handback", agent)
         assert status == 200

@@ -67,6 +67,36 @@ async def test_words_labels_reasons_contacts_and_dates_on_both_databases(service
     assert (hit.reason, hit.labels) == ("frustration", ["vip"])
 
 
+async def test_identified_customers_are_found_by_name_and_email_on_both_databases(service, clock):
+    ana = await chat(service, clock, "Where is my parcel?", close=False)
+    await service.identify(ana, "shop-41", "Ana Pereira", "ana.p@example.org")
+    # Anonymous, but writes a word of Ana's name: found by its message, labelled a visitor.
+    visitor = await chat(service, clock, "Ana at the shop said to write here")
+    other = await chat(service, clock, "Refund please")
+    await service.identify(other, "shop-42", "Bruno Costa", "bruno@example.net")
+    kim = await chat(service, clock, "I cannot log in", contact="Kim Lee <kim@example.org>")
+
+    assert await found(service, words="pereira") == [ana]
+    assert await found(service, words="PEREIRA ana") == [ana]  # every word, any case
+    assert await found(service, words="ana") == [visitor, ana]  # name or message
+    assert await found(service, words="ana.p@example.org") == [ana]
+    assert await found(service, words="example.net") == [other]
+    assert await found(service, words="pereira refund") == []
+    # The contact box: what a customer left in the chat, or who the shop said they are.
+    assert await found(service, contact="ANA.P@") == [ana]
+    assert await found(service, contact="bruno costa") == [other]
+    assert await found(service, contact="example.org") == [kim, ana]
+    assert await found(service, contact="nobody@") == []
+    hits = {hit.conversation_id: hit for hit in await service.search.search(SearchQuery())}
+    assert (hits[ana].customer_label, hits[ana].customer_email) == (
+        "Ana Pereira",
+        "ana.p@example.org",
+    )
+    assert hits[visitor].customer_label == f"Visitor {visitor[:6]}"
+    assert hits[visitor].customer_email is None
+    assert hits[kim].contact == "Kim Lee <kim@example.org>"
+
+
 async def test_search_finds_messages_added_after_and_the_team(service, clock):
     admin = await service.create_agent("root", "Root", PASSWORD, role="admin")
     helper = await service.create_agent("helper", "Helper", PASSWORD)

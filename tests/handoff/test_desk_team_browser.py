@@ -211,3 +211,70 @@ async def test_admin_sets_up_and_agent_uses_replies_notes_and_labels(live_desk):
     assert [label.name for label in await service.labels.labels_of(chat.id)] == ["refund"]
     assert (await service.get_conversation(chat.id)).agent_id == bob.id
     assert problems == []
+
+
+async def test_the_desk_names_a_signed_customer_in_queue_reply_and_search(live_desk):
+    from playwright.async_api import async_playwright, expect
+
+    executable = chromium_path()
+    service = live_desk.service
+    admin = await service.create_agent("root", "Rita Admin", PASSWORD, role="admin")
+    alice = await service.create_agent("alice", "Alice Moreno", PASSWORD, max_chats=1)
+    await service.set_availability(alice.id, True)
+    await service.replies.create(
+        "hi", "Greeting", "Hello {customer_name}, how can I help?", by=admin
+    )
+    # Alice is full (cap 1), so the next two chats wait in the queue.
+    held = await service.create_conversation()
+    await service.add_message(held.id, "customer", "An older question")
+    await service.enqueue(held.id, "customer_request", {})
+    await service.claim(held.id, alice.id)
+    named = await service.create_conversation()
+    await service.identify(named.id, "shop-9", "Ana Pereira", "ana.p@example.org")
+    await service.add_message(named.id, "customer", "Where is my order?")
+    await service.enqueue(named.id, "customer_request", {})
+    anonymous = await service.create_conversation()
+    await service.add_message(anonymous.id, "customer", "Do you ship abroad?")
+    await service.enqueue(anonymous.id, "customer_request", {})
+    problems = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1366, "height": 800})
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            await sign_in(page, live_desk.url, "alice")
+            queue = page.locator("#queue-list .item")
+            await expect(queue).to_have_count(2, timeout=STEP)
+            await expect(queue.first.locator("strong")).to_have_text("Ana Pereira")
+            await expect(queue.last.locator("strong")).to_have_text(f"Visitor {anonymous.id[:6]}")
+            await expect(page.locator("#mine-list .item strong")).to_have_text(
+                f"Visitor {held.id[:6]}"
+            )
+            await page.screenshot(path=str(SHOTS / "desk_queue_customer_names.png"))
+            await service.update_agent(alice.id, max_chats=2, by=admin)
+            await queue.first.click()
+            await page.click("#claim-btn")
+            await expect(page.locator("#chat-title")).to_have_text("Ana Pereira", timeout=STEP)
+            await expect(page.locator("#reply-text")).to_be_visible(timeout=STEP)
+            await page.type("#reply-text", "/hi")
+            picker = page.locator("#reply-picker .pick")
+            await expect(picker).to_have_count(1, timeout=STEP)
+            await picker.first.click()
+            await expect(page.locator("#reply-text")).to_have_value(
+                "Hello Ana Pereira, how can I help?"
+            )
+            await page.click("#search-btn")
+            await page.fill("#search-contact", "ana.p@")
+            await page.press("#search-contact", "Enter")
+            results = page.locator("#search-results li")
+            await expect(results).to_have_count(1, timeout=STEP)
+            await expect(results.first).to_contain_text("Ana Pereira")
+            await expect(results.first).to_contain_text("ana.p@example.org")
+            await results.first.locator("button").click()
+            await expect(page.locator("#search-thread-meta")).to_contain_text(
+                "Ana Pereira · Read-only", timeout=STEP
+            )
+            await page.screenshot(path=str(SHOTS / "desk_search_customer_name.png"))
+        finally:
+            await browser.close()
+    assert problems == []

@@ -53,11 +53,59 @@ async def test_saved_reply_placeholders_are_filled_for_the_agent_and_shop(desk):
         f"/api/agent/conversations/{conv.id}/saved-replies", headers=headers
     )
     shop = service.wording.shop_name
-    # The customer's name is not known here: it stays for the agent to fill in.
+    # An anonymous customer has no name: it stays for the agent to fill in.
     assert filled.json["saved_replies"][0]["text"] == (
         f"Hi {{customer_name}}, this is Alice Moreno from {shop}: I'll chase it. {{ok}}"
     )
     assert fill("Dear {customer_name}", {"customer_name": "Kim"}) == "Dear Kim"
+    # Once the shop has signed who the customer is, the name is filled in.
+    await service.identify(conv.id, "shop-7", "Ana Pereira", "ana@example.org")
+    _, named = await client.get(
+        f"/api/agent/conversations/{conv.id}/saved-replies", headers=headers
+    )
+    assert named.json["saved_replies"][0]["text"] == (
+        f"Hi Ana Pereira, this is Alice Moreno from {shop}: I'll chase it. {{ok}}"
+    )
+    # An identified customer without a name (the shop sent only an id) keeps the placeholder.
+    other = await assigned_to(service, alice, "Hello?")
+    await service.identify(other.id, "shop-8", None, "x@example.org")
+    _, nameless = await client.get(
+        f"/api/agent/conversations/{other.id}/saved-replies", headers=headers
+    )
+    assert nameless.json["saved_replies"][0]["text"].startswith("Hi {customer_name}, ")
+
+
+async def test_the_desk_names_the_customer_in_the_queue_its_chats_search_and_history(desk):
+    app, client, service, admin = desk
+    alice, headers = await sign_in(client, service, "alice", "Alice Moreno")
+    mine = await assigned_to(service, alice, "My parcel is late")
+    await service.update_agent(alice.id, max_chats=1, by=admin)  # the rest stay queued
+    await service.identify(mine.id, "shop-1", "Ana <b>Pereira</b>", "ana@example.org")
+    waiting = await service.create_conversation()
+    await service.add_message(waiting.id, "customer", "Is anyone there?")
+    await service.identify(waiting.id, "shop-2", "Bruno Costa", None)
+    assert (await service.enqueue(waiting.id, "customer_request", {})).outcome == "queued"
+    anonymous = await service.create_conversation()
+    await service.add_message(anonymous.id, "customer", "Hi, a question")
+    assert (await service.enqueue(anonymous.id, "customer_request", {})).outcome == "queued"
+
+    _, queue = await client.get("/api/agent/queue", headers=headers)
+    assert [(q["conversation_id"], q["customer_label"]) for q in queue.json["queue"]] == [
+        (waiting.id, "Bruno Costa"),
+        (anonymous.id, f"Visitor {anonymous.id[:6]}"),
+    ]
+    _, chats = await client.get("/api/agent/conversations", headers=headers)
+    # Markup in a name is text: the desk shows it with textContent.
+    assert [c["customer_label"] for c in chats.json["conversations"]] == ["Ana <b>Pereira</b>"]
+    _, results = await client.get("/api/agent/search?q=pereira", headers=headers)
+    assert [
+        (r["conversation_id"], r["customer_label"], r["customer_email"])
+        for r in results.json["results"]
+    ] == [(mine.id, "Ana <b>Pereira</b>", "ana@example.org")]
+    _, by_mail = await client.get("/api/agent/search?contact=ana%40example", headers=headers)
+    assert [r["conversation_id"] for r in by_mail.json["results"]] == [mine.id]
+    _, thread = await client.get(f"/api/agent/history/{mine.id}", headers=headers)
+    assert thread.json["customer_label"] == "Ana <b>Pereira</b>"
 
 
 async def test_saved_replies_refuse_unknown_placeholders_and_taken_shortcuts(desk):

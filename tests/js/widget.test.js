@@ -99,3 +99,20 @@ test("frames map to the state they announce", () => {
 test("reconnects back off to at most 15 s", () => {
   assert.deepEqual([0, 1, 2, 3, 4, 10].map(widget.reconnectDelay), [1000, 2000, 4000, 8000, 15000, 15000]);
 });
+
+test("the widget labels each author in its locale's words, an agent by name", () => {
+  // The real English file: every label the widget needs is there.
+  const english = JSON.parse(require("node:fs").readFileSync(
+    require("node:path").join(__dirname, "../../bot/locales/en.json"), "utf8"));
+  const t = widget.wordsFor({ en: english, he: { author_customer: "אני" } }, "en").t;
+  assert.equal(widget.authorLabel({ author: "bot" }, t), "Assistant (bot)");
+  assert.equal(widget.authorLabel({ author: "customer" }, t), "You");
+  assert.equal(widget.authorLabel({ author: "system" }, t), "Notice");
+  assert.equal(widget.authorLabel({ author: "agent", agent_name: "Noa Levi" }, t), "Noa Levi");
+  assert.equal(widget.authorLabel({ author: "agent", agent_name: null }, t), "Support team");
+  const he = widget.wordsFor({ en: english, he: { author_customer: "אני" } }, "he").t;
+  assert.equal(widget.authorLabel({ author: "customer" }, he), "אני");
+  assert.equal(widget.authorLabel({ author: "bot" }, he), "Assistant (bot)");  // English fills the gap
+  assert.equal(t("agent_typing", { name: "Noa" }), "Noa is typing…");
+  assert.equal(t("seen"), "Seen");
+});
