@@ -148,16 +148,16 @@ class EmailContinuation:
             await self.service.add_message(
                 conversation_id,
                 "system",
-                f"The customer has left; e-mailing the reply to {addresses[0]} failed "
-                f"({problem}). Try again later or contact them another way.",
+                wording.say("continuation_failed", address=addresses[0], problem=str(problem)),
             )
             # The next reply retries them (unless another worker moved the mark on).
             await self.service.move_mailed_up_to(conversation_id, replies[-1].id, mark)
             return True, None
-        count = "reply was" if len(replies) == 1 else f"{len(replies)} replies were"
-        await self.service.add_message(
-            conversation_id,
-            "system",
-            f"The customer had left the chat: the {count} sent by e-mail to {addresses[0]}.",
-        )
+        if len(replies) == 1:
+            sent = wording.say("continuation_sent_one", address=addresses[0])
+        else:
+            sent = wording.say(
+                "continuation_sent_many", count=str(len(replies)), address=addresses[0]
+            )
+        await self.service.add_message(conversation_id, "system", sent)
         return True, addresses[0]

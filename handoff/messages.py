@@ -50,6 +50,9 @@ RUNTIME_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "continuation_opening": frozenset(),
     "continuation_how_to_continue": frozenset(),
     "continuation_quote_heading": frozenset(),
+    "continuation_sent_one": frozenset({"address"}),
+    "continuation_sent_many": frozenset({"count", "address"}),
+    "continuation_failed": frozenset({"address", "problem"}),
 }
 
 #: Facts the chat itself uses: the widget's title, the transcript mail's sender.
