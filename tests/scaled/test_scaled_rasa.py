@@ -97,21 +97,25 @@ def turns(events: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     return found
 
 
-async def test_one_conversation_on_two_rasa_servers_never_interleaves(two_rasas: TwoRasas):
+async def test_one_conversation_alternating_between_two_rasa_servers_keeps_every_turn(
+    two_rasas: TwoRasas,
+):
+    # One message after the other, each to the other server, as a web worker sends them
+    # (it serialises a conversation's messages): both servers read and write the one
+    # tracker store, so every turn is there once, whole, in order. Truly simultaneous
+    # messages of one conversation on two servers are not tested: Rasa Open Source's
+    # RedisLockStore issues its tickets with a read-modify-write, which two processes can
+    # interleave (README, "Several web workers and Rasa servers").
     sender = f"lock-{uuid.uuid4().hex[:8]}"
     async with aiohttp.ClientSession() as http:
-        # At once, alternating servers: the lock store makes them take turns.
-        sends = [
-            call(
+        for i, text in enumerate(QUESTIONS):
+            status, body, _ = await call(
                 http,
                 "POST",
                 two_rasas.urls[i % 2] + "/webhooks/rest/webhook",
                 body={"sender": sender, "message": text},
             )
-            for i, text in enumerate(QUESTIONS)
-        ]
-        answers = await asyncio.gather(*sends)
-        assert all(status == 200 and body for status, body, _ in answers), answers
+            assert status == 200 and body, (text, body)
         status, tracker, _ = await call(
             http,
             "GET",
@@ -119,7 +123,7 @@ async def test_one_conversation_on_two_rasa_servers_never_interleaves(two_rasas:
         )
     assert status == 200
     seen = turns(tracker["events"])
-    assert sorted(text for text, _ in seen) == sorted(QUESTIONS), "each message once"
+    assert [text for text, _ in seen] == QUESTIONS, "each message once, in order"
     for text, after in seen:
         # A whole turn (answer and back to listening) before the next message starts.
         assert "bot" in after and after[-1] == "action_listen", (text, after)
