@@ -117,15 +117,40 @@ def _run(connection: Connection, revision: str, downgrade: bool) -> None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (``head`` at start-up)."""
-    async with engine.connect() as conn:
-        await conn.execution_options(**{WRITE_OPTION: True})
-        async with conn.begin():
-            await conn.run_sync(_run, revision, False)
+    await _migrate(engine, revision, downgrade=False)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     """Take the schema down to ``revision`` (used by tests and by operators)."""
+    await _migrate(engine, revision, downgrade=True)
+
+
+async def _migrate(engine: AsyncEngine, revision: str, downgrade: bool) -> None:
+    sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as conn:
-        await conn.execution_options(**{WRITE_OPTION: True})
-        async with conn.begin():
-            await conn.run_sync(_run, revision, True)
+        if sqlite:
+            # SQLite alters a table by building a copy and dropping the old one; with
+            # foreign keys on, dropping a table other rows point at fails (and would
+            # cascade). SQLite's own recipe: keys off outside the transaction, check after.
+            await conn.run_sync(_pragma, "PRAGMA foreign_keys=OFF")
+        try:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                await conn.run_sync(_run, revision, downgrade)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left rows without their parent: {broken}")
+        finally:
+            if sqlite:
+                await conn.run_sync(_pragma, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(conn: Connection, statement: str) -> None:
+    # On the driver's connection: through SQLAlchemy the statement would open a
+    # transaction, and SQLite ignores this pragma inside one.
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()

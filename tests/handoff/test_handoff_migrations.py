@@ -69,6 +69,46 @@ async def test_upgrade_matches_models_and_downgrade_removes_all(database_url):
         await engine.dispose()
 
 
+async def test_a_database_with_chats_in_it_upgrades_keeping_every_row(database_url):
+    # A shop that ran an older version: its chats and their messages must survive the
+    # migrations that rebuild tables (SQLite rebuilds a table to add a foreign key).
+    engine = db.create_engine(database_url)
+    try:
+        await db.upgrade(engine, "0002_agent_sessions")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO conversations (id, state, created_at, updated_at) "
+                    "VALUES ('old-chat', 'bot', '2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, author, text, created_at) "
+                    "VALUES ('old-chat', 'customer', 'where is my parcel', "
+                    "'2026-11-01 10:00:01')"
+                )
+            )
+        await db.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT c.id, m.text FROM conversations c "
+                        "JOIN messages m ON m.conversation_id = c.id"
+                    )
+                )
+            ).all()
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        assert [tuple(row) for row in rows] == [("old-chat", "where is my parcel")]
+        assert version == "0005_mailed_up_to"
+        if engine.dialect.name == "sqlite":  # the keys are back on for the app
+            async with engine.connect() as conn:
+                assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
 async def test_database_refuses_two_owners_states(database_url):
     # The owner-iff-assigned check is a last line of defence below the service.
     from sqlalchemy.exc import IntegrityError
