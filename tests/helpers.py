@@ -1,7 +1,12 @@
-"""Builders shared by the tests: NLU results and trackers made by hand."""
+"""Builders shared by the tests: NLU results and trackers made by hand, a project copy
+for the content checks, and the headless Chromium the browser tests drive."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -9,6 +14,50 @@ import yaml
 from rasa_sdk import Tracker
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
+#: Headless Chromium's flags for every browser test (no sandbox: tests run as root in CI).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """Chromium's path; in CI a missing browser fails the run instead of skipping."""
+    import pytest
+
+    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {CHROMIUM} but CI is set: install it")
+        pytest.skip("Chromium is not installed")
+    return found
+
+
+def project_copy(folder: Path) -> Path:
+    """The files `make validate`'s content check reads, copied into ``folder``."""
+    for name in ("config.yml", "domain.yml", "endpoints.yml", "topics.yml", "shop.yml"):
+        shutil.copy(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "data", folder / "data")
+    shutil.copytree(
+        ROOT / "actions", folder / "actions", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return folder
+
+
+def check_data(root: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m tools.content.check_data` (part of `make validate`) on ``root``."""
+    return subprocess.run(
+        [sys.executable, "-m", "tools.content.check_data", "--root", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 def domain() -> dict[str, Any]:

@@ -3,30 +3,17 @@ and a private note that never reaches the customer's widget."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from bot_support import online_agent
 
 from handoff.settings import PROJECT_ROOT
+from tests.helpers import CHROMIUM_ARGS, chromium_path
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
-CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "reports" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+ARGS = CHROMIUM_ARGS
 STEP = 20_000
 NOTE = "Private: this customer asked for a refund twice already"
-
-
-def chromium_path() -> str:
-    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is missing at {CHROMIUM} but CI is set: install it")
-        pytest.skip("Chromium is not installed")
-    return found
 
 
 async def test_typing_seen_and_a_note_between_widget_and_desk(live):

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 from handoff.settings import PROJECT_ROOT
+from tests.helpers import CHROMIUM_ARGS, chromium_path
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.integration, pytest.mark.browser]
-CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "reports" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 STEP = 60_000  # ms: generous for a shared 2-core machine; only a hang reaches it
 LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-def chromium_path() -> str:
-    """Chromium's path; in CI a missing browser fails the run instead of skipping."""
-    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is missing at {CHROMIUM} but CI is set: install it")
-        pytest.skip("Chromium is not installed")
-    return found
 
 
 async def wait_until(check, what: str) -> None:

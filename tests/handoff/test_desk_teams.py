@@ -180,25 +180,10 @@ async def test_transfer_refuses_bad_targets_and_changes_nothing(service):
 
 async def test_make_validate_refuses_a_routing_rule_with_an_unknown_topic(tmp_path):
     """`python -m tools.content.check_data` (part of `make validate`) on a project copy."""
-    import shutil
-    import subprocess
-    import sys
+    from tests.helpers import check_data, project_copy
 
-    from handoff.settings import PROJECT_ROOT as ROOT
-
-    for name in ("config.yml", "domain.yml", "endpoints.yml", "topics.yml", "shop.yml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copytree(
-        ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shop = tmp_path / "shop.yml"
+    shop = project_copy(tmp_path) / "shop.yml"
     shop.write_text(shop.read_text().replace("topics: [payment]", "topics: [payments]"))
-    run = subprocess.run(
-        [sys.executable, "-m", "tools.content.check_data", "--root", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    run = check_data(tmp_path)
     assert run.returncode == 1
     assert "routing rule 1: unknown topics payments" in run.stderr

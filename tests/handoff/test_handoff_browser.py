@@ -1,25 +1,13 @@
 """The desk in headless Chromium: log in, see the queue, claim, reply, hand back."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from handoff.settings import PROJECT_ROOT
+from tests.helpers import CHROMIUM_ARGS, chromium_path
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
-CHROMIUM = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT = PROJECT_ROOT / "reports" / "screenshots" / "desk.png"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 STEP = 20_000  # ms; generous for a shared machine, only a hang reaches it
 
 CONTEXT = {
@@ -33,14 +21,6 @@ CONTEXT = {
     "frustration": {"score": 0.82, "cues": ["repeated question", "ALL CAPS", "!!!"]},
     "faq_answers": ["faq/track_order"],
 }
-
-
-def chromium_path() -> str:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is missing at {CHROMIUM} but CI is set: install it")
-        pytest.skip("Chromium is not installed")
-    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
 
 
 async def seed(service):

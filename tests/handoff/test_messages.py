@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from handoff.messages import RUNTIME_PLACEHOLDERS, MessagesError, check_messages, load_messages
-from tests.helpers import ROOT
+from tests.helpers import ROOT, check_data, project_copy
 
 
 @pytest.fixture
@@ -88,20 +86,9 @@ def test_a_shop_file_without_messages_is_refused(tmp_path):
 
 def test_make_validate_refuses_an_unknown_placeholder(tmp_path):
     """`python -m tools.content.check_data` (part of `make validate`) on a project copy."""
-    for name in ("config.yml", "domain.yml", "endpoints.yml", "topics.yml", "shop.yml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copytree(
-        ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shop = tmp_path / "shop.yml"
+    shop = project_copy(tmp_path) / "shop.yml"
     edit(shop, 'choose: "Please choose:"', 'choose: "Please choose, {customer}:"')
-    run = subprocess.run(
-        [sys.executable, "-m", "tools.content.check_data", "--root", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    run = check_data(tmp_path)
     assert run.returncode == 1
     assert f"shop.yml:{line_of(shop, 'choose:')}: message 'choose' uses {{customer}}" in run.stderr
 
