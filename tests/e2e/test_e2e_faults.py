@@ -76,7 +76,11 @@ async def call(
     token: str | None = None,
     json: Any = None,
 ) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # No keep-alive: see tests/scaled/scaled_support.py `call` (a pooled connection idle
+    # while a piece restarts is closed by Sanic under the next request).
+    headers = {"Connection": "close"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     async with http.request(
         method,
         stack.url + path,

@@ -12,8 +12,16 @@ import aiohttp
 async def call(
     http: aiohttp.ClientSession, method: str, url: str, token: str | None = None, body: Any = None
 ) -> tuple[int, Any, Any]:
-    """(status, JSON body, headers) of one request."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    """(status, JSON body, headers) of one request, on a connection of its own.
+
+    No keep-alive: the tests wait for Rasa servers and workers to restart for longer
+    than Sanic keeps an idle connection open (5 s), and a request written into a pooled
+    connection the server is closing fails with "Cannot write to closing transport" (a
+    CI run lost a test that way). Browsers resend in that case; this client does not.
+    """
+    headers = {"Connection": "close"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     async with http.request(method, url, json=body, headers=headers) as response:
         return response.status, await response.json(content_type=None), response.headers
 
