@@ -170,6 +170,8 @@ def _describe(
         }
     )
     envs = {service.name: env for service in [redis, actions, *rasas]}
+    # Any worker can tell the assistant the current support hours: the first that answers.
+    envs[actions.name] = {**env, "WEB_APP_URL": ",".join(f"http://127.0.0.1:{p}" for p in ports.web)}
     envs.update({web.name: worker_env for web in webs})
     return ScaledStack(
         cluster=cluster,
