@@ -55,9 +55,7 @@ def describe(hours: OfficeHours, wording: Messages) -> str:
             )
         times = _listed([f"{_time(start)}-{_time(end)}" for start, end in windows], wording)
         parts.append(wording.say("hours_days_times", days=days, times=times))
-    return wording.say(
-        "hours_summary", days=_listed(parts, wording), timezone=hours.timezone.key
-    )
+    return wording.say("hours_summary", days=_listed(parts, wording), timezone=hours.timezone.key)
 
 
 __all__ = ["describe"]

@@ -10,12 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions import support_hours
 from actions.content import shop_facts
-from actions.faq import ActionAnswerFaq
-from tests.helpers import domain, parse, tracker
+from tests.helpers import hours_answer
 from tools.stack.runner import free_port
 
 pytestmark = pytest.mark.asyncio
@@ -41,18 +39,6 @@ EDITED_SENTENCE = (
     "Monday to Tuesday 8:00-16:00, Thursday to Friday 8:00-16:00 and Sunday 10:00-16:00 "
     "(Europe/London time)"
 )
-
-
-async def hours_answer() -> str:
-    """What the assistant answers to "when can I talk to someone?", as the customer
-    reads it: the real action, then the domain's text filled as Rasa fills it."""
-    track = tracker(parse("when are you around?", faq=[("contact_hours", 0.97)]))
-    dispatcher = CollectingDispatcher()
-    await ActionAnswerFaq().run(dispatcher, track, domain())
-    answer = dispatcher.messages[0]
-    assert answer["response"] == "utter_faq/contact_hours"
-    text = domain()["responses"]["utter_faq/contact_hours"][0]["text"]
-    return text.format(**{k: v for k, v in answer.items() if isinstance(v, str)})
 
 
 async def admin_headers(http: aiohttp.ClientSession, desk: Any) -> dict[str, str]:
