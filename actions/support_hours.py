@@ -16,7 +16,8 @@ import os
 
 import aiohttp
 
-#: The web app's route (handoff/api.py); a test keeps the two equal.
+#: The web app's route (handoff/api.py); tests/handoff/test_support_hours_told.py asks a
+#: real desk through it.
 SUPPORT_HOURS_PATH = "/api/agent/support-hours"
 # Short: the customer is waiting for the answer, and shop.yml's sentence is a fine one.
 TIMEOUT_S = 2.0
