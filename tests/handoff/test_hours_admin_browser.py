@@ -7,15 +7,12 @@ import aiohttp
 import pytest
 from test_desk_team_browser import SHOTS, sign_in
 from test_handoff_browser import ARGS, STEP, chromium_path
+from test_support_hours_told import FILE_SENTENCE
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 PASSWORD = "correct horse"
-FILE_SENTENCE = (
-    "Monday to Thursday 9:00-18:00, Friday 9:00-17:00 and Saturday 10:00-14:00 (UK time)"
-)
 EDITED_SENTENCE = (
-    "Monday to Thursday 9:00-18:00, Friday 9:00-17:00 and Sunday 10:00-16:00 "
-    "(Europe/London time)"
+    "Monday to Thursday 9:00-18:00, Friday 9:00-17:00 and Sunday 10:00-16:00 (Europe/London time)"
 )
 
 

@@ -41,13 +41,27 @@ EDITED_SENTENCE = (
 )
 
 
-async def admin_headers(http: aiohttp.ClientSession, desk: Any) -> dict[str, str]:
-    await desk.service.create_agent("root", "Root", PASSWORD, role="admin")
+async def admin_headers(
+    http: aiohttp.ClientSession, desk: Any, create: bool = True
+) -> dict[str, str]:
+    """An admin signed in over HTTP (created first unless ``create`` is false)."""
+    if create:
+        await desk.service.create_agent("root", "Root", PASSWORD, role="admin")
     async with http.post(
         desk.url + "/api/agent/login", json={"login": "root", "password": PASSWORD}
     ) as response:
         assert response.status == 200
         return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def edit_hours(desk: Any, section: dict[str, Any] = EDITED) -> tuple[int, Any]:
+    """An admin signs in and PUTs ``section`` as the support hours: (status, body)."""
+    async with aiohttp.ClientSession() as http:
+        headers = await admin_headers(http, desk)
+        async with http.put(
+            desk.url + "/api/admin/hours", json={"support_hours": section}, headers=headers
+        ) as response:
+            return response.status, await response.json()
 
 
 @pytest.fixture
@@ -108,19 +122,17 @@ async def test_a_restarted_desk_still_says_the_edited_hours_and_a_reset_brings_b
     file_hours_desk, monkeypatch
 ):
     first = await file_hours_desk()
-    async with aiohttp.ClientSession() as http:
-        headers = await admin_headers(http, first)
-        async with http.put(
-            first.url + "/api/admin/hours", json={"support_hours": EDITED}, headers=headers
-        ) as response:
-            assert response.status == 200
-        again = await file_hours_desk()  # a new process on the same database
-        monkeypatch.setenv("WEB_APP_URL", again.url)
-        assert f"People are available {EDITED_SENTENCE}." in await hours_answer()
-        conversation = await again.service.create_conversation()
-        result = await again.service.enqueue(conversation.id, "customer_request")
-        assert result.message.endswith(f"Our support hours: {EDITED_SENTENCE}.")
+    assert (await edit_hours(first))[0] == 200
+    again = await file_hours_desk()  # a new process on the same database
+    monkeypatch.setenv("WEB_APP_URL", again.url)
+    assert f"People are available {EDITED_SENTENCE}." in await hours_answer()
+    conversation = await again.service.create_conversation()
+    result = await again.service.enqueue(conversation.id, "customer_request")
+    assert result.message.endswith(f"Our support hours: {EDITED_SENTENCE}.")
 
+    # Back to shop.yml, on the first desk: its sentence again.
+    async with aiohttp.ClientSession() as http:
+        headers = await admin_headers(http, first, create=False)
         async with http.delete(first.url + "/api/admin/hours", headers=headers) as response:
             assert (await response.json())["summary"] == FILE_SENTENCE
     monkeypatch.setenv("WEB_APP_URL", first.url)
@@ -192,12 +204,7 @@ async def test_no_web_app_says_the_files_sentence_and_the_next_worker_is_asked(
     assert f"People are available {FILE_SENTENCE}." in await hours_answer()
 
     desk = await file_hours_desk()
-    async with aiohttp.ClientSession() as http:
-        headers = await admin_headers(http, desk)
-        async with http.put(
-            desk.url + "/api/admin/hours", json={"support_hours": EDITED}, headers=headers
-        ) as response:
-            assert response.status == 200
+    assert (await edit_hours(desk))[0] == 200
     monkeypatch.setenv("WEB_APP_URL", f"{nobody}, {desk.url}/")
     assert f"People are available {EDITED_SENTENCE}." in await hours_answer()
 
