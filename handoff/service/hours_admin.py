@@ -55,7 +55,7 @@ class HoursService(ServiceBase):
         super().__init__(*base.parts())
         self.apply = apply
 
-    def desk_hours(self, section: Any) -> OfficeHours:
+    def _desk_hours(self, section: Any) -> OfficeHours:
         """Hours as saved in the desk, with the sentence written from their schedule;
         :class:`HoursError` when malformed."""
         hours = parse_hours(section, "support_hours")
@@ -73,7 +73,7 @@ class HoursService(ServiceBase):
     async def _in_force(self) -> tuple[str, dict[str, Any], OfficeHours]:
         stored = await self._stored()
         if stored is not None:
-            return "desk", stored, self.desk_hours(stored)
+            return "desk", stored, self._desk_hours(stored)
         file_hours = load_hours(self.settings.shop_file)
         return "file", _file_section(self.settings.shop_file), file_hours
 
@@ -113,7 +113,7 @@ class HoursService(ServiceBase):
                 "messages); leave summary out"
             )
         try:
-            hours = self.desk_hours(section)
+            hours = self._desk_hours(section)
         except HoursError as problem:
             raise InvalidInput(str(problem)) from None
         value = _plain(section)
