@@ -16,6 +16,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from actions.support_hours import current_summary
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,17 +53,22 @@ def topics_file() -> Path:
     return Path(os.environ.get("TOPICS_FILE", PROJECT_ROOT / "topics.yml"))
 
 
-@lru_cache(maxsize=None)
-def shop_facts() -> dict[str, str]:
-    """The placeholders the responses may use, e.g. `{return_window_days}` -> "30"."""
-    data = _read_yaml(shop_file())
+def facts_in(document: Mapping[str, Any]) -> dict[str, str]:
+    """The placeholders a shop file's responses may use, e.g. `{return_window_days}` ->
+    "30"; `{support_hours}` is the file's summary (the current hours: `fill_values`)."""
     facts: dict[str, str] = {}
     for section in ("shop", "policies"):
-        facts.update({k: str(v) for k, v in (data.get(section) or {}).items()})
-    hours = data.get("support_hours") or {}
-    if "summary" in hours:
+        facts.update({str(k): str(v) for k, v in (document.get(section) or {}).items()})
+    hours = document.get("support_hours") or {}
+    if hours.get("summary"):
         facts["support_hours"] = str(hours["summary"])
     return facts
+
+
+@lru_cache(maxsize=None)
+def shop_facts() -> dict[str, str]:
+    """The placeholders of shop.yml (see `facts_in`), read once."""
+    return facts_in(_read_yaml(shop_file()))
 
 
 @lru_cache(maxsize=None)
@@ -89,15 +96,21 @@ def placeholders(text: str) -> Iterable[str]:
     }
 
 
-def fill_values(domain: Mapping[str, Any], response: str) -> dict[str, str]:
+async def fill_values(domain: Mapping[str, Any], response: str) -> dict[str, str]:
     """The shop facts that `response` (as defined in `domain`) refers to.
 
     Only these are passed along with the response, so each stored bot event carries
-    what it used and not the whole shop file.
+    what it used and not the whole shop file. `{support_hours}` is asked of the web app,
+    where admins may have changed the hours; shop.yml's sentence if it cannot tell.
     """
     variants = (domain.get("responses") or {}).get(response) or []
     names: set[str] = set()
     for variant in variants:
         names.update(placeholders(variant.get("text") or ""))
     facts = shop_facts()
-    return {name: facts[name] for name in names if name in facts}
+    values = {name: facts[name] for name in names if name in facts}
+    if "support_hours" in names:
+        current = await current_summary()
+        if current:
+            values["support_hours"] = current
+    return values

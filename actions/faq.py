@@ -53,10 +53,10 @@ def chosen_suggestion(tracker: Tracker) -> FaqEntry | None:
     return None
 
 
-def answer(dispatcher: CollectingDispatcher, domain: dict[str, Any], key: str) -> None:
+async def answer(dispatcher: CollectingDispatcher, domain: dict[str, Any], key: str) -> None:
     """Utter the answer of FAQ `key`, with the shop's facts filled in."""
     response = f"utter_faq/{key}"
-    dispatcher.utter_message(response=response, **fill_values(domain, response))
+    dispatcher.utter_message(response=response, **await fill_values(domain, response))
 
 
 def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> list[EventType]:
@@ -73,7 +73,7 @@ def suggest(dispatcher: CollectingDispatcher, decision: FaqDecision) -> list[Eve
     return [SlotSet(SUGGESTIONS_SLOT, [e.key for e in entries])]
 
 
-def give_answer(
+async def give_answer(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     domain: dict[str, Any],
@@ -95,7 +95,7 @@ def give_answer(
         return events + state.events() + [SlotSet(SUGGESTIONS_SLOT, None)]
     if assessment.upset:
         dispatcher.utter_message(response="utter_empathy")
-    answer(dispatcher, domain, key)
+    await answer(dispatcher, domain, key)
     state, ask = after_answer(state, key)
     if ask:
         dispatcher.utter_message(response="utter_ask_helpful", buttons=FEEDBACK_BUTTONS)
@@ -117,10 +117,10 @@ class ActionAnswerFaq(MoodAwareAction):
     ) -> list[EventType]:
         picked = chosen_suggestion(tracker)
         if picked:
-            return give_answer(dispatcher, tracker, domain, picked.key, assessment)
+            return await give_answer(dispatcher, tracker, domain, picked.key, assessment)
         decision = decide(tracker.latest_message)
         if decision.answers and decision.key:
-            return give_answer(dispatcher, tracker, domain, decision.key, assessment)
+            return await give_answer(dispatcher, tracker, domain, decision.key, assessment)
         state, escalate = after_failure(assessment.state)
         if escalate:
             return hand_off(dispatcher, tracker, LOW_CONFIDENCE, state, assessment.message)

@@ -24,5 +24,5 @@ class ActionSessionStart(Action):
         domain: dict[str, Any],
     ) -> list[EventType]:
         response = "utter_disclosure"
-        dispatcher.utter_message(response=response, **fill_values(domain, response))
+        dispatcher.utter_message(response=response, **await fill_values(domain, response))
         return [SessionStarted(), ActionExecuted("action_listen")]

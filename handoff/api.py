@@ -25,6 +25,15 @@ async def config(request: Request) -> HTTPResponse:
     return json_response(desk_config())
 
 
+@bp.get("/support-hours")
+async def support_hours(request: Request) -> HTTPResponse:
+    # Public on purpose: the hours are what customers are told anyway. The action server
+    # reads them here (actions/support_hours.py) so the assistant says the hours this
+    # worker has in service: an admin's edit, or shop.yml's.
+    hours = service_of(request).hours
+    return json_response({"summary": hours.summary, "timezone": hours.timezone.key})
+
+
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     body = read_json(request, ("login", "password"))

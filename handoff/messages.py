@@ -1,9 +1,10 @@
 """What the chat tells the customer, from the ``messages`` section of ``shop.yml``.
 
 A trainer edits the wording there; ``{shop_name}``-style placeholders take the shop's
-facts (the ``shop`` section, and ``{support_hours}`` for the hours summary) when the file
-is read at start-up. A few messages also take values known only when they are sent (the
-agent's name, the customer's text): :data:`RUNTIME_PLACEHOLDERS` lists them.
+facts (the ``shop`` section) when the file is read at start-up. A few messages also take
+values known only when they are sent (the agent's name, the customer's text, the support
+hours, which admins may change in the desk at any time): :data:`RUNTIME_PLACEHOLDERS`
+lists them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,19 @@ RUNTIME_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "offline_closed_unknown": frozenset(),
     "support_hours_note": frozenset({"hours"}),
     "agent_joined_unnamed": frozenset(),
+    # The words of the hours sentence (handoff.hours_summary) for hours edited in the desk.
+    "day_mon": frozenset(),
+    "day_tue": frozenset(),
+    "day_wed": frozenset(),
+    "day_thu": frozenset(),
+    "day_fri": frozenset(),
+    "day_sat": frozenset(),
+    "day_sun": frozenset(),
+    "hours_day_range": frozenset({"first", "last"}),
+    "hours_days_times": frozenset({"days", "times"}),
+    "hours_list": frozenset({"items", "last"}),
+    "hours_summary": frozenset({"days", "timezone"}),
+    "hours_none": frozenset(),
     "transcript_title": frozenset(),
     "transcript_closing": frozenset(),
     "author_bot": frozenset(),
@@ -83,12 +97,10 @@ class Messages:
 
 
 def shop_facts(document: Mapping[str, Any]) -> dict[str, str]:
-    """The values a message may name: the ``shop`` section and ``support_hours``."""
-    facts = {str(k): str(v) for k, v in (document.get("shop") or {}).items()}
-    summary = (document.get("support_hours") or {}).get("summary")
-    if summary:
-        facts["support_hours"] = str(summary)
-    return facts
+    """The values every message may name: the ``shop`` section. (Not the hours: filled
+    in at start-up they would outlive an admin's edit; ``support_hours_note`` takes them
+    when it is sent.)"""
+    return {str(k): str(v) for k, v in (document.get("shop") or {}).items()}
 
 
 def _placeholders(text: str) -> list[str]:

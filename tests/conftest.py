@@ -85,14 +85,24 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real action server on a free port; yields its webhook URL."""
+def web_app_port() -> int:
+    """The port the end-to-end stack's web app will listen on, known before it starts:
+    the action server asks it for the support hours (``WEB_APP_URL``)."""
+    from tools.stack.runner import free_port
+
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory: pytest.TempPathFactory, web_app_port: int) -> Iterator[str]:
+    """The real action server on a free port; yields its webhook URL. It asks the web app
+    on ``web_app_port`` for the support hours (shop.yml's while none listens there)."""
     from tools.stack.runner import action_service, free_port
 
     port = free_port()
     service = action_service(port)
     service.log_path = tmp_path_factory.mktemp("logs") / "actions.log"
-    service.start(dict(os.environ))
+    service.start({**os.environ, "WEB_APP_URL": f"http://127.0.0.1:{web_app_port}"})
     deadline = time.monotonic() + 120
     while not service.healthy():
         if service.exit_code() is not None or time.monotonic() > deadline:

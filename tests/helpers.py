@@ -127,3 +127,20 @@ def tracker(
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+async def hours_answer() -> str:
+    """What the assistant answers to "when can I talk to someone?", as the customer reads
+    it: the real FAQ action (which asks ``WEB_APP_URL`` for the hours), then the domain's
+    text filled with the values it sent, as Rasa fills it."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.faq import ActionAnswerFaq
+
+    track = tracker(parse("when are you around?", faq=[("contact_hours", 0.97)]))
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerFaq().run(dispatcher, track, domain())
+    answer = dispatcher.messages[0]
+    assert answer["response"] == "utter_faq/contact_hours", dispatcher.messages
+    text = domain()["responses"]["utter_faq/contact_hours"][0]["text"]
+    return str(text).format(**{k: v for k, v in answer.items() if isinstance(v, str)})

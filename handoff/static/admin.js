@@ -137,7 +137,7 @@
     $("hours-source").textContent = found.source === "desk" ? "(set in the desk)" : "(from shop.yml)";
     $("hours-timezone").value = hours.timezone || "UTC";
     $("hours-holidays").value = (hours.holidays || []).join(", ");
-    $("hours-summary").value = hours.summary || "";
+    $("hours-summary").textContent = found.summary || "";
     $("hours-days").replaceChildren(...DAYS.map((day) => {
       const label = el("label", day + " ");
       const input = el("input");
@@ -155,7 +155,6 @@
     await api("PUT", "/api/admin/hours", { support_hours: {
       timezone: $("hours-timezone").value.trim(), weekly,
       holidays: $("hours-holidays").value.split(",").map((d) => d.trim()).filter(Boolean),
-      summary: $("hours-summary").value.trim(),
     } });
   }
 

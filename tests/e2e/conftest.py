@@ -54,13 +54,17 @@ def identity_secret() -> str:
 
 @pytest.fixture(scope="session")
 def stack(
-    trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
+    trained_model: Path,
+    action_server: str,
+    web_app_port: int,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    """Start Rasa and the web app (the action server is already up); stop both after."""
+    """Start Rasa and the web app (the action server is already up and asks this web app
+    for the support hours); stop both after."""
     folder = tmp_path_factory.mktemp("stack")
     action_port = int(action_server.split(":")[2].split("/")[0])
     endpoints = write_endpoints(action_port, path=folder / "endpoints.yml")
-    rasa_port, web_port = free_port(), free_port()
+    rasa_port, web_port = free_port(), web_app_port
     rasa = rasa_service(rasa_port, endpoints, RASA_TOKEN, model=trained_model)
     rasa.log_path = folder / "rasa.log"
     web = web_service(web_port)

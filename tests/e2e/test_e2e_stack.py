@@ -164,3 +164,42 @@ async def test_a_whole_conversation_through_the_real_stack(stack):
     # Between the queue and the hand-back, no bot message at all.
     back = authors_after_queue.index("system", authors_after_queue.index("agent"))
     assert "bot" not in authors_after_queue[:back]
+
+
+async def test_the_assistant_tells_the_hours_an_admin_set_in_the_desk(stack):
+    from tools.stack.runner import ALWAYS_OPEN_HOURS
+
+    # Still open around the clock, so the other tests of this stack are not affected.
+    tokyo = {**ALWAYS_OPEN_HOURS, "timezone": "Asia/Tokyo"}
+    del tokyo["summary"]
+    async with aiohttp.ClientSession() as http:
+        api = Client(http, stack.url)
+
+        async def hours_answer() -> str:
+            status, chat = await api.call("POST", "/api/conversations")
+            assert status == 201, chat
+            status, body = await api.call(
+                "POST",
+                f"/api/conversations/{chat['conversation_id']}/messages",
+                chat["token"],
+                {"text": "What are your opening hours?"},
+            )
+            assert status == 201 and body["replies"], body
+            return str(body["replies"][0]["text"])
+
+        # The web app's shop file (not the action server's shop.yml) says the hours.
+        assert f"People are available {ALWAYS_OPEN_HOURS['summary']}." in await hours_answer()
+        status, login = await api.call(
+            "POST", "/api/agent/login", json={"login": "demo", "password": "demo"}
+        )
+        assert status == 200, login
+        admin = login["token"]
+        status, saved = await api.call("PUT", "/api/admin/hours", admin, {"support_hours": tokyo})
+        try:
+            assert status == 200, saved
+            assert saved["summary"] == "Monday to Sunday 0:00-24:00 (Asia/Tokyo time)"
+            assert f"People are available {saved['summary']}." in await hours_answer()
+        finally:
+            status, reset = await api.call("DELETE", "/api/admin/hours", admin)
+            assert status == 200 and reset["source"] == "file", reset
+        assert f"People are available {ALWAYS_OPEN_HOURS['summary']}." in await hours_answer()

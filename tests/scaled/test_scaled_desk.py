@@ -15,9 +15,11 @@ import pytest
 from conftest import Workers, start_workers, wait_healthy
 from scaled_support import Socket, agent_login, call, eventually, start_chat
 
+from handoff.messages import load_messages
 from tests.bot.bot_support import Inbox
+from tests.helpers import ROOT, hours_answer
 from tools.stack.local_services import PostgresCluster, RedisService
-from tools.stack.runner import free_port
+from tools.stack.runner import ALWAYS_OPEN_HOURS, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -199,13 +201,16 @@ async def test_away_on_one_worker_stops_auto_assignment_on_the_other(desk_worker
             await close_chat(http, workers.a, agent, other)
 
 
-async def test_support_hours_edited_on_one_worker_apply_on_the_other(desk_workers: Workers):
+async def test_support_hours_edited_on_one_worker_apply_on_the_other(
+    desk_workers: Workers, monkeypatch: pytest.MonkeyPatch
+):
     workers = desk_workers
     closed = {
         "timezone": "Europe/London",
         "weekly": {day: "closed" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
         "holidays": [],
     }
+    closed_sentence = load_messages(ROOT / "shop.yml").say("hours_none")
     async with aiohttp.ClientSession() as http:
         agent = await agent_login(http, workers.a)  # the demo agent is an admin
         try:
@@ -213,16 +218,21 @@ async def test_support_hours_edited_on_one_worker_apply_on_the_other(desk_worker
                 http, "PUT", workers.a + "/api/admin/hours", agent, {"support_hours": closed}
             )
             assert status == 200 and body["source"] == "desk", body
+            assert body["summary"] == closed_sentence
 
-            async def offline_on_b() -> bool:
+            async def offline_on_b() -> str | None:
                 cid, token = await start_chat(http, workers.b)
-                outcome = (await handoff(http, workers.b, token, cid))["outcome"]
-                if outcome == "assigned":  # still open: free the agent for the next try
+                result = await handoff(http, workers.b, token, cid)
+                if result["outcome"] == "assigned":  # still open: free the agent for the next try
                     await close_chat(http, workers.b, agent, cid)
-                return outcome == "offline"
+                return result["message"] if result["outcome"] == "offline" else None
 
-            # B, which never saw the request, is closed too (at once: one event away).
-            await eventually(offline_on_b, timeout=5)
+            # B, which never saw the request, is closed too (at once: one event away), and
+            # tells the customer the new hours, as does the assistant asking B for them.
+            notice = await eventually(offline_on_b, timeout=5)
+            assert notice.endswith(f"Our support hours: {closed_sentence}.")
+            monkeypatch.setenv("WEB_APP_URL", workers.b)
+            assert f"People are available {closed_sentence}." in await hours_answer()
         finally:
             status, body, _ = await call(http, "DELETE", workers.b + "/api/admin/hours", agent)
             assert status == 200 and body["source"] == "file", body
@@ -236,6 +246,8 @@ async def test_support_hours_edited_on_one_worker_apply_on_the_other(desk_worker
             return outcome != "offline"
 
         await eventually(open_on_a, timeout=5)
+        monkeypatch.setenv("WEB_APP_URL", workers.a)
+        assert f"People are available {ALWAYS_OPEN_HOURS['summary']}." in await hours_answer()
 
 
 async def test_a_reply_stored_on_one_worker_is_not_mailed_while_the_customer_is_on_the_other(

@@ -155,7 +155,7 @@ def start_stack(folder: Path, model: Path) -> dict[str, object]:
     }
     return {
         "services": [actions, rasa, web],
-        "envs": [base, base, web_env],
+        "envs": [{**base, "WEB_APP_URL": f"http://127.0.0.1:{web_port}"}, base, web_env],
         "url": f"http://127.0.0.1:{web_port}",
         "rasa_url": f"http://127.0.0.1:{rasa_port}",
         "db": folder / "app.db",

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from actions.content import PROJECT_ROOT, placeholders
+from actions.content import PROJECT_ROOT, facts_in, placeholders
 from bot.locales import check_locales
 from handoff.messages import check_messages
 from handoff.routing import RoutingError, load_routing
@@ -212,11 +212,7 @@ def check(root: Path) -> Report:
         if name != "faq" and name not in intent_topics:
             report.add(topics_path, None, f"intent {name} (domain.yml) has no topic")
 
-    facts = set()
-    for section in ("shop", "policies"):
-        facts.update(k for k in (shop.get(section) or {}) if k != "__line__")
-    if (shop.get("support_hours") or {}).get("summary"):
-        facts.add("support_hours")
+    facts = set(facts_in(shop)) - {"__line__"}
     spoken_by_actions = responses_spoken_by_actions(root / "actions")
     for name, variants in responses.items():
         if name == "__line__":

@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     services = [actions]
     envs = {actions.name: env}
     if not args.shell:
+        # The assistant tells the hours the web app has in service (an admin may edit them).
+        envs[actions.name] = {**env, "WEB_APP_URL": f"http://127.0.0.1:{args.web_port}"}
         token = rasa_token()
         rasa = rasa_service(args.rasa_port, endpoints, token)
         web = web_service(args.web_port)

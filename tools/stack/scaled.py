@@ -170,13 +170,16 @@ def _describe(
         }
     )
     envs = {service.name: env for service in [redis, actions, *rasas]}
+    # Any worker can tell the assistant the current support hours: the first that answers.
+    web_urls = [f"http://127.0.0.1:{port}" for port in ports.web]
+    envs[actions.name] = {**env, "WEB_APP_URL": ",".join(web_urls)}
     envs.update({web.name: worker_env for web in webs})
     return ScaledStack(
         cluster=cluster,
         first=[redis, actions, rasas[0], webs[0]],
         rest=rasas[1:] + webs[1:],
         envs=envs,
-        web_urls=[f"http://127.0.0.1:{port}" for port in ports.web],
+        web_urls=web_urls,
         rasa_urls=rasa_urls,
         database_url=app_url,
         redis_url=redis_url,
