@@ -1,7 +1,9 @@
 """The atomic Redis lock store against a real Redis, from several processes at once, each
 with its own connection as each Rasa server has: tickets are distinct and in order, and
-finishing or cleaning up under contention loses none. Rasa Open Source's own
-``RedisLockStore`` fails the same checks, so they are known to be able to fail."""
+finishing or cleaning up under contention loses none, and turns never overlap. Rasa Open
+Source's own ``RedisLockStore`` fails the ticket checks, so they are known to be able to
+fail. (Its turns stall too, for longer than a test should wait: four processes were still
+waiting after 300 s with 5 s tickets.)"""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def in_processes(
     """Run ``target(start, *a)`` for each ``a`` in a process of its own, all released by
     one barrier; what each returned (or the error it raised, or that it was still
     waiting after ``timeout`` seconds), in process order."""
-    start = CONTEXT.Barrier(len(args))
+    start = CONTEXT.Barrier(len(args), timeout=60)  # a child that died: fail, not hang
     results = CONTEXT.Queue()
     processes = [
         CONTEXT.Process(target=_report, args=(target, number, start, results, *a))
