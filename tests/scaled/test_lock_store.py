@@ -264,3 +264,20 @@ def test_rasa_loads_it_from_the_endpoints_entry_with_its_key_prefix_and_lifetime
     assert raw.exists(f"shop:lock:{conversation}"), "ticket 1 still waits"
     store.cleanup(conversation, 1)
     assert not raw.exists(f"shop:lock:{conversation}")
+
+
+async def wait_in_line(store: RedisLockStore, conversation: str, lifetime: float) -> None:
+    async with store.lock(conversation, lifetime, wait_time_in_seconds=0.01):
+        pytest.fail("the lock was free while another turn held it")
+
+
+async def test_a_waiter_whose_ticket_expired_stops_with_a_lock_error(redis: RedisService):
+    # A turn queued longer than its ticket lives: Rasa's own store keeps the emptied lock
+    # and the waiter polls it for good; deleting it ends the wait with Rasa's LockError.
+    store = store_of(AtomicRedisLockStore, redis.port)
+    conversation = conversation_name("expired")
+    store.issue_ticket(conversation, 3)  # a turn whose server died: nobody cleans it up
+    with pytest.raises(LockError):
+        # Bounded so that a wait for good fails the test instead of hanging it.
+        await asyncio.wait_for(wait_in_line(store, conversation, 0.1), 60)
+    assert store.get_lock(conversation) is None

@@ -75,17 +75,26 @@ class AtomicRedisLockStore(RedisLockStore):
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     def update_lock(self, conversation_id: str) -> None:
-        """Drop the lock's expired tickets (a waiter does this between its attempts)."""
+        """Drop the lock's expired tickets (a waiter does this between its attempts), and
+        the lock once no ticket is left.
+
+        Rasa keeps an emptied lock, and a waiter whose own ticket expired then polls it
+        for good (the first ticket of an empty lock reads as 0, never its number). With
+        the lock gone, Rasa's waiter stops with a ``LockError``, as Rasa means it to when
+        a lock expires."""
         lock = self.get_lock(conversation_id)
-        if lock is None or not any(ticket.has_expired() for ticket in lock.tickets):
+        if lock is None or (
+            lock.tickets and not any(ticket.has_expired() for ticket in lock.tickets)
+        ):
             # Rasa writes the lock back unchanged here; skipping that write spares the
             # other servers' transactions a retry on every poll of every waiter.
             return
 
         def drop_expired(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_expired_tickets()
-            return lock, None
+            if lock is None:
+                return None, None
+            lock.remove_expired_tickets()
+            return (lock if lock.is_someone_waiting() else None), None
 
         self._change(conversation_id, drop_expired)
 
