@@ -1,7 +1,8 @@
 """Several Rasa servers behind one client (``RASA_URLS``): spread, health-check, fail over.
 
-Every Rasa server reads and writes the same tracker store (with Rasa's Redis lock store
-so two never work on one conversation at once), so any of them can take any message.
+Every Rasa server reads and writes the same tracker store (with the project's Redis lock
+store, ``tools/locks``, so two never work on one conversation at once), so any of them can
+take any message.
 Each call goes to the healthy server with the fewest requests in flight. A server that
 refuses connections (stopped, restarting) or drops one is marked down: calls skip it and
 a probe asks its ``/status`` every ``probe_seconds`` until it answers, then it takes

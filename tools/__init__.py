@@ -1,3 +1,4 @@
 """Developer tools, one package per job: ``stack`` (``make run``), ``content`` (``make
-validate``), ``evaluation``, ``benchmark``, and ``nlu`` (the classifier component
-``config.yml`` names). The action server's entry point is ``python -m actions``."""
+validate``), ``evaluation``, ``benchmark``, ``nlu`` (the classifier component ``config.yml``
+names) and ``locks`` (the lock store the scaled endpoints name). The action server's entry
+point is ``python -m actions``."""

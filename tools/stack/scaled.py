@@ -2,7 +2,8 @@
 
 `python -m tools.stack.scaled` starts, on 127.0.0.1: Redis, a PostgreSQL cluster under
 ``var/scaled/pg`` (kept between runs; ``make clean`` removes it), one action server,
-two Rasa servers (one SQL tracker store, Rasa's Redis lock store) and two web workers
+two Rasa servers (one SQL tracker store, the project's atomic Redis lock store, so a
+conversation's simultaneous messages take turns) and two web workers
 (``REDIS_URL`` for their events and rate limits, ``RASA_URLS`` naming both Rasa
 servers). The supervisor of `make run` keeps them running. It prints both workers'
 URLs: a customer on one and an agent on the other see each other live. In production a
@@ -46,9 +47,14 @@ APP_DATABASE = "larkspur"
 RASA_DATABASE = "larkspur_rasa"
 
 
+# Not Rasa's ``type: redis``: two servers can race its tickets (tools/locks says how).
+LOCK_STORE = "tools.locks.redis_lock_store.AtomicRedisLockStore"
+
+
 def lock_store_yaml(redis_port: int) -> str:
-    """Rasa's Redis lock store (database 1; the web app's events and limits use 0)."""
-    return f'lock_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {redis_port}\n  db: 1\n'
+    """The project's atomic Redis lock store (database 1; the web app's events and limits
+    use 0)."""
+    return f'lock_store:\n  type: {LOCK_STORE}\n  url: "127.0.0.1"\n  port: {redis_port}\n  db: 1\n'
 
 
 def write_scaled_endpoints(
