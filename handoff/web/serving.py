@@ -8,6 +8,8 @@ from sanic import Blueprint, Sanic
 from sanic.log import LOGGING_CONFIG_DEFAULTS
 
 from ..protocol import GuardedProtocol
+from ..redis_bus import RedisUnavailable, ensure_reachable
+from ..settings import Settings, check_demo_host
 
 
 def new_app(name: str) -> Sanic:
@@ -30,6 +32,18 @@ def mount(app: Sanic, *blueprints: Blueprint) -> None:
     """
     for blueprint in blueprints:
         app.blueprint(blueprint.copy(blueprint.name, with_registration=False))
+
+
+def serving_problem(settings: Settings, host: str) -> str | None:
+    """Why a web process must not start serving on ``host`` (None: nothing): demo mode on
+    an address others can reach, or a ``REDIS_URL`` that does not answer."""
+    try:
+        check_demo_host(settings.demo, host)
+        if settings.redis_url:
+            ensure_reachable(settings.redis_url)
+    except (ValueError, RedisUnavailable) as problem:
+        return str(problem)
+    return None
 
 
 def serve(app: Sanic, host: str, port: int, *, banner: bool = True) -> None:
