@@ -106,7 +106,8 @@ class AssignmentService(ServiceBase):
             assigned_at=now,
             first_response_at=None,
         )
-        await self._announce_owner(work, conversation_id, agent, previous_agent_id, how)
+        self._emit_owner(work, conversation_id, agent, previous_agent_id, how)
+        self._emit_queue_changed(work, await self._queue_ids(work.conn))
         return True
 
     async def _least_busy_agent(

@@ -175,7 +175,7 @@ class ServiceBase:
     def _emit_queue_changed(self, work: Unit, queue: list[str]) -> None:
         work.emit(QUEUE_CHANGED, {"queue": queue, "length": len(queue)})
 
-    async def _announce_owner(
+    def _emit_owner(
         self,
         work: Unit,
         conversation_id: str,
@@ -183,8 +183,7 @@ class ServiceBase:
         previous_agent_id: int | None,
         how: str,
     ) -> None:
-        """After a chat changed hands (``agent`` None: back to the queue), tell the desks:
-        who has it now, and the queue as it stands."""
+        """A chat changed hands: who has it now (``agent`` None: back in the queue)."""
         work.emit(
             CONVERSATION_ASSIGNED,
             {
@@ -196,7 +195,6 @@ class ServiceBase:
             },
             conversation_id,
         )
-        self._emit_queue_changed(work, await self._queue_ids(work.conn))
 
     def _available_clause(self) -> Any:
         cutoff = self.now() - dt.timedelta(seconds=self.settings.presence_timeout_seconds)

@@ -261,7 +261,8 @@ class TeamService(ServiceBase):
             assigned_at=None,
             first_response_at=None,
         )
-        await self._announce_owner(work, conversation_id, None, agent_id, "transfer")
+        self._emit_owner(work, conversation_id, None, agent_id, "transfer")
+        self._emit_queue_changed(work, await self._queue_ids(work.conn))
 
     async def _not_yours(self, conn: AsyncConnection, conversation_id: str) -> None:
         await self._conversation_row(conn, conversation_id)  # NotFound first
