@@ -101,7 +101,7 @@ class Desk:
             await asyncio.gather(hours_task, return_exceptions=True)
         engine = getattr(app.ctx, "handoff_engine", None)
         if engine is not None:
-            await engine.dispose()
+            await db.close_engine(engine)
         if isinstance(self.bus, RedisEventBus):
             await self.bus.close()
         redis = getattr(app.ctx, "redis", None)

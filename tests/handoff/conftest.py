@@ -125,7 +125,7 @@ async def make_service(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Calla
 
     yield factory
     for engine in engines:
-        await engine.dispose()
+        await db.close_engine(engine)
 
 
 @pytest_asyncio.fixture

@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> int:
     rng = random.Random(15)
     began = time.perf_counter()
     thread_id, total = await seed(engine, args.conversations, rng)
-    await engine.dispose()
+    await db.close_engine(engine)
     took = time.perf_counter() - began
     backend = url.split(":")[0]
     seeded = f"{args.conversations} closed conversations, {total} messages"

@@ -2,11 +2,10 @@
 
 Sanic's runner (``app.run``, what ``python -m bot`` uses) owns its event loop; code that
 already runs a loop serves the app with :class:`InProcessServer` instead, which takes the
-runner's steps in the runner's order, shut-down included. Between the stop listeners the
-runner lets the connections drain: the websocket handlers Sanic cancels when the server
-stops finish their clean-up (giving back a database connection) before the after-stop
-listeners dispose of the database. Skipping that step left aiosqlite threads answering
-into a closed event loop.
+runner's steps in the runner's order, shut-down included: between the stop listeners the
+runner lets the connections drain, so the websocket handlers Sanic cancels when the
+server stops finish their clean-up (giving back a database connection) before the
+after-stop listeners close the database.
 """
 
 from __future__ import annotations
