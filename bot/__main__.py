@@ -6,10 +6,8 @@ import argparse
 import logging
 from dataclasses import replace
 
-from handoff.redis_bus import RedisUnavailable, ensure_reachable
 from handoff.settings import Settings as HandoffSettings
-from handoff.settings import check_demo_host
-from handoff.web.serving import serve
+from handoff.web.serving import serve, serving_problem
 
 from .app import create_app
 from .settings import BotSettings
@@ -25,11 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.port:
         settings = replace(settings, port=args.port)
     handoff_settings = HandoffSettings.from_env()
-    try:
-        check_demo_host(handoff_settings.demo, settings.host)
-        if handoff_settings.redis_url:
-            ensure_reachable(handoff_settings.redis_url)
-    except (ValueError, RedisUnavailable) as problem:
+    problem = serving_problem(handoff_settings, settings.host)
+    if problem:
         parser.exit(2, f"python -m bot: {problem}\n")
     app = create_app(settings, handoff_settings)
     base = f"http://{settings.host}:{settings.port}"

@@ -15,7 +15,7 @@ from handoff.contract import widget_limits
 from handoff.service import HandoffService
 from handoff.text import is_blank
 from handoff.web.errors import ApiError
-from handoff.web.requests import client_address, int_arg, read_json
+from handoff.web.requests import client_address, int_arg, optional_text, read_json
 
 from . import tokens
 from .frames import message_view
@@ -179,9 +179,7 @@ async def cancel(request: Request, conversation_id: str) -> HTTPResponse:
 async def contact(request: Request, conversation_id: str) -> HTTPResponse:
     authorise(request, conversation_id)
     body = read_json(request)
-    note = body.get("message")
-    if note is not None and not isinstance(note, str):
-        raise ApiError(422, "message must be a string")
+    note = optional_text(body, "message")
     # The service checks the contact details themselves (a non-empty string, not too long).
     ticket = await _service(request).leave_contact(conversation_id, body.get("contact"), note)
     return json_response({"ticket_id": ticket.id, "state": ticket.state}, status=201)
@@ -198,9 +196,7 @@ async def close(request: Request, conversation_id: str) -> HTTPResponse:
 async def csat(request: Request, conversation_id: str) -> HTTPResponse:
     authorise(request, conversation_id)
     body = read_json(request)
-    comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise ApiError(422, "comment must be a string")
+    comment = optional_text(body, "comment")
     # The service validates the score (a whole number from 1 to 5) and says so.
     await _service(request).record_csat(conversation_id, body.get("score"), comment)
     return json_response({"recorded": True}, status=201)

@@ -17,7 +17,7 @@ from handoff.redis_limits import make_limiter
 from handoff.settings import Settings as HandoffSettings
 from handoff.web.cors import OriginPolicy, register_cors
 from handoff.web.security import security_headers
-from handoff.web.serving import mount
+from handoff.web.serving import mount, new_app
 
 from . import api, pages, returning, ws
 from .continuation import EmailContinuation
@@ -49,8 +49,7 @@ def create_app(
     ``rasa`` and ``bot_secret`` besides the desk's ``handoff`` and ``handoff_bus``.
     """
     settings = settings or BotSettings.from_env()
-    app = Sanic(name)
-    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app = new_app(name)
     app.config.REQUEST_MAX_SIZE = REQUEST_MAX_BYTES
     # Whole header + body deadline and connection cap: enforced by GuardedProtocol.
     app.config.REQUEST_TIMEOUT = settings.request_seconds

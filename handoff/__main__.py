@@ -7,9 +7,8 @@ import logging
 from dataclasses import replace
 
 from .app import create_app
-from .redis_bus import RedisUnavailable, ensure_reachable
-from .settings import Settings, check_demo_host
-from .web.serving import serve
+from .settings import Settings
+from .web.serving import serve, serving_problem
 
 
 def main() -> None:
@@ -26,11 +25,8 @@ def main() -> None:
         settings = replace(settings, demo=True)
     if args.port:
         settings = replace(settings, port=args.port)
-    try:
-        check_demo_host(settings.demo, settings.host)
-        if settings.redis_url:
-            ensure_reachable(settings.redis_url)
-    except (ValueError, RedisUnavailable) as problem:
+    problem = serving_problem(settings, settings.host)
+    if problem:
         parser.exit(2, f"python -m handoff: {problem}\n")
     app = create_app(settings)
     print(f"Agent desk: http://{settings.host}:{settings.port}/desk")

@@ -29,7 +29,7 @@ from .settings import Settings, check_demo_host
 from .throttle import LoginThrottle
 from .web.errors import handle_error
 from .web.security import security_headers
-from .web.serving import mount
+from .web.serving import mount, new_app
 
 logger = logging.getLogger("handoff")
 
@@ -101,7 +101,7 @@ class Desk:
             await asyncio.gather(hours_task, return_exceptions=True)
         engine = getattr(app.ctx, "handoff_engine", None)
         if engine is not None:
-            await engine.dispose()
+            await db.close_engine(engine)
         if isinstance(self.bus, RedisEventBus):
             await self.bus.close()
         redis = getattr(app.ctx, "redis", None)
@@ -195,8 +195,7 @@ def create_app(
     **options: Any,
 ) -> Sanic:
     """A Sanic app serving only the agent desk (see :func:`register_handoff`)."""
-    app = Sanic(name)
-    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app = new_app(name)
     desk = register_handoff(app, settings, **options)
     mount(app, pages.root_bp)
     desk.listen(app)

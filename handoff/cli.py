@@ -105,7 +105,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
             await service.reset_password(args.login, password)
             print(f"password of {args.login} changed", file=out)
     finally:
-        await engine.dispose()
+        await db.close_engine(engine)
 
 
 def main(argv: list[str] | None = None) -> int:

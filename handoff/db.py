@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 8, "max_overflow": 16}
 # Execution option marking a connection whose transactions will write.
 WRITE_OPTION = "handoff_write"
+# aiosqlite runs each connection in a thread of its own: those of every SQLite engine,
+# so close_engine can wait for them.
+_SQLITE_THREADS: weakref.WeakKeyDictionary[Any, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
 
 
 def async_url(url: str) -> str:
@@ -64,7 +69,7 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; on SQLite also enable WAL, a busy timeout and FKs, and
-    keep the connections to a database file in a pool (call ``dispose()`` when done).
+    keep the connections to a database file in a pool (:func:`close_engine` when done).
 
     SQLite write transactions (connections with the ``handoff_write`` execution
     option, and migrations) start with ``BEGIN IMMEDIATE`` so concurrent writers queue
@@ -81,9 +86,28 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+async def close_engine(engine: AsyncEngine) -> None:
+    """Dispose of ``engine``; on SQLite, also wait until every connection's thread ended.
+
+    A task cancelled while it awaits a query (a socket handler whose client left as the
+    server stopped) stops waiting, but the query still runs in aiosqlite's thread, which
+    then answers the event loop: closed by then, unless someone waits here for it.
+    """
+    await engine.dispose()
+    for connection in list(_SQLITE_THREADS.get(engine.sync_engine, ())):
+        # Queued after whatever the thread still runs; nothing to do once it is closed.
+        await connection.close()
+        if connection.is_alive():
+            await asyncio.to_thread(connection.join)
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    threads = _SQLITE_THREADS.setdefault(engine.sync_engine, weakref.WeakSet())
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if hasattr(dbapi_connection, "driver_connection"):  # aiosqlite, not pysqlite
+            threads.add(dbapi_connection.driver_connection)
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -10,8 +10,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from ..events import AGENT_STATUS_CHANGED, CONVERSATION_ASSIGNED
-from ..models import ROLES, agents, conversations, handoffs
+from ..events import AGENT_STATUS_CHANGED
+from ..models import ROLES, agents, conversations
 from .assignment import AssignmentService
 from .audit import Actor, record
 from .base import ServiceBase, to_agent
@@ -216,25 +216,15 @@ class AgentService(ServiceBase):
                     .where(conversations.c.id == conversation_id)
                     .values(state="queued", agent_id=None, updated_at=now)
                 )
-                await work.conn.execute(
-                    update(handoffs)
-                    .where(
-                        handoffs.c.conversation_id == conversation_id,
-                        handoffs.c.closed_at.is_(None),
-                    )
-                    .values(agent_id=None, assigned_at=None, first_response_at=None)
-                )
-                work.emit(
-                    CONVERSATION_ASSIGNED,
-                    {
-                        "conversation_id": conversation_id,
-                        "agent_id": None,
-                        "agent_name": None,
-                        "previous_agent_id": agent.id,
-                        "how": "agent_disabled",
-                    },
+                # (An offline ticket's handoff is stored closed: the open one is the chat's.)
+                await self._update_open_handoff(
+                    work.conn,
                     conversation_id,
+                    agent_id=None,
+                    assigned_at=None,
+                    first_response_at=None,
                 )
+                self._emit_owner(work, conversation_id, None, agent.id, "agent_disabled")
             if owned:
                 self._emit_queue_changed(work, await self._queue_ids(work.conn))
             work.emit(AGENT_STATUS_CHANGED, {"agent_id": agent.id, "online": False})

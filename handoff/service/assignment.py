@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..events import (
-    CONVERSATION_ASSIGNED,
     CONVERSATION_CLOSED,
     CONVERSATION_RETURNED_TO_BOT,
 )
@@ -100,26 +99,14 @@ class AssignmentService(ServiceBase):
         )
         if result.rowcount != 1:
             return False
-        await work.conn.execute(
-            update(handoffs)
-            .where(
-                handoffs.c.conversation_id == conversation_id,
-                handoffs.c.closed_at.is_(None),
-                handoffs.c.offline.is_(False),
-            )
-            .values(agent_id=agent["id"], assigned_at=now, first_response_at=None)
-        )
-        work.emit(
-            CONVERSATION_ASSIGNED,
-            {
-                "conversation_id": conversation_id,
-                "agent_id": agent["id"],
-                "agent_name": agent["name"],
-                "previous_agent_id": previous_agent_id,
-                "how": how,
-            },
+        await self._update_open_handoff(
+            work.conn,
             conversation_id,
+            agent_id=agent["id"],
+            assigned_at=now,
+            first_response_at=None,
         )
+        self._emit_owner(work, conversation_id, agent, previous_agent_id, how)
         self._emit_queue_changed(work, await self._queue_ids(work.conn))
         return True
 

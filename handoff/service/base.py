@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
 from ..db import WRITE_OPTION
-from ..events import QUEUE_CHANGED, Event, EventBus
+from ..events import CONVERSATION_ASSIGNED, QUEUE_CHANGED, Event, EventBus
 from ..hours import ALWAYS_OPEN, OfficeHours
 from ..messages import Messages, load_messages
 from ..models import agents, conversations, handoffs, messages, offline_tickets
@@ -37,6 +37,15 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.timezone.utc)
+
+
+def open_handoff_of(conversation_id: str) -> Any:
+    """Where-clause of the conversation's open handoff: not closed, not an offline ticket's."""
+    return and_(
+        handoffs.c.conversation_id == conversation_id,
+        handoffs.c.closed_at.is_(None),
+        handoffs.c.offline.is_(False),
+    )
 
 
 def waiting_oldest_first(query: Select) -> Select:
@@ -128,11 +137,7 @@ class ServiceBase:
         """The open (not offline, not closed) handoff of a conversation, if any."""
         query = (
             select(handoffs)
-            .where(
-                handoffs.c.conversation_id == conversation_id,
-                handoffs.c.closed_at.is_(None),
-                handoffs.c.offline.is_(False),
-            )
+            .where(open_handoff_of(conversation_id))
             .order_by(handoffs.c.id.desc())
             .limit(1)
         )
@@ -159,18 +164,37 @@ class ServiceBase:
     async def _close_handoff(
         self, conn: AsyncConnection, conversation_id: str, now: dt.datetime, outcome: str
     ) -> None:
-        await conn.execute(
-            update(handoffs)
-            .where(
-                handoffs.c.conversation_id == conversation_id,
-                handoffs.c.closed_at.is_(None),
-                handoffs.c.offline.is_(False),
-            )
-            .values(closed_at=now, outcome=outcome)
-        )
+        await self._update_open_handoff(conn, conversation_id, closed_at=now, outcome=outcome)
+
+    async def _update_open_handoff(
+        self, conn: AsyncConnection, conversation_id: str, **values: Any
+    ) -> None:
+        """Set ``values`` on the conversation's open handoff (if it has one)."""
+        await conn.execute(update(handoffs).where(open_handoff_of(conversation_id)).values(values))
 
     def _emit_queue_changed(self, work: Unit, queue: list[str]) -> None:
         work.emit(QUEUE_CHANGED, {"queue": queue, "length": len(queue)})
+
+    def _emit_owner(
+        self,
+        work: Unit,
+        conversation_id: str,
+        agent: Any | None,
+        previous_agent_id: int | None,
+        how: str,
+    ) -> None:
+        """A chat changed hands: who has it now (``agent`` None: back in the queue)."""
+        work.emit(
+            CONVERSATION_ASSIGNED,
+            {
+                "conversation_id": conversation_id,
+                "agent_id": agent["id"] if agent is not None else None,
+                "agent_name": agent["name"] if agent is not None else None,
+                "previous_agent_id": previous_agent_id,
+                "how": how,
+            },
+            conversation_id,
+        )
 
     def _available_clause(self) -> Any:
         cutoff = self.now() - dt.timedelta(seconds=self.settings.presence_timeout_seconds)

@@ -16,7 +16,6 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..events import CONVERSATION_ASSIGNED
 from ..models import agents, conversations, handoffs, team_members, teams
 from ..policy import owns
 from ..routing import Routing
@@ -254,26 +253,15 @@ class TeamService(ServiceBase):
         )
         if result.rowcount != 1:
             await self._not_yours(work.conn, conversation_id)
-        await work.conn.execute(
-            update(handoffs)
-            .where(
-                handoffs.c.conversation_id == conversation_id,
-                handoffs.c.closed_at.is_(None),
-                handoffs.c.offline.is_(False),
-            )
-            .values(team_id=team_id, agent_id=None, assigned_at=None, first_response_at=None)
-        )
-        work.emit(
-            CONVERSATION_ASSIGNED,
-            {
-                "conversation_id": conversation_id,
-                "agent_id": None,
-                "agent_name": None,
-                "previous_agent_id": agent_id,
-                "how": "transfer",
-            },
+        await self._update_open_handoff(
+            work.conn,
             conversation_id,
+            team_id=team_id,
+            agent_id=None,
+            assigned_at=None,
+            first_response_at=None,
         )
+        self._emit_owner(work, conversation_id, None, agent_id, "transfer")
         self._emit_queue_changed(work, await self._queue_ids(work.conn))
 
     async def _not_yours(self, conn: AsyncConnection, conversation_id: str) -> None:

@@ -31,6 +31,14 @@ def read_json(request: Request, required: Iterable[str] = ()) -> dict[str, Any]:
     return body
 
 
+def optional_text(body: dict[str, Any], name: str) -> str | None:
+    """``body[name]`` when it is a string, None when absent or null, else a 422."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(422, f"{name} must be a string")
+    return value
+
+
 def int_arg(request: Request, name: str, default: int) -> int:
     """A query argument that is a whole number from 0 to 2**63-1 (a message id), or a
     422 (``²``, ``-1`` and 40 digits included)."""

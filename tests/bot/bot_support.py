@@ -12,8 +12,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.settings import BotSettings
-from handoff.protocol import GuardedProtocol
 from handoff.settings import Settings as HandoffSettings
+from tools.stack.in_process import InProcessServer
 from tools.stack.runner import free_port
 
 RASA_TOKEN = "fake-rasa-token"
@@ -187,36 +187,20 @@ def unique_name() -> str:
     return f"bot_test_{os.getpid()}_{_counter}"
 
 
-class LiveApp:
+class LiveApp(InProcessServer):
     """The web app served on 127.0.0.1 in this process, with an HTTP client."""
 
     def __init__(self, app: Any, port: int) -> None:
-        self.app = app
-        self.port = port
-        self.server: Any = None
+        super().__init__(app, port)
         self.http: aiohttp.ClientSession | None = None
         self.stopped = False
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def service(self) -> Any:
         return self.app.ctx.handoff
 
     async def start(self) -> None:
-        self.server = await self.app.create_server(
-            host="127.0.0.1",
-            port=self.port,
-            return_asyncio_server=True,
-            access_log=False,
-            protocol=GuardedProtocol,
-        )
-        await self.server.startup()
-        await self.server.before_start()
-        await self.server.after_start()
-        await self.server.start_serving()
+        await super().start()
         self.http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
@@ -226,10 +210,7 @@ class LiveApp:
         self.stopped = True
         if self.http is not None:
             await self.http.close()
-        await self.server.before_stop()
-        self.server.close()
-        await self.server.wait_closed()
-        await self.server.after_stop()
+        await super().stop()
 
     async def call(
         self, method: str, path: str, token: str | None = None, json: Any = None, data: Any = None

@@ -47,6 +47,25 @@ async def test_repeated_offline_handoffs_keep_one_open_ticket(live, fake_rasa):
     assert len(await live.service.list_tickets("open")) == 2
 
 
+async def test_a_note_or_comment_that_is_not_text_is_refused_by_name_and_nothing_kept(live):
+    cid, token, _ = await live.start_chat()
+    await live.call("POST", f"/api/conversations/{cid}/handoff", token)  # nobody online
+    status, body, _ = await live.call(
+        "POST",
+        f"/api/conversations/{cid}/contact",
+        token,
+        json={"contact": "kim@example.org", "message": ["call", "me"]},
+    )
+    assert (status, body["error"]) == (422, "message must be a string")
+    assert [t.contact for t in await live.service.list_tickets("open")] == [None]
+    await live.call("POST", f"/api/conversations/{cid}/close", token)
+    path = f"/api/conversations/{cid}/csat"
+    status, body, _ = await live.call("POST", path, token, json={"score": 4, "comment": 7})
+    assert (status, body["error"]) == (422, "comment must be a string")
+    # Nothing was recorded: the customer can still rate the chat.
+    assert (await live.call("POST", path, token, json={"score": 4, "comment": None}))[0] == 201
+
+
 async def test_a_ticket_marked_done_lets_a_new_request_open_a_new_one(live, fake_rasa):
     cid, token, _ = await live.start_chat()
     await live.call("POST", f"/api/conversations/{cid}/handoff", token)

@@ -16,9 +16,9 @@ import pytest_asyncio
 from handoff import db
 from handoff.events import InProcessEventBus
 from handoff.hours import ALWAYS_OPEN, OfficeHours
-from handoff.protocol import GuardedProtocol
 from handoff.service import HandoffService
 from handoff.settings import Settings
+from tools.stack.in_process import InProcessServer
 from tools.stack.local_services import PG_BIN, PostgresCluster
 from tools.stack.runner import free_port
 
@@ -125,7 +125,7 @@ async def make_service(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Calla
 
     yield factory
     for engine in engines:
-        await engine.dispose()
+        await db.close_engine(engine)
 
 
 @pytest_asyncio.fixture
@@ -169,17 +169,8 @@ def app_factory(desk_settings: Settings) -> Callable[..., object]:
     return factory
 
 
-class LiveDesk:
+class LiveDesk(InProcessServer):
     """A desk served for real on 127.0.0.1 (websockets and the browser need one)."""
-
-    def __init__(self, app: object, port: int) -> None:
-        self.app = app
-        self.port = port
-        self.server = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
@@ -188,26 +179,6 @@ class LiveDesk:
     @property
     def service(self) -> HandoffService:
         return self.app.ctx.handoff  # type: ignore[attr-defined]
-
-    async def start(self) -> None:
-        self.server = await self.app.create_server(  # type: ignore[attr-defined]
-            host="127.0.0.1",
-            port=self.port,
-            return_asyncio_server=True,
-            access_log=False,
-            protocol=GuardedProtocol,
-        )
-        await self.server.startup()
-        await self.server.before_start()
-        await self.server.after_start()
-        await self.server.start_serving()
-
-    async def stop(self) -> None:
-        server = self.server
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 @pytest_asyncio.fixture

@@ -139,6 +139,37 @@ async def test_sqlite_uses_wal_and_a_busy_timeout(sqlite_url):
         await engine.dispose()
 
 
+async def test_closing_the_engine_waits_for_a_query_a_cancelled_task_left_running(sqlite_url):
+    # A socket handler cancelled mid-query (its client left as the server stopped) stops
+    # waiting, but aiosqlite's thread runs the query on and then answers the event loop:
+    # the engine must not count as closed (and the loop end) before that.
+    import asyncio
+    import threading
+
+    entered, release, finished = threading.Event(), threading.Event(), []
+
+    def slow(value):
+        entered.set()
+        release.wait(60)
+        finished.append(value)
+        return value
+
+    engine = db.create_engine(sqlite_url)
+    conn = await engine.connect()  # never given back, like the cancelled handler's
+    driver = (await conn.get_raw_connection()).driver_connection
+    await driver.create_function("slow", 1, slow)
+    query = asyncio.ensure_future(driver.execute("SELECT slow(1)"))
+    await asyncio.to_thread(entered.wait, 60)
+    query.cancel()  # nobody awaits the query any more; it is still running
+    closing = asyncio.ensure_future(db.close_engine(engine))
+    done, _ = await asyncio.wait({closing}, timeout=0.5)
+    assert not done, "close_engine returned while a query was still running"
+    release.set()
+    await closing
+    assert finished == [1] and not driver.is_alive()
+    await conn.invalidate()  # the pool forgets it (its driver connection is closed)
+
+
 @pytest.mark.parametrize(
     "given, expected",
     [

@@ -77,3 +77,29 @@ def test_token_errors_are_public_errors_with_a_status():
     with pytest.raises(TokenError) as wrong:
         customer_tokens.check(customer_tokens.issue("a", SECRET, 60, NOW), "b", SECRET, NOW)
     assert wrong.value.status == 403
+
+
+def test_building_an_app_leaves_the_process_logging_handlers_open():
+    # Sanic's own set-up (logging.config.dictConfig) closes every handler of the
+    # process; absl's then closed pytest's captured stderr and the run died.
+    import logging
+
+    from handoff.web.serving import new_app
+
+    class Recording(logging.Handler):
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+            super().close()
+
+    handler = Recording()
+    logger = logging.getLogger("a_library_of_the_process")
+    logger.addHandler(handler)
+    try:
+        new_app("web_kit_logging_test")
+        assert not handler.closed
+        assert handler in logger.handlers
+    finally:
+        logger.removeHandler(handler)
+        handler.close()

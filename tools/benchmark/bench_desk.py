@@ -28,8 +28,8 @@ from handoff import db
 from handoff.app import create_app
 from handoff.hours import ALWAYS_OPEN
 from handoff.models import conversation_labels, conversations, handoffs, labels, messages, teams
-from handoff.protocol import GuardedProtocol
 from handoff.settings import Settings
+from tools.stack.in_process import InProcessServer
 from tools.stack.runner import free_port
 
 WORDS = (
@@ -164,32 +164,19 @@ async def run(args: argparse.Namespace) -> int:
     rng = random.Random(15)
     began = time.perf_counter()
     thread_id, total = await seed(engine, args.conversations, rng)
-    await engine.dispose()
+    await db.close_engine(engine)
     took = time.perf_counter() - began
     backend = url.split(":")[0]
     seeded = f"{args.conversations} closed conversations, {total} messages"
     print(f"seeded {seeded} in {took:.1f} s ({backend})")
     app = create_app(settings, name="bench_desk", hours=ALWAYS_OPEN, background=False)
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1",
-        port=port,
-        return_asyncio_server=True,
-        access_log=False,
-        protocol=GuardedProtocol,
-    )
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    await server.start_serving()
+    server = InProcessServer(app, free_port())
+    await server.start()
     try:
         await app.ctx.handoff.create_agent("bench", "Bench Agent", PASSWORD)
-        times = await measure(f"http://127.0.0.1:{port}", thread_id, args.rounds, rng)
+        times = await measure(server.url, thread_id, args.rounds, rng)
     finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        await server.stop()
     line = []
     for name, samples in times.items():
         p50, p95 = percentiles(samples)

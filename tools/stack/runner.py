@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 import yaml
@@ -278,6 +279,25 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def run_until_stopped(run: Callable[[], int], stop: Callable[[], None]) -> int:
+    """``run()`` (start, then supervise) and ``stop()`` after, whatever happens: a
+    process that failed to start is reported (exit 1), Ctrl-C or SIGTERM stop cleanly
+    (exit 0). The one ending of ``make run`` and ``make run-scaled``."""
+    # SIGTERM (e.g. from a test or a service manager) stops cleanly, like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run()
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping ...", flush=True)
+        return 0
+    finally:
+        stop()
+        print("Stopped.", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the stack (or the shell), and stop everything on the way out."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -310,10 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         services += [rasa, web]
         envs[rasa.name] = env
         envs[web.name] = web_env(env, args.rasa_port, token, demo=not args.no_demo)
-    # SIGTERM (e.g. from a test or a service manager) stops cleanly, like Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Starting (logs in {LOGS}) ...", flush=True)
-    try:
+
+    def run() -> int:
         for service in services:
             service.start(envs[service.name])
         wait_until_healthy(services)
@@ -336,16 +354,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         print_how_to_chat(args.web_port, demo=not args.no_demo)
         return Supervisor(services, envs).run()
-    except RuntimeError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopping ...", flush=True)
-        return 0
-    finally:
+
+    def stop() -> None:
         for service in reversed(services):
             service.stop()
-        print("Stopped.", flush=True)
+
+    print(f"Starting (logs in {LOGS}) ...", flush=True)
+    return run_until_stopped(run, stop)
 
 
 def print_how_to_chat(web_port: int, demo: bool = True) -> None:

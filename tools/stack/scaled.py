@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +27,12 @@ from tools.stack.runner import (
     MODEL,
     VAR,
     Service,
-    _interrupt,
     action_service,
     free_port,
     print_how_to_chat,
     rasa_service,
     rasa_token,
+    run_until_stopped,
     sandbox_web_env,
     wait_until_healthy,
     web_env,
@@ -252,10 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         redis=args.redis_port,
         postgres=args.pg_port,
     )
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Starting the scaled stack (logs in {LOGS}, data in {SCALED}) ...", flush=True)
     stack: ScaledStack | None = None
-    try:
+
+    def run() -> int:
+        nonlocal stack
         stack = build(SCALED, ports, rasa_token(), dict(os.environ), logs=LOGS)
         stack.start()
         print_how_to_chat(ports.web[0])
@@ -271,16 +270,13 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         return Supervisor(stack.services, stack.envs).run()
-    except RuntimeError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopping ...", flush=True)
-        return 0
-    finally:
+
+    def stop() -> None:
         if stack is not None:
             stack.stop()
-        print("Stopped.", flush=True)
+
+    print(f"Starting the scaled stack (logs in {LOGS}, data in {SCALED}) ...", flush=True)
+    return run_until_stopped(run, stop)
 
 
 if __name__ == "__main__":
