@@ -167,6 +167,26 @@ async def wait_until(predicate, timeout: float = WAIT) -> None:
     raise AssertionError("timed out")
 
 
+def request_waiting_at(url: str) -> bool:
+    """True when bytes sent to ``url``'s port sit unread in a socket of its (stopped)
+    server: the web app's request has reached the stopped Rasa. Read from the kernel's
+    TCP tables (Linux), so the test waits for exactly that instead of a fixed pause."""
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            established = state == "01"
+            if established and int(local.rsplit(":", 1)[1], 16) == port:
+                if int(queues.split(":")[1], 16) > 0:  # tx_queue:rx_queue, in hex
+                    return True
+    return False
+
+
 async def test_a_question_the_web_app_died_on_gets_an_honest_notice_after_restart(
     faulty: Faulty,
 ) -> None:
@@ -189,7 +209,7 @@ async def test_a_question_the_web_app_died_on_gets_an_honest_notice_after_restar
                 )
             )
             await wait_until(lambda: faulty.rows(cid)[-1][2] == question)
-            await asyncio.sleep(0.5)  # the request is on its way to Rasa
+            await wait_until(lambda: request_waiting_at(faulty.rasa_url))
             faulty.kill(faulty.web)
             with pytest.raises(aiohttp.ClientError):
                 await asking  # never acknowledged, but stored
@@ -242,7 +262,7 @@ async def test_an_answer_rasa_gave_while_the_web_app_died_is_delivered_after_res
                 )
             )
             await wait_until(lambda: faulty.rows(cid)[-1][2] == question)
-            await asyncio.sleep(0.5)  # the question is on its way to Rasa
+            await wait_until(lambda: request_waiting_at(faulty.rasa_url))
             os.kill(web.pid, signal.SIGSTOP)  # the web app freezes before the answer ...
         finally:
             os.kill(rasa.pid, signal.SIGCONT)
